@@ -1,0 +1,1 @@
+"""The recommendation engine: catalog, contacts, events, algorithms, HTTP API and CLI."""

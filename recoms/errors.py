@@ -1,0 +1,32 @@
+"""Errors the engine raises; the API maps them to HTTP statuses in one place."""
+
+from __future__ import annotations
+
+
+class RecomsError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(RecomsError):
+    """The caller asked for something malformed (HTTP 400)."""
+
+
+class NotFound(RecomsError):
+    """A named thing does not exist (HTTP 404)."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"{kind} {key!r} not found")
+        self.kind = kind
+        self.key = key
+
+
+class FeedError(RecomsError):
+    """A feed cannot be read at all: hostile or malformed XML, unreachable URL."""
+
+
+class ImportFileError(RecomsError):
+    """An order or event file cannot be read at all (wrong columns, wrong encoding)."""
