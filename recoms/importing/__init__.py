@@ -1,0 +1,1 @@
+"""Parsers of the shop's input files (feeds, order CSVs, tracker events): pure, no storage."""
