@@ -10,7 +10,8 @@ Decisions a shop's engineer may want to know:
 - Dates: ISO 8601 (``2010-12-01 07:45:00``, ``T``, fractions, ``Z`` or offsets, date only),
   ``DD.MM.YYYY[ HH:MM[:SS]]`` and slashed dates, read month first (``12/1/2010 8:26``, the US
   and Excel habit) unless ``day_first``. Times without a zone are UTC; all are returned in UTC.
-- Numbers: ``6.95``; a lone decimal comma ``6,95``; thousands commas ``1,234.50``.
+- Numbers: ``6.95`` and ``6,95``; thousands separators ``1,234.50``, or ``1.234,50`` in a
+  semicolon-separated file (where ``1,234`` is then 1.234, not 1234).
 """
 
 from __future__ import annotations
@@ -200,6 +201,7 @@ def read_orders(
         if not header_line.strip():
             raise ImportFileError(f"{path.name}: the file is empty or has no header line")
         delimiter = _sniff_delimiter(header_line)
+        decimal_comma = delimiter == ";"
         header = next(csv.reader([header_line], delimiter=delimiter))
         index = _map_columns(header, columns or {})
         width = max(index.values()) + 1
@@ -241,13 +243,13 @@ def read_orders(
                 if not product_id:
                     yield Rejected(line, "empty product id")
                     continue
-                quantity = _decimal(row[i_quantity])
+                quantity = _decimal(row[i_quantity], decimal_comma)
                 if quantity is None:
                     yield Rejected(line, f"bad quantity {row[i_quantity]!r}")
                     continue
                 price: Decimal | None = None
                 if i_price >= 0 and row[i_price].strip():
-                    price = _decimal(row[i_price])
+                    price = _decimal(row[i_price], decimal_comma)
                     if price is None:
                         yield Rejected(line, f"bad price {row[i_price]!r}")
                         continue
@@ -300,17 +302,23 @@ def read_orders(
 
 
 _FLOAT_INTEGER = re.compile(r"\d+\.0+")
-_THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+_COMMA_THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
+_DOT_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+(,\d+)?")
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
-def _decimal(text: str) -> Decimal | None:
-    """A finite number, or None. Decimal itself ignores surrounding whitespace."""
+def _decimal(text: str, decimal_comma: bool) -> Decimal | None:
+    """A finite number, or None. Decimal itself ignores surrounding whitespace.
+
+    A comma followed by three digits is a thousands separator, unless the file is
+    semicolon-separated (the European habit, where the comma is the decimal mark)."""
     try:
         value = Decimal(text)
     except InvalidOperation:
         text = text.strip()
-        if _THOUSANDS.fullmatch(text):
+        if decimal_comma and _DOT_THOUSANDS.fullmatch(text):
+            text = text.replace(".", "").replace(",", ".")
+        elif not decimal_comma and _COMMA_THOUSANDS.fullmatch(text):
             text = text.replace(",", "")
         elif _DECIMAL_COMMA.fullmatch(text):
             text = text.replace(",", ".")
