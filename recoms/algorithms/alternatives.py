@@ -1,0 +1,61 @@
+"""Alternatives: in-stock substitutes for a product, of the same kind and a similar price."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from recoms.algorithms.also_bought import fallback_rankings
+from recoms.algorithms.catalog import CatalogView
+from recoms.algorithms.model import Model
+from recoms.algorithms.ranking import Scores, select
+from recoms.algorithms.similar import (
+    customer_similarity,
+    in_price_band,
+    kindred,
+    popularity_prior,
+)
+from recoms.domain import ProductId
+
+
+def alternatives(
+    model: Model,
+    catalog: CatalogView,
+    products: Sequence[ProductId],
+    *,
+    limit: int,
+    now: datetime,
+    price_ratio_min: float = 0.7,
+    price_ratio_max: float = 1.5,
+    window_days: int = 90,
+    in_stock_only: bool = True,
+    exclude: Iterable[int] = (),
+) -> list[ProductId]:
+    """Products of the same category (or, without one, similar content) as ``products``,
+    priced within ``[price_ratio_min, price_ratio_max]`` times the product's price, ranked by
+    content similarity plus similarity of their buyers plus a little popularity; ties by
+    product id. Short lists are filled with the category's bestsellers; only a product of no
+    known kind gets plain bestsellers. Never the given products."""
+    given = catalog.indices(products)
+    prior = popularity_prior(model, catalog, window_days=window_days, now=now)
+    parts: list[Scores] = []
+    for reference in given:
+        members, content = kindred(catalog, reference)
+        members = in_price_band(catalog, members, reference, price_ratio_min, price_ratio_max)
+        alike = customer_similarity(model, catalog, reference)
+        score = 1.0 + content[members] + 0.5 * alike[members] + 0.1 * prior[members]
+        parts.append(Scores(members, score))
+    scores = Scores.concat(parts)
+    fill = fallback_rankings(model, catalog, given, window_days=window_days, now=now)
+    # Unrelated bestsellers are no substitutes: they only stand in when nothing is known of
+    # the product's kind at all.
+    if len(fill) > 1 or (len(fill) == 1 and scores.index.size):
+        fill = fill[:-1]
+    return select(
+        catalog,
+        scores,
+        limit=limit,
+        in_stock_only=in_stock_only,
+        exclude=[*given, *exclude],
+        fill=fill,
+    )

@@ -1,0 +1,342 @@
+"""Item-to-item structures learned from orders: popularity by day and co-purchase neighbours."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import threading
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from recoms.algorithms.catalog import CatalogView
+from recoms.algorithms.history import OrderHistory
+from recoms.domain import ProductId
+
+_DAY = 86_400
+_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    """How neighbours are learned. The defaults suit retail orders in general, not one shop.
+
+    ``neighbours`` is how many neighbours each product keeps. Similarity from ``i`` to ``j``
+    is ``co(i, j) / (n(i) ** alpha * n(j) ** (1 - alpha))`` damped by ``co / (co + shrink)``:
+    ``alpha`` below 1 divides by the neighbour's own popularity, so that bestsellers, which
+    are bought with everything, do not swamp every list; ``shrink`` distrusts pairs seen only
+    a few times. Large baskets and customers who buy everything say little about any one pair,
+    so each basket (customer) counts ``1 / log2(1 + size)``.
+    """
+
+    neighbours: int = 100
+    alpha: float = 0.5
+    shrink: float = 2.0
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """What ``recommend`` needs besides the catalogue and the contact's own history.
+
+    ``product_ids`` are the products seen in orders (the model's own index). ``day_orders``
+    counts distinct orders per day (row ``d`` is Unix day ``first_day + d``) and product.
+    ``basket_neighbours`` (bought in the same order) and ``customer_neighbours`` (bought by the
+    same customer) hold each product's most similar products, row-wise, similarity as data.
+    """
+
+    built_at: datetime
+    product_ids: tuple[ProductId, ...]
+    first_day: int
+    day_orders: sp.csr_matrix
+    basket_neighbours: sp.csr_matrix
+    customer_neighbours: sp.csr_matrix
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def n_products(self) -> int:
+        return len(self.product_ids)
+
+    @property
+    def last_day(self) -> int:
+        """The Unix day of the latest order the model saw (``first_day - 1`` when none)."""
+        return self.first_day + int(self.day_orders.shape[0]) - 1
+
+    @property
+    def order_count(self) -> npt.NDArray[np.float64]:
+        """Distinct orders per product over the whole history."""
+        cached = self._cache.get("order_count")
+        if cached is None:
+            cached = np.asarray(self.day_orders.sum(axis=0), dtype=np.float64).ravel()
+            self._cache["order_count"] = cached
+        return cached  # type: ignore[return-value]
+
+    def model_indices(self, product_ids: Iterable[ProductId]) -> npt.NDArray[np.int64]:
+        """The model index of each of ``product_ids``, -1 for products no order contains."""
+        index = self._cache.get("index")
+        if not isinstance(index, dict):
+            index = {pid: i for i, pid in enumerate(self.product_ids)}
+            self._cache["index"] = index
+        return np.fromiter((index.get(pid, -1) for pid in product_ids), dtype=np.int64)
+
+    def to_bytes(self) -> bytes:
+        """The model as an ``.npz`` archive (no pickle), for storing and loading elsewhere."""
+        arrays: dict[str, npt.NDArray[np.generic]] = {
+            "format": np.array(_FORMAT),
+            "built_at": np.array(self.built_at.isoformat()),
+            "product_ids": np.array(self.product_ids, dtype=np.str_),
+            "first_day": np.array(self.first_day),
+        }
+        for name in ("day_orders", "basket_neighbours", "customer_neighbours"):
+            matrix: sp.csr_matrix = getattr(self, name)
+            arrays[f"{name}_data"] = matrix.data
+            arrays[f"{name}_indices"] = matrix.indices
+            arrays[f"{name}_indptr"] = matrix.indptr
+            arrays[f"{name}_shape"] = np.array(matrix.shape)
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)  # type: ignore[arg-type]
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Model:
+        """Load what ``to_bytes`` wrote. Raises ``ValueError`` for anything else."""
+        try:
+            archive = np.load(io.BytesIO(data), allow_pickle=False)
+            if int(archive["format"]) != _FORMAT:
+                raise ValueError(f"unsupported model format {int(archive['format'])}")
+            matrices = {}
+            for name in ("day_orders", "basket_neighbours", "customer_neighbours"):
+                matrices[name] = sp.csr_matrix(
+                    (
+                        archive[f"{name}_data"],
+                        archive[f"{name}_indices"],
+                        archive[f"{name}_indptr"],
+                    ),
+                    shape=tuple(int(x) for x in archive[f"{name}_shape"]),
+                )
+            return cls(
+                built_at=datetime.fromisoformat(str(archive["built_at"])),
+                product_ids=tuple(ProductId(str(x)) for x in archive["product_ids"]),
+                first_day=int(archive["first_day"]),
+                **matrices,
+            )
+        except (OSError, KeyError, EOFError, zipfile.BadZipFile) as error:
+            raise ValueError(f"not a model archive: {error}") from error
+
+    def alignment(self, catalog: CatalogView) -> Alignment:
+        """Index maps between this model and ``catalog``, computed once per catalogue."""
+        cached = self._cache.get("alignment")
+        if isinstance(cached, Alignment) and cached.catalog is catalog:
+            return cached
+        with self._lock:
+            to_catalog = np.fromiter(
+                (catalog.index.get(pid, -1) for pid in self.product_ids),
+                dtype=np.int64,
+                count=self.n_products,
+            )
+            to_model = np.full(len(catalog), -1, dtype=np.int64)
+            known = to_catalog >= 0
+            to_model[to_catalog[known]] = np.flatnonzero(known)
+            alignment = Alignment(catalog=catalog, to_catalog=to_catalog, to_model=to_model)
+            self._cache["alignment"] = alignment
+            self._cache.pop("popularity", None)
+            return alignment
+
+    def popularity(self, catalog: CatalogView, *, window_days: int, now: datetime) -> Popularity:
+        """Distinct orders per catalogue product in the ``window_days`` before ``now``.
+
+        The window ends at ``now`` or at the latest order seen, whichever is earlier, so that a
+        shop whose order import lags (or a demo on old orders) still has bestsellers."""
+        end_day = min(utc_day(now), self.last_day)
+        key = (id(catalog), window_days, end_day)
+        cached = self._cache.get("popularity")
+        if isinstance(cached, Popularity) and cached.key == key:
+            return cached
+        alignment = self.alignment(catalog)
+        start = max(end_day - max(window_days, 1) + 1 - self.first_day, 0)
+        stop = max(end_day + 1 - self.first_day, 0)
+        window = np.asarray(self.day_orders[start:stop].sum(axis=0), dtype=np.float64).ravel()
+        recent = np.zeros(len(catalog))
+        total = np.zeros(len(catalog))
+        known = alignment.to_catalog >= 0
+        recent[alignment.to_catalog[known]] = window[known]
+        total[alignment.to_catalog[known]] = self.order_count[known]
+        # Recent orders first, then all-time orders, then product id (the catalogue order).
+        ranking = np.lexsort((np.arange(len(catalog)), -total, -recent))
+        popularity = Popularity(key=key, recent=recent, total=total, ranking=ranking)
+        self._cache["popularity"] = popularity
+        return popularity
+
+
+@dataclass(frozen=True, eq=False)
+class Alignment:
+    """``to_catalog[model index]`` and ``to_model[catalogue index]``; -1 where absent."""
+
+    catalog: CatalogView
+    to_catalog: npt.NDArray[np.int64]
+    to_model: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, eq=False)
+class Popularity:
+    """Bestseller ranking over the catalogue: ``ranking`` lists every index, best first."""
+
+    key: tuple[int, int, int]
+    recent: npt.NDArray[np.float64]
+    total: npt.NDArray[np.float64]
+    ranking: npt.NDArray[np.int64]
+
+
+def build_model(
+    history: OrderHistory,
+    catalog: CatalogView,
+    *,
+    now: datetime,
+    params: BuildParams = BuildParams(),
+) -> Model:
+    """Learn popularity and neighbours from ``history``.
+
+    Neighbour lists keep only products the catalogue offers (when the catalogue is not empty),
+    so that deactivated products do not take places in them."""
+    n_items = len(history.product_ids)
+    # One row per distinct (order, product): repeated lines of one order are one purchase.
+    pair = history.order_index.astype(np.int64) * max(n_items, 1) + history.product_index
+    _, first_line = np.unique(pair, return_index=True)
+    order = history.order_index[first_line].astype(np.int64)
+    product = history.product_index[first_line].astype(np.int64)
+    day = history.timestamp[first_line] // _DAY
+    contact = history.contact_index[first_line].astype(np.int64)
+
+    first_day = int(day.min()) if day.size else utc_day(now)
+    n_days = int(day.max()) - first_day + 1 if day.size else 0
+    day_orders = sp.csr_matrix(
+        (np.ones(day.size, dtype=np.float32), (day - first_day, product)),
+        shape=(n_days, n_items),
+        dtype=np.float32,
+    )
+    day_orders.sum_duplicates()
+
+    offered = np.ones(n_items, dtype=np.bool_)
+    if len(catalog):
+        offered = np.fromiter(
+            (pid in catalog.index for pid in history.product_ids), dtype=np.bool_, count=n_items
+        )
+
+    _, order_row = np.unique(order, return_inverse=True)
+    baskets = _binary(order_row, product, n_items)
+    named = contact >= 0
+    _, contact_row = np.unique(contact[named], return_inverse=True)
+    customers = _binary(contact_row, product[named], n_items)
+    return Model(
+        built_at=now,
+        product_ids=tuple(history.product_ids),
+        first_day=first_day,
+        day_orders=day_orders,
+        basket_neighbours=_neighbours(baskets, offered, params),
+        customer_neighbours=_neighbours(customers, offered, params),
+    )
+
+
+def _binary(
+    rows: npt.NDArray[np.int64], columns: npt.NDArray[np.int64], n_columns: int
+) -> sp.csr_matrix:
+    n_rows = int(rows.max()) + 1 if rows.size else 0
+    matrix = sp.csr_matrix(
+        (np.ones(rows.size, dtype=np.float32), (rows, columns)), shape=(n_rows, n_columns)
+    )
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+# Rows of the co-occurrence matrix computed at once; bounds the memory of one block product.
+_BLOCK_PAIRS = 8_000_000
+
+
+def _neighbours(
+    incidence: sp.csr_matrix, offered: npt.NDArray[np.bool_], params: BuildParams
+) -> sp.csr_matrix:
+    """Top-``params.neighbours`` similar columns of each column of a binary row x item matrix."""
+    n_items = incidence.shape[1]
+    sizes = np.diff(incidence.indptr).astype(np.float32)
+    weight = (1.0 / np.log2(1.0 + np.maximum(sizes, 1.0))).astype(np.float32)
+    weighted = sp.csr_matrix(sp.diags(weight) @ incidence)
+    right = sp.csr_matrix(incidence @ sp.diags(offered.astype(np.float32)))
+    right.eliminate_zeros()
+    items_by_row = sp.csr_matrix(weighted.T)
+    count = np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()
+    # Work per item row is the total size of the rows it appears in: cut blocks by that.
+    work = np.asarray(incidence.T @ sizes, dtype=np.float64).ravel()
+    bounds = _blocks(work, _BLOCK_PAIRS)
+
+    data: list[npt.NDArray[np.float32]] = []
+    indices: list[npt.NDArray[np.int32]] = []
+    lengths: list[npt.NDArray[np.int64]] = []
+    pow_right = np.power(np.maximum(count, 1e-9), 1.0 - params.alpha)
+    pow_left = np.power(np.maximum(count, 1e-9), params.alpha)
+    for start, stop in itertools.pairwise(bounds):
+        co = sp.csr_matrix(items_by_row[start:stop] @ right)
+        co.setdiag(0)
+        co.eliminate_zeros()
+        row = np.repeat(np.arange(start, stop), np.diff(co.indptr))
+        value = co.data.astype(np.float64)
+        score = value / (pow_left[row] * pow_right[co.indices])
+        if params.shrink > 0:
+            score *= value / (value + params.shrink)
+        kept_data, kept_indices, kept_lengths = _top_k(
+            co.indptr, co.indices, score, params.neighbours
+        )
+        data.append(kept_data)
+        indices.append(kept_indices)
+        lengths.append(kept_lengths)
+    length = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
+    indptr = np.zeros(n_items + 1, dtype=np.int64)
+    np.cumsum(length, out=indptr[1:])
+    return sp.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0, dtype=np.float32),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int32),
+            indptr,
+        ),
+        shape=(n_items, n_items),
+    )
+
+
+def _blocks(work: npt.NDArray[np.float64], budget: float) -> list[int]:
+    """Split ``0..len(work)`` into consecutive ranges whose work stays near ``budget``."""
+    bounds = [0]
+    cumulative = np.cumsum(work)
+    n = len(work)
+    while bounds[-1] < n:
+        done = cumulative[bounds[-1] - 1] if bounds[-1] else 0.0
+        stop = int(np.searchsorted(cumulative, done + budget, side="right"))
+        bounds.append(min(max(stop, bounds[-1] + 1), n))
+    return bounds
+
+
+def _top_k(
+    indptr: npt.NDArray[np.int32 | np.int64],
+    indices: npt.NDArray[np.int32],
+    score: npt.NDArray[np.float64],
+    k: int,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+    """The ``k`` best entries of each CSR row, best first, ties by column; and row lengths."""
+    n_rows = len(indptr) - 1
+    row = np.repeat(np.arange(n_rows), np.diff(indptr))
+    order = np.lexsort((indices, -score, row))
+    rank = np.arange(order.size) - indptr[row[order]]
+    keep = order[rank < k]
+    lengths = np.bincount(row[keep], minlength=n_rows).astype(np.int64)
+    return score[keep].astype(np.float32), indices[keep].astype(np.int32), lengths
+
+
+def utc_day(moment: datetime) -> int:
+    """The Unix day of ``moment`` (naive datetimes are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) // _DAY

@@ -1,0 +1,127 @@
+"""Shared steps of every algorithm: gathering neighbours, filtering, ordering, filling up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from recoms.algorithms.catalog import CatalogView
+from recoms.domain import MAX_LIMIT, ProductId
+
+IndexArray = npt.NDArray[np.int64]
+ScoreArray = npt.NDArray[np.float64]
+
+
+def clamp_limit(limit: int) -> int:
+    return max(0, min(limit, MAX_LIMIT))
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Candidate catalogue indices with scores; an index may repeat (its scores add up)."""
+
+    index: IndexArray
+    score: ScoreArray
+
+    @classmethod
+    def empty(cls) -> Scores:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0))
+
+    @classmethod
+    def concat(cls, parts: Iterable[Scores]) -> Scores:
+        parts = list(parts)
+        if not parts:
+            return cls.empty()
+        return cls(
+            np.concatenate([part.index for part in parts]),
+            np.concatenate([part.score for part in parts]),
+        )
+
+    def combined(self) -> Scores:
+        """Each index once, its scores summed."""
+        if self.index.size == 0:
+            return self
+        unique, inverse = np.unique(self.index, return_inverse=True)
+        return Scores(unique, np.bincount(inverse, weights=self.score).astype(np.float64))
+
+    def scaled(self, factor: float) -> Scores:
+        return Scores(self.index, self.score * factor)
+
+    def normalised(self) -> Scores:
+        """Combined, then divided by the best score (so the best is 1)."""
+        combined = self.combined()
+        if combined.score.size == 0:
+            return combined
+        top = float(combined.score.max())
+        return combined if top <= 0 else combined.scaled(1.0 / top)
+
+
+def gather(
+    neighbours: sp.csr_matrix,
+    seeds: IndexArray,
+    weights: ScoreArray,
+    to_catalog: IndexArray,
+) -> Scores:
+    """Neighbours of the model products ``seeds``, each scaled by its seed's weight, in
+    catalogue indices; neighbours absent from the catalogue are dropped."""
+    if seeds.size == 0:
+        return Scores.empty()
+    starts = neighbours.indptr[seeds]
+    stops = neighbours.indptr[seeds + 1]
+    lengths = stops - starts
+    total = int(lengths.sum())
+    if total == 0:
+        return Scores.empty()
+    # Positions of every neighbour entry of every seed, without a Python loop.
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+    index = to_catalog[neighbours.indices[offsets]]
+    score = neighbours.data[offsets].astype(np.float64) * np.repeat(weights, lengths)
+    known = index >= 0
+    return Scores(index[known], score[known])
+
+
+def select(
+    catalog: CatalogView,
+    scores: Scores,
+    *,
+    limit: int,
+    in_stock_only: bool,
+    exclude: Iterable[int] = (),
+    fill: Sequence[IndexArray] = (),
+) -> list[ProductId]:
+    """The ``limit`` best positive-scored candidates, best first, ties by product id; then,
+    while the list is short, the next products of each ``fill`` ranking in turn.
+
+    Excluded products and (with ``in_stock_only``) products out of stock never appear."""
+    limit = clamp_limit(limit)
+    if limit == 0:
+        return []
+    excluded = np.zeros(len(catalog), dtype=np.bool_)
+    excluded[np.fromiter(exclude, dtype=np.int64)] = True
+    if in_stock_only:
+        excluded |= ~catalog.in_stock
+    chosen: list[int] = []
+    combined = scores.combined()
+    if combined.index.size:
+        allowed = ~excluded[combined.index] & (combined.score > 0)
+        index = combined.index[allowed]
+        order = np.lexsort((index, -combined.score[allowed]))[:limit]
+        chosen = index[order].tolist()
+        excluded[index[order]] = True
+    for ranking in fill:
+        if len(chosen) >= limit:
+            break
+        position = 0
+        while len(chosen) < limit and position < ranking.size:
+            # Look at growing slices so that a long ranking costs little when the head suffices.
+            chunk = ranking[position : position + 4 * limit]
+            position += chunk.size
+            fresh = chunk[~excluded[chunk]]
+            fresh = fresh[: limit - len(chosen)]
+            excluded[fresh] = True
+            chosen.extend(fresh.tolist())
+    return [catalog.product_ids[i] for i in chosen]
