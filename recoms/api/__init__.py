@@ -1,0 +1,7 @@
+"""The engine's HTTP API (aiohttp): Yespo-compatible recommendations and the engine's own."""
+
+from __future__ import annotations
+
+from recoms.api.app import create_app
+
+__all__ = ["create_app"]

@@ -1,0 +1,52 @@
+"""Contacts: the profile staff and the bot see, and the Telegram link."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from aiohttp import web
+
+from recoms.api.keys import SERVICE
+from recoms.api.params import body_model, path_int, query_model
+from recoms.api.schemas import (
+    INT64_MAX,
+    ContactOut,
+    ProfileOut,
+    ProfileQuery,
+    TelegramLinkRequest,
+    dump,
+)
+from recoms.errors import InvalidRequest
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/contacts/profile")
+async def get_profile(request: web.Request) -> web.Response:
+    query = query_model(ProfileQuery, request.query)
+    identity = query.to_identity()
+    if identity.is_empty():
+        raise InvalidRequest(
+            "at least one of contactId, email, phone, externalCustomerId, webId, "
+            "telegramUserId is required"
+        )
+    profile = await request.app[SERVICE].contact_profile(identity, orders=query.orders)
+    return web.json_response(dump(ProfileOut.from_domain(profile)))
+
+
+@routes.post("/api/v1/contacts/telegram")
+async def link_telegram(request: web.Request) -> web.Response:
+    """Link a Telegram user to the contact the other identifiers name. An unknown phone or
+    external id creates the contact; an earlier link of that Telegram user is moved."""
+    body = await body_model(TelegramLinkRequest, request)
+    # The Telegram id is what gets linked, not a way to find the contact.
+    identity = dataclasses.replace(body.to_identity(), telegram_user_id=None)
+    contact = await request.app[SERVICE].link_telegram(identity, body.telegram_user_id)
+    return web.json_response(dump(ContactOut.from_domain(contact)))
+
+
+@routes.delete("/api/v1/contacts/telegram/{telegramUserId}")
+async def unlink_telegram(request: web.Request) -> web.Response:
+    telegram_user_id = path_int(request, "telegramUserId", maximum=INT64_MAX)
+    await request.app[SERVICE].unlink_telegram(telegram_user_id)
+    return web.Response(status=204)

@@ -1,0 +1,13 @@
+"""Typed keys of the state the API's handlers share through the application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from recoms.config import RecomsSettings
+from recoms.service import RecomsService
+
+SERVICE = web.AppKey("service", RecomsService)
+SETTINGS = web.AppKey("settings", RecomsSettings)
+FEED_LIMIT = web.AppKey("feed_limit", int)
+"""Largest XML feed body accepted, in bytes."""

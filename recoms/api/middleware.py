@@ -1,0 +1,99 @@
+"""Errors mapped to JSON responses in one place, and HTTP Basic auth with the API key."""
+
+from __future__ import annotations
+
+import binascii
+import hmac
+import logging
+
+from aiohttp import BasicAuth, hdrs, web
+from aiohttp.typedefs import Handler
+
+from recoms.api.keys import SETTINGS
+from recoms.errors import NotFound, RecomsError
+
+log = logging.getLogger(__name__)
+
+OPEN_PATHS = frozenset({"/healthz", "/openapi.json", "/docs"})
+"""What a load balancer or a developer may read without the API key."""
+
+ERROR_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(
+    status: int, message: str, *, headers: dict[str, str] | None = None
+) -> web.Response:
+    code = ERROR_CODES.get(status, "invalid_request" if status < 500 else "internal_error")
+    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+
+
+def _status_of(error: RecomsError) -> int:
+    """NotFound is 404; InvalidRequest, FeedError, ImportFileError and any other deliberate
+    engine error are about what the caller sent: 400."""
+    return 404 if isinstance(error, NotFound) else 400
+
+
+def _message_of(exc: web.HTTPException, request: web.Request) -> str:
+    if exc.status == 404:
+        return f"no such endpoint: {request.method} {request.path}"
+    if exc.status == 405:
+        allowed = exc.headers.get(hdrs.ALLOW, "")
+        return f"{request.method} is not allowed here; use {allowed}"
+    if exc.status == 413:
+        return "the request body is too large"
+    text = exc.text or ""
+    return text.split(": ", 1)[-1] if text else exc.reason
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as ``{"error": code, "message": text}``; nothing leaves as a trace."""
+    try:
+        return await handler(request)
+    except RecomsError as error:
+        return error_response(_status_of(error), error.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        passed = {
+            name: value
+            for name, value in exc.headers.items()
+            if name in (hdrs.ALLOW, hdrs.WWW_AUTHENTICATE)
+        }
+        return error_response(exc.status, _message_of(exc, request), headers=passed)
+    except Exception:
+        log.exception("Unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal error; it has been logged")
+
+
+def _authorized(header: str | None, key: str) -> bool:
+    if not header:
+        return False
+    try:
+        credentials = BasicAuth.decode(header, encoding="utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(credentials.password.encode(), key.encode())
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """HTTP Basic with the API key as password and any user name, as Yespo's API asks."""
+    api_key = request.app[SETTINGS].api_key
+    if api_key is None or request.path in OPEN_PATHS:
+        return await handler(request)
+    if not _authorized(request.headers.get(hdrs.AUTHORIZATION), api_key.get_secret_value()):
+        return error_response(
+            401,
+            "valid credentials are required: HTTP Basic with the API key as the password",
+            headers={hdrs.WWW_AUTHENTICATE: 'Basic realm="recoms", charset="UTF-8"'},
+        )
+    return await handler(request)

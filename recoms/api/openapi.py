@@ -1,0 +1,448 @@
+"""The OpenAPI 3.1 document of the API, its schemas generated from the pydantic models."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from recoms.api.schemas import (
+    IDENTIFIER_NAMES,
+    MAX_CATEGORIES,
+    MAX_PRODUCTS,
+    MISSING_IDENTIFIER,
+    ContactOut,
+    DataSourceCreate,
+    DataSourceOut,
+    DataSourcePatch,
+    DataSourceReplace,
+    ErrorOut,
+    EventsAccepted,
+    FeedImportRequest,
+    Health,
+    ImportReportOut,
+    ProductOut,
+    ProfileOut,
+    StatsOut,
+    TelegramLinkRequest,
+)
+from recoms.domain import MAX_LIMIT
+
+Json = dict[str, Any]
+
+MODELS: tuple[type[BaseModel], ...] = (
+    ContactOut,
+    DataSourceCreate,
+    DataSourceOut,
+    DataSourcePatch,
+    DataSourceReplace,
+    ErrorOut,
+    EventsAccepted,
+    FeedImportRequest,
+    Health,
+    ImportReportOut,
+    ProductOut,
+    ProfileOut,
+    StatsOut,
+    TelegramLinkRequest,
+)
+
+
+def ref(name: str) -> Json:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def json_content(schema: Json) -> Json:
+    return {"application/json": {"schema": schema}}
+
+
+def ok(description: str, schema: Json) -> Json:
+    return {"description": description, "content": json_content(schema)}
+
+
+def body(name: str) -> Json:
+    return {"required": True, "content": json_content(ref(name))}
+
+
+def array_of(name: str) -> Json:
+    return {"type": "array", "items": ref(name)}
+
+
+def error(description: str) -> Json:
+    return {"description": description, "content": json_content(ref("ErrorOut"))}
+
+
+def errors(*statuses: int) -> Json:
+    texts = {
+        400: "Bad parameters or body; the message says which and why.",
+        401: "Missing or wrong API key (when the server has one).",
+        404: "The thing named does not exist.",
+        413: "The body is larger than the server accepts.",
+    }
+    return {str(status): error(texts[status]) for status in (401, *statuses)}
+
+
+def query(name: str, description: str, schema: Json, *, required: bool = False) -> Json:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def path_param(name: str, description: str, schema: Json) -> Json:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema,
+    }
+
+
+def array_query(name: str, description: str, max_items: int) -> Json:
+    return {
+        **query(
+            name,
+            description
+            + f" Repeat the parameter (`{name}=a&{name}=b`), separate values with commas"
+            f" (`{name}=a,b`) or use `{name}[]=`; at most {max_items} values.",
+            {"type": "array", "items": {"type": "string"}, "maxItems": max_items},
+        ),
+        "style": "form",
+        "explode": True,
+    }
+
+
+STRING: Json = {"type": "string"}
+POSITIVE_ID: Json = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+STRING_ID: Json = {"type": "string", "maxLength": 256}
+
+IDENTIFIERS: list[Json] = [
+    query("contactId", "The engine's contact id.", POSITIVE_ID),
+    query("email", "The contact's email.", {"type": "string", "maxLength": 254}),
+    query(
+        "phone",
+        "The contact's phone; E.164 or national (the server's default region).",
+        {"type": "string", "maxLength": 32},
+    ),
+    query("externalCustomerId", "The shop's customer id.", STRING_ID),
+    query("webId", "The tracker cookie `sc`.", STRING_ID),
+]
+TELEGRAM_ID = query(
+    "telegramUserId",
+    "The linked Telegram user id (an extension of this engine).",
+    POSITIVE_ID,
+)
+PRODUCT_LIST = ok("Products, best first.", array_of("ProductOut"))
+DATA_SOURCE_ID = path_param("dataSourceId", "The data source's id.", POSITIVE_ID)
+
+
+def paths() -> Json:
+    return {
+        "/api/v2/contacts/recoms/{dataSourceId}": {
+            "get": {
+                "operationId": "getRecoms",
+                "tags": ["recommendations"],
+                "summary": "A data source's recommendations for a contact (Yespo-compatible)",
+                "description": (
+                    "At least one identifier is required (400: "
+                    f'"{MISSING_IDENTIFIER}"). An unknown contact is not an error: '
+                    "lists that need a contact fall back to bestsellers. Product-based "
+                    "algorithms (also_bought, you_may_also_like, alternatives) require "
+                    "`products`. The number of items is the data source's `limit`."
+                ),
+                "parameters": [
+                    DATA_SOURCE_ID,
+                    *IDENTIFIERS,
+                    TELEGRAM_ID,
+                    array_query(
+                        "products",
+                        "Product ids (cart, viewed or ordered items) for product-based lists.",
+                        MAX_PRODUCTS,
+                    ),
+                    array_query(
+                        "category",
+                        "Narrows bestsellers to a category: one name (`Kitchen`), a path "
+                        "(`Home > Kitchen`), or the path's parts in order, as a product's "
+                        "`category` array holds them.",
+                        MAX_CATEGORIES,
+                    ),
+                ],
+                "responses": {"200": PRODUCT_LIST, **errors(400, 404)},
+            }
+        },
+        "/api/v1/events": {
+            "post": {
+                "operationId": "postEvents",
+                "tags": ["events"],
+                "summary": "Record tracker events (Yespo's REST tracker shape)",
+                "description": (
+                    "One event object, or an array of at most 1000. In an array, a bad event "
+                    "is reported by its index and skipped; 400 only when none was recorded."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": json_content(
+                        {
+                            "oneOf": [
+                                ref("TrackerEvent"),
+                                {"type": "array", "items": ref("TrackerEvent"), "maxItems": 1000},
+                            ]
+                        }
+                    ),
+                },
+                "responses": {
+                    "202": ok("Recorded.", ref("EventsAccepted")),
+                    **errors(400, 413),
+                },
+            }
+        },
+        "/api/v1/feed/import": {
+            "post": {
+                "operationId": "importFeed",
+                "tags": ["catalogue"],
+                "summary": "Import a Google Merchant feed from a URL or from the body",
+                "parameters": [
+                    query(
+                        "full",
+                        "For an XML body: the feed is the whole catalogue (deactivate the rest).",
+                        {"type": "boolean", "default": True},
+                    )
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": ref("FeedImportRequest")},
+                        "application/xml": {"schema": {"type": "string"}},
+                        "text/xml": {"schema": {"type": "string"}},
+                    },
+                },
+                "responses": {
+                    "200": ok("What the import did.", ref("ImportReportOut")),
+                    **errors(400, 413),
+                },
+            }
+        },
+        "/api/v1/datasources": {
+            "get": {
+                "operationId": "listDataSources",
+                "tags": ["data sources"],
+                "summary": "Every data source",
+                "responses": {
+                    "200": ok(
+                        "Data sources by id.", {"type": "array", "items": ref("DataSourceOut")}
+                    ),
+                    **errors(),
+                },
+            },
+            "post": {
+                "operationId": "createDataSource",
+                "tags": ["data sources"],
+                "summary": "Create a data source",
+                "requestBody": body("DataSourceCreate"),
+                "responses": {"201": ok("Created.", ref("DataSourceOut")), **errors(400)},
+            },
+        },
+        "/api/v1/datasources/{dataSourceId}": {
+            "get": {
+                "operationId": "getDataSource",
+                "tags": ["data sources"],
+                "summary": "One data source",
+                "parameters": [DATA_SOURCE_ID],
+                "responses": {"200": ok("The data source.", ref("DataSourceOut")), **errors(404)},
+            },
+            "put": {
+                "operationId": "replaceDataSource",
+                "tags": ["data sources"],
+                "summary": "Replace a data source's name and params (params not given: defaults)",
+                "parameters": [DATA_SOURCE_ID],
+                "requestBody": body("DataSourceReplace"),
+                "responses": {"200": ok("Updated.", ref("DataSourceOut")), **errors(400, 404)},
+            },
+            "patch": {
+                "operationId": "updateDataSource",
+                "tags": ["data sources"],
+                "summary": "Change some of a data source's name and params",
+                "parameters": [DATA_SOURCE_ID],
+                "requestBody": body("DataSourcePatch"),
+                "responses": {"200": ok("Updated.", ref("DataSourceOut")), **errors(400, 404)},
+            },
+        },
+        "/api/v1/contacts/profile": {
+            "get": {
+                "operationId": "getContactProfile",
+                "tags": ["contacts"],
+                "summary": "A contact's identifiers, last orders, cart and recently viewed items",
+                "parameters": [
+                    *IDENTIFIERS,
+                    TELEGRAM_ID,
+                    query(
+                        "orders",
+                        "How many last orders to include.",
+                        {"type": "integer", "minimum": 0, "maximum": 50, "default": 5},
+                    ),
+                ],
+                "responses": {"200": ok("The profile.", ref("ProfileOut")), **errors(400, 404)},
+            }
+        },
+        "/api/v1/contacts/telegram": {
+            "post": {
+                "operationId": "linkTelegram",
+                "tags": ["contacts"],
+                "summary": "Link a Telegram user to a contact",
+                "description": (
+                    "The contact is named by any of "
+                    + ", ".join(IDENTIFIER_NAMES)
+                    + "; an unknown phone or externalCustomerId creates it. A Telegram user "
+                    "is linked to one contact at most: an earlier link moves."
+                ),
+                "requestBody": body("TelegramLinkRequest"),
+                "responses": {
+                    "200": ok("The linked contact.", ref("ContactOut")),
+                    **errors(400, 404),
+                },
+            }
+        },
+        "/api/v1/contacts/telegram/{telegramUserId}": {
+            "delete": {
+                "operationId": "unlinkTelegram",
+                "tags": ["contacts"],
+                "summary": "Unlink a Telegram user (nothing happens when it is not linked)",
+                "parameters": [path_param("telegramUserId", "The Telegram user id.", POSITIVE_ID)],
+                "responses": {"204": {"description": "Unlinked."}, **errors(400)},
+            }
+        },
+        "/api/v1/products": {
+            "get": {
+                "operationId": "findProducts",
+                "tags": ["catalogue"],
+                "summary": "Search active products, or look several up by id",
+                "description": "Give either `search` or `ids`.",
+                "parameters": [
+                    query(
+                        "search",
+                        "Matches id, title or brand, case-insensitive.",
+                        {"type": "string", "maxLength": 200},
+                    ),
+                    array_query("ids", "Product ids; unknown ones are left out.", MAX_PRODUCTS),
+                    query(
+                        "limit",
+                        "At most this many search results.",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
+                    ),
+                ],
+                "responses": {"200": PRODUCT_LIST, **errors(400)},
+            }
+        },
+        "/api/v1/products/{productId}": {
+            "get": {
+                "operationId": "getProduct",
+                "tags": ["catalogue"],
+                "summary": "One product, active or not",
+                "parameters": [path_param("productId", "The feed's `g:id`.", STRING_ID)],
+                "responses": {"200": ok("The product.", ref("ProductOut")), **errors(400, 404)},
+            }
+        },
+        "/api/v1/stats": {
+            "get": {
+                "operationId": "getStats",
+                "tags": ["system"],
+                "summary": "Catalogue, contacts, events and model figures",
+                "responses": {"200": ok("The figures.", ref("StatsOut")), **errors()},
+            }
+        },
+        "/healthz": {
+            "get": {
+                "operationId": "health",
+                "tags": ["system"],
+                "summary": "Liveness with a trivial database query; open without the key",
+                "security": [],
+                "responses": {
+                    "200": ok("Serving.", ref("Health")),
+                    "503": ok("The database does not answer.", ref("Health")),
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "tags": ["system"],
+                "summary": "This document; open without the key",
+                "security": [],
+                "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"})},
+            }
+        },
+        "/docs": {
+            "get": {
+                "operationId": "docs",
+                "tags": ["system"],
+                "summary": "A page pointing at this document; open without the key",
+                "security": [],
+                "responses": {
+                    "200": {
+                        "description": "HTML.",
+                        "content": {"text/html": {"schema": {"type": "string"}}},
+                    }
+                },
+            }
+        },
+    }
+
+
+@functools.cache
+def _schemas() -> Json:
+    _, top = models_json_schema(
+        [(model, "validation") for model in MODELS],
+        ref_template="#/components/schemas/{model}",
+    )
+    schemas: Json = dict(top.get("$defs", {}))
+    schemas["TrackerEvent"] = {
+        "type": "object",
+        "description": (
+            'Yespo\'s tracker shape: {"GeneralInfo": {"eventName": "ProductPage", "siteId": ..., '
+            '"datetime": <ms>, "externalCustomerId"|"user_email"|"user_phone": ..., '
+            '"cookies": {"sc": <webId>}}, "ProductPage": {"Product": {"productKey": ...}}}. '
+            "Events: ProductPage, CategoryPage, StatusCart, PurchasedItems, CustomerData, "
+            "AddToWishlist, SearchRequest; eS.js flat shapes too."
+        ),
+        "required": ["GeneralInfo"],
+        "properties": {"GeneralInfo": {"type": "object", "required": ["eventName"]}},
+        "additionalProperties": True,
+    }
+    return schemas
+
+
+def build_document() -> Json:
+    """The whole OpenAPI 3.1 document (a fresh copy each call)."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "recoms: product recommendations API",
+            "version": "1.0.0",
+            "description": (
+                "Yespo-compatible recommendations plus the engine's own events, feed import, "
+                "data sources, contacts and products. Errors are JSON "
+                '`{"error": code, "message": text}`.'
+            ),
+        },
+        "security": [{"basicAuth": []}],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {
+                "basicAuth": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": (
+                        "Any user name, the API key as the password; only asked for when the "
+                        "server has a key (RECOMS_API_KEY)."
+                    ),
+                }
+            },
+            "schemas": {name: dict(schema) for name, schema in _schemas().items()},
+        },
+    }

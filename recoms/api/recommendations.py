@@ -1,0 +1,30 @@
+"""The Yespo-compatible recommendation endpoint."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from recoms.api.keys import SERVICE
+from recoms.api.params import path_int, query_model
+from recoms.api.schemas import INT64_MAX, MISSING_IDENTIFIER, RecomsQuery
+from recoms.domain import DataSourceId
+from recoms.errors import InvalidRequest
+from recoms.presenters import product_to_api_dict
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v2/contacts/recoms/{dataSourceId}")
+async def get_recoms(request: web.Request) -> web.Response:
+    data_source_id = DataSourceId(path_int(request, "dataSourceId", maximum=INT64_MAX))
+    query = query_model(RecomsQuery, request.query, arrays=("products", "category"))
+    identity = query.to_identity()
+    if identity.is_empty():
+        raise InvalidRequest(MISSING_IDENTIFIER)
+    products = await request.app[SERVICE].recommend(
+        data_source_id,
+        identity,
+        products=query.product_ids,
+        category=query.category_path,
+    )
+    return web.json_response([product_to_api_dict(product) for product in products])

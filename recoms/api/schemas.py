@@ -1,0 +1,430 @@
+"""The API's request and response shapes: validated on the way in, documented in OpenAPI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.alias_generators import to_camel
+
+from recoms.domain import (
+    MAX_LIMIT,
+    Algorithm,
+    CartLine,
+    Contact,
+    ContactId,
+    ContactProfile,
+    DataSource,
+    DataSourceParams,
+    Identity,
+    Order,
+    ProductId,
+)
+from recoms.presenters import price_to_json
+from recoms.service import ImportReport, Stats
+
+INT64_MAX = 2**63 - 1
+# Data source ids are ordinary integer keys; bounding them keeps an absurd id a 400, not a
+# database error on PostgreSQL's 4-byte integers.
+INT32_MAX = 2**31 - 1
+MAX_PRODUCTS = 100
+MAX_CATEGORIES = 10
+MAX_ID_LENGTH = 256
+MAX_SEARCH_LENGTH = 200
+MAX_EVENTS = 1000
+MAX_CURATED_PRODUCTS = 500
+
+IDENTIFIER_NAMES = ("contactId", "email", "phone", "externalCustomerId", "webId")
+MISSING_IDENTIFIER = "at least one of " + ", ".join(IDENTIFIER_NAMES) + " is required"
+
+ItemId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ID_LENGTH)]
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire (as Yespo's API spells things); snake_case in Python."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+    )
+
+
+# --- identifiers ---------------------------------------------------------------------------
+
+
+class IdentityFields(ApiModel):
+    """The ways a caller names a contact; ``telegramUserId`` is this engine's extension."""
+
+    contact_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    external_customer_id: Text | None = None
+    web_id: Text | None = None
+    telegram_user_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
+
+    def to_identity(self) -> Identity:
+        return Identity(
+            contact_id=None if self.contact_id is None else ContactId(self.contact_id),
+            external_id=self.external_customer_id or None,
+            email=self.email or None,
+            phone=self.phone or None,
+            web_id=self.web_id or None,
+            telegram_user_id=self.telegram_user_id,
+        )
+
+
+class IdentityQuery(IdentityFields):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ProfileQuery(IdentityQuery):
+    orders: int = Field(default=5, ge=0, le=50, description="How many last orders to show.")
+
+
+class RecomsQuery(IdentityQuery):
+    products: list[ItemId] = Field(default_factory=list, max_length=MAX_PRODUCTS)
+    category: list[ItemId] = Field(default_factory=list, max_length=MAX_CATEGORIES)
+
+    @property
+    def product_ids(self) -> list[ProductId]:
+        # Repeats would only weigh a product twice; keep the caller's order.
+        return [ProductId(product) for product in dict.fromkeys(self.products)]
+
+    @property
+    def category_path(self) -> str | None:
+        """The ``category`` items as one path from the root, ``"Home & Garden > Kitchen"``:
+        the same array a product's ``category`` holds, so a client can send it back as is."""
+        return " > ".join(self.category) if self.category else None
+
+
+class ProductsQuery(ApiModel):
+    model_config = ConfigDict(extra="ignore")
+
+    search: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_SEARCH_LENGTH)]
+        | None
+    ) = None
+    ids: list[ItemId] = Field(default_factory=list, max_length=MAX_PRODUCTS)
+    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if not self.search and not self.ids:
+            raise ValueError("either search or ids is required")
+        if self.search and self.ids:
+            raise ValueError("give either search or ids, not both")
+        return self
+
+
+# --- data sources --------------------------------------------------------------------------
+
+
+class DataSourceParamsModel(ApiModel):
+    limit: int = Field(default=10, ge=1, le=MAX_LIMIT, description="Items per list.")
+    in_stock_only: bool = True
+    exclude_purchased: bool = Field(
+        default=False, description="Leave out what the contact has already bought."
+    )
+    window_days: int = Field(default=90, ge=1, le=3650, description="Bestseller window.")
+    price_ratio_min: float = Field(default=0.7, gt=0, le=100)
+    price_ratio_max: float = Field(default=1.5, gt=0, le=100)
+    product_ids: list[ItemId] = Field(
+        default_factory=list,
+        max_length=MAX_CURATED_PRODUCTS,
+        description="The curated list of the `other` algorithm.",
+    )
+
+    @model_validator(mode="after")
+    def _band(self) -> Self:
+        if self.price_ratio_min > self.price_ratio_max:
+            raise ValueError("priceRatioMin must not exceed priceRatioMax")
+        return self
+
+    @classmethod
+    def from_domain(cls, params: DataSourceParams) -> DataSourceParamsModel:
+        return cls(
+            limit=params.limit,
+            in_stock_only=params.in_stock_only,
+            exclude_purchased=params.exclude_purchased,
+            window_days=params.window_days,
+            price_ratio_min=params.price_ratio_min,
+            price_ratio_max=params.price_ratio_max,
+            product_ids=list(params.product_ids),
+        )
+
+    def to_domain(self) -> DataSourceParams:
+        return DataSourceParams(
+            limit=self.limit,
+            in_stock_only=self.in_stock_only,
+            exclude_purchased=self.exclude_purchased,
+            window_days=self.window_days,
+            price_ratio_min=self.price_ratio_min,
+            price_ratio_max=self.price_ratio_max,
+            product_ids=tuple(ProductId(product) for product in self.product_ids),
+        )
+
+
+class DataSourceParamsPatch(ApiModel):
+    """Any subset of the params; the rest keep their current values."""
+
+    limit: int | None = None
+    in_stock_only: bool | None = None
+    exclude_purchased: bool | None = None
+    window_days: int | None = None
+    price_ratio_min: float | None = None
+    price_ratio_max: float | None = None
+    product_ids: list[ItemId] | None = None
+
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class DataSourceCreate(ApiModel):
+    name: Name
+    algorithm: Algorithm
+    params: DataSourceParamsModel = Field(default_factory=DataSourceParamsModel)
+
+
+class DataSourceReplace(ApiModel):
+    """PUT: the whole record. ``id`` and ``algorithm`` may be echoed back but not changed."""
+
+    id: int | None = None
+    name: Name
+    algorithm: Algorithm | None = None
+    params: DataSourceParamsModel = Field(default_factory=DataSourceParamsModel)
+
+
+class DataSourcePatch(ApiModel):
+    name: Name | None = None
+    params: DataSourceParamsPatch | None = None
+
+
+class DataSourceOut(ApiModel):
+    id: int
+    name: str
+    algorithm: Algorithm
+    needs_products: bool = Field(description="Whether requests must name `products`.")
+    params: DataSourceParamsModel
+
+    @classmethod
+    def from_domain(cls, source: DataSource) -> DataSourceOut:
+        return cls(
+            id=source.id,
+            name=source.name,
+            algorithm=source.algorithm,
+            needs_products=source.algorithm.needs_products,
+            params=DataSourceParamsModel.from_domain(source.params),
+        )
+
+
+# --- imports and events --------------------------------------------------------------------
+
+
+class FeedImportRequest(ApiModel):
+    url: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, max_length=2048, pattern=r"(?i)^https?://\S+$"),
+    ] = Field(description="An http(s) URL of a Google Merchant feed.")
+    full: bool = Field(
+        default=True, description="The feed is the whole catalogue: deactivate the rest."
+    )
+
+
+class RejectedOut(ApiModel):
+    line: int
+    reason: str
+
+
+class ImportReportOut(ApiModel):
+    read: int
+    created: int
+    updated: int
+    deactivated: int
+    skipped: dict[str, int]
+    rejected: list[RejectedOut]
+
+    @classmethod
+    def from_domain(cls, report: ImportReport) -> ImportReportOut:
+        return cls(
+            read=report.read,
+            created=report.created,
+            updated=report.updated,
+            deactivated=report.deactivated,
+            skipped=dict(report.skipped),
+            rejected=[RejectedOut(line=item.line, reason=item.reason) for item in report.rejected],
+        )
+
+
+class RejectedEvent(ApiModel):
+    index: int = Field(description="Position of the event in the posted array, from 0.")
+    reason: str
+
+
+class EventsAccepted(ApiModel):
+    accepted: int
+    rejected: list[RejectedEvent] = Field(default_factory=list)
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+class ContactOut(ApiModel):
+    contact_id: int
+    email: str | None
+    phone: str | None
+    external_customer_id: str | None
+    name: str | None
+    telegram_user_id: int | None
+    web_ids: list[str]
+
+    @classmethod
+    def from_domain(cls, contact: Contact) -> ContactOut:
+        return cls(
+            contact_id=contact.id,
+            email=contact.email,
+            phone=contact.phone,
+            external_customer_id=contact.external_id,
+            name=contact.name,
+            telegram_user_id=contact.telegram_user_id,
+            web_ids=list(contact.web_ids),
+        )
+
+
+class LineOut(ApiModel):
+    product_id: str
+    quantity: float
+    price: float | None
+
+
+class OrderOut(ApiModel):
+    number: str
+    ordered_at: datetime
+    currency: str | None
+    lines: list[LineOut]
+
+    @classmethod
+    def from_domain(cls, order: Order) -> OrderOut:
+        return cls(
+            number=order.number,
+            ordered_at=order.ordered_at,
+            currency=order.currency,
+            lines=[
+                LineOut(
+                    product_id=line.product_id,
+                    quantity=float(line.quantity),
+                    price=price_to_json(line.price),
+                )
+                for line in order.lines
+            ],
+        )
+
+
+def cart_line_out(line: CartLine) -> LineOut:
+    return LineOut(
+        product_id=line.product_id, quantity=float(line.quantity), price=price_to_json(line.price)
+    )
+
+
+class ProfileOut(ApiModel):
+    contact: ContactOut
+    last_orders: list[OrderOut] = Field(description="Newest first.")
+    cart: list[LineOut]
+    recently_viewed: list[str] = Field(description="Product ids, newest first, no repeats.")
+
+    @classmethod
+    def from_domain(cls, profile: ContactProfile) -> ProfileOut:
+        return cls(
+            contact=ContactOut.from_domain(profile.contact),
+            last_orders=[OrderOut.from_domain(order) for order in profile.last_orders],
+            cart=[cart_line_out(line) for line in profile.cart],
+            recently_viewed=list(profile.recently_viewed),
+        )
+
+
+class TelegramLinkRequest(IdentityFields):
+    """Link a Telegram user to the contact these identifiers name (created when unknown and
+    named by phone or external id)."""
+
+    telegram_user_id: int = Field(ge=1, le=INT64_MAX)
+
+    @model_validator(mode="after")
+    def _named(self) -> Self:
+        identity = self.to_identity()
+        if all(
+            value is None
+            for value in (
+                identity.contact_id,
+                identity.external_id,
+                identity.email,
+                identity.phone,
+                identity.web_id,
+            )
+        ):
+            raise ValueError(MISSING_IDENTIFIER)
+        return self
+
+
+# --- products (documentation and response checks) ------------------------------------------
+
+
+class ProductOut(BaseModel):
+    """A product as the recommendation API returns it; plus ``tags_*`` string fields."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    name: str
+    url: str
+    price: float | None = Field(description="What the customer pays today (the sale price).")
+    oldPrice: float | None = Field(
+        default=None, description="The regular price; present only when on sale."
+    )
+    currency: str | None
+    descr: str
+    brand: str
+    category: list[str] = Field(description="Category path from the root.")
+    isInStock: int = Field(ge=0, le=1)
+
+
+# --- system --------------------------------------------------------------------------------
+
+
+class StatsOut(ApiModel):
+    products: int
+    products_in_stock: int
+    contacts: int
+    telegram_linked: int
+    events_last_24h: int
+    orders: int
+    model_built_at: datetime | None
+
+    @classmethod
+    def from_domain(cls, stats: Stats) -> StatsOut:
+        return cls(
+            products=stats.products,
+            products_in_stock=stats.products_in_stock,
+            contacts=stats.contacts,
+            telegram_linked=stats.telegram_linked,
+            events_last_24h=stats.events_last_24h,
+            orders=stats.orders,
+            model_built_at=stats.model_built_at,
+        )
+
+
+class Health(ApiModel):
+    status: str
+
+
+class ErrorOut(ApiModel):
+    error: str = Field(description="A stable code: invalid_request, not_found, unauthorized, ...")
+    message: str = Field(description="What was wrong, for a person to read.")
+
+
+def dump(model: BaseModel) -> Any:
+    """A response model as JSON-ready data (camelCase, datetimes as ISO 8601)."""
+    return model.model_dump(mode="json")

@@ -1,0 +1,53 @@
+"""Health, figures and the API's own documentation."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from recoms.api.keys import SERVICE
+from recoms.api.openapi import build_document
+from recoms.api.schemas import Health, StatsOut, dump
+
+log = logging.getLogger(__name__)
+
+routes = web.RouteTableDef()
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>recoms API</title></head>
+<body><h1>recoms API</h1>
+<p>The OpenAPI 3.1 document: <a href="/openapi.json">/openapi.json</a>. Load it into any
+OpenAPI viewer or client generator.</p>
+<p>Recommendations: <code>GET /api/v2/contacts/recoms/{dataSourceId}?externalCustomerId=...</code>
+(HTTP Basic, the API key as the password, when the server has a key).</p>
+</body></html>
+"""
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    try:
+        # The smallest query the service contract offers: a handful of rows.
+        await request.app[SERVICE].list_data_sources()
+    except Exception:
+        # A load balancer only needs to know; the reason goes to the log.
+        log.exception("Health check failed")
+        return web.json_response(dump(Health(status="unavailable")), status=503)
+    return web.json_response(dump(Health(status="ok")))
+
+
+@routes.get("/api/v1/stats")
+async def get_stats(request: web.Request) -> web.Response:
+    stats = await request.app[SERVICE].stats()
+    return web.json_response(dump(StatsOut.from_domain(stats)))
+
+
+@routes.get("/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(build_document())
+
+
+@routes.get("/docs")
+async def docs(request: web.Request) -> web.Response:
+    return web.Response(text=DOCS_PAGE, content_type="text/html")
