@@ -1,0 +1,1 @@
+"""Benchmarks that print figures: import speed, rebuild time and memory, recommend latency."""
