@@ -130,9 +130,12 @@ def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
     parser = DefusedExpatParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, True)
     parser.setContentHandler(handler)
+    # parse() would hand the locator over; feeding chunks does not, and the parser is one.
+    handler.setDocumentLocator(parser)
     seen: dict[str, int] = {}
     started = False
     while True:
+        error: FeedError | None = None
         try:
             chunk = stream.read(CHUNK_SIZE)
             if not started and not chunk.strip():
@@ -143,20 +146,23 @@ def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
             else:
                 parser.close()
         except SAXParseException as exc:
-            raise FeedError(
+            error = FeedError(
                 f"malformed XML at line {exc.getLineNumber()}, column "
                 f"{(exc.getColumnNumber() or 0) + 1}: {exc.getMessage()}"
-            ) from None
+            )
         except DefusedXmlException as exc:
-            raise FeedError(
+            error = FeedError(
                 f"feed refused: {_describe_hostile(exc)} at line {handler.line()}; "
                 "feeds may not declare entities or load external files"
-            ) from None
+            )
         except (OSError, EOFError, zlib.error) as exc:
-            raise FeedError(f"the feed could not be read to its end: {exc}") from None
+            error = FeedError(f"the feed could not be read to its end: {exc}")
+        # Items completed before an error are still yielded, in document order.
         for item in handler.items:
             yield _to_product(item, seen, Rejected)
         handler.items.clear()
+        if error is not None:
+            raise error
         if not chunk:
             return
 
