@@ -1,0 +1,831 @@
+"""Repositories: queries over one ``AsyncSession`` that speak domain objects and never commit."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recoms.domain import (
+    Algorithm,
+    Availability,
+    CartLine,
+    Contact,
+    ContactId,
+    DataSource,
+    DataSourceId,
+    DataSourceParams,
+    Order,
+    OrderLine,
+    Product,
+    ProductId,
+)
+from recoms.storage.models import (
+    CartLineRow,
+    ContactRow,
+    DataSourceRow,
+    EventRow,
+    ModelSnapshotRow,
+    OrderLineRow,
+    OrderRow,
+    ProductRow,
+    SettingRow,
+    WebIdRow,
+)
+
+# Bound parameters per statement stay far below SQLite's and asyncpg's limits (32766).
+IN_CHUNK = 500
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# --- products ------------------------------------------------------------------------------
+
+
+def product_from_row(row: ProductRow) -> Product:
+    return Product(
+        id=ProductId(row.id),
+        title=row.title,
+        price=row.price,
+        currency=row.currency,
+        sale_price=row.sale_price,
+        availability=_availability(row.availability),
+        description=row.description,
+        link=row.link,
+        image_link=row.image_link,
+        brand=row.brand,
+        category=tuple(row.category or ()),
+        item_group_id=row.item_group_id,
+        tags={str(key): str(value) for key, value in (row.tags or {}).items()},
+        active=row.active,
+    )
+
+
+def _availability(value: str) -> Availability:
+    try:
+        return Availability(value)
+    except ValueError:
+        return Availability.OUT_OF_STOCK
+
+
+def product_values(product: Product, now: datetime) -> dict[str, Any]:
+    """The column values of a product, as Core inserts and updates take them."""
+    return {
+        "id": product.id,
+        "title": product.title,
+        "description": product.description,
+        "link": product.link,
+        "image_link": product.image_link,
+        "availability": str(product.availability),
+        "price": product.price,
+        "sale_price": product.sale_price,
+        "currency": product.currency,
+        "brand": product.brand,
+        "category": list(product.category),
+        "item_group_id": product.item_group_id,
+        "tags": dict(product.tags),
+        "active": product.active,
+        "updated_at": now,
+    }
+
+
+def _same_product(a: Product, b: Product) -> bool:
+    """Equal as a customer would see them (``67`` and ``67.00`` are the same price)."""
+    return a == b
+
+
+class ProductRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get_many(self, product_ids: Sequence[ProductId]) -> dict[ProductId, Product]:
+        found: dict[ProductId, Product] = {}
+        unique = list(dict.fromkeys(product_ids))
+        for chunk in chunked(unique):
+            rows = await self.session.scalars(select(ProductRow).where(ProductRow.id.in_(chunk)))
+            for row in rows:
+                found[ProductId(row.id)] = product_from_row(row)
+        return found
+
+    async def existing_ids(self, product_ids: Sequence[ProductId]) -> set[ProductId]:
+        found: set[ProductId] = set()
+        unique = list(dict.fromkeys(product_ids))
+        for chunk in chunked(unique):
+            ids = await self.session.scalars(select(ProductRow.id).where(ProductRow.id.in_(chunk)))
+            found.update(ProductId(product_id) for product_id in ids)
+        return found
+
+    async def all(self, *, active_only: bool = False) -> list[Product]:
+        query = select(ProductRow).order_by(ProductRow.id)
+        if active_only:
+            query = query.where(ProductRow.active.is_(True))
+        result = await self.session.stream_scalars(query.execution_options(yield_per=2000))
+        return [product_from_row(row) async for row in result]
+
+    async def upsert(self, products: Sequence[Product], now: datetime) -> tuple[int, int]:
+        """Insert new products and rewrite changed ones; returns (created, updated)."""
+        existing = await self.get_many([product.id for product in products])
+        new: dict[ProductId, dict[str, Any]] = {}
+        changed: dict[ProductId, dict[str, Any]] = {}
+        for product in products:
+            before = existing.get(product.id)
+            if before is None:
+                new[product.id] = product_values(product, now)
+            elif not _same_product(before, product):
+                changed[product.id] = product_values(product, now)
+        if new:
+            await self.session.execute(insert(ProductRow), list(new.values()))
+        if changed:
+            # ORM bulk UPDATE by primary key: one executemany.
+            await self.session.execute(update(ProductRow), list(changed.values()))
+        return len(new), len(changed)
+
+    async def insert_new(self, products: Sequence[Product], now: datetime) -> None:
+        """Insert products known not to exist yet."""
+        if products:
+            await self.session.execute(
+                insert(ProductRow), [product_values(product, now) for product in products]
+            )
+
+    async def update_prices(
+        self, prices: Mapping[ProductId, tuple[str, Decimal | None, str | None]], now: datetime
+    ) -> None:
+        """Set title, price and currency of products created from orders, by id."""
+        if prices:
+            await self.session.execute(
+                update(ProductRow),
+                [
+                    {"id": pid, "title": title, "price": price, "currency": currency}
+                    | {"updated_at": now}
+                    for pid, (title, price, currency) in prices.items()
+                ],
+            )
+
+    async def deactivate_except(self, keep: set[ProductId], now: datetime) -> int:
+        """Deactivate every active product whose id is not in ``keep``; returns how many."""
+        active = await self.session.scalars(
+            select(ProductRow.id).where(ProductRow.active.is_(True))
+        )
+        gone = [product_id for product_id in active if product_id not in keep]
+        for chunk in chunked(gone):
+            await self.session.execute(
+                update(ProductRow)
+                .where(ProductRow.id.in_(chunk))
+                .values(active=False, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        return len(gone)
+
+    async def search(self, query: str, limit: int) -> list[Product]:
+        pattern = f"%{_escape_like(query.casefold())}%"
+        rows = await self.session.scalars(
+            select(ProductRow)
+            .where(
+                ProductRow.active.is_(True),
+                or_(
+                    func.lower(ProductRow.id).like(pattern, escape="\\"),
+                    func.lower(ProductRow.title).like(pattern, escape="\\"),
+                    func.lower(ProductRow.brand).like(pattern, escape="\\"),
+                ),
+            )
+            .order_by(ProductRow.title, ProductRow.id)
+            .limit(limit)
+        )
+        return [product_from_row(row) for row in rows]
+
+    async def counts(self) -> tuple[int, int]:
+        """(active products, active products a customer can buy now)."""
+        in_stock = [str(value) for value in Availability if value.in_stock]
+        total = await self.session.scalar(
+            select(func.count()).select_from(ProductRow).where(ProductRow.active.is_(True))
+        )
+        buyable = await self.session.scalar(
+            select(func.count())
+            .select_from(ProductRow)
+            .where(ProductRow.active.is_(True), ProductRow.availability.in_(in_stock))
+        )
+        return int(total or 0), int(buyable or 0)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+def contact_from_row(row: ContactRow, web_ids: Sequence[str] = ()) -> Contact:
+    return Contact(
+        id=ContactId(row.id),
+        email=row.email,
+        phone=row.phone,
+        external_id=row.external_id,
+        name=row.name,
+        telegram_user_id=row.telegram_user_id,
+        web_ids=tuple(web_ids),
+    )
+
+
+IDENTIFIER_COLUMNS = {
+    "external_id": ContactRow.external_id,
+    "email": ContactRow.email,
+    "phone": ContactRow.phone,
+    "telegram_user_id": ContactRow.telegram_user_id,
+}
+
+
+class ContactRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, contact_id: int) -> Contact | None:
+        row = await self.session.get(ContactRow, contact_id)
+        return None if row is None else await self._with_web_ids(row)
+
+    async def find_by(self, field: str, value: str | int) -> Contact | None:
+        column = IDENTIFIER_COLUMNS[field]
+        row = await self.session.scalar(select(ContactRow).where(column == value))
+        return None if row is None else await self._with_web_ids(row)
+
+    async def find_by_web_id(self, web_id: str) -> Contact | None:
+        row = await self.session.scalar(
+            select(ContactRow).join(WebIdRow).where(WebIdRow.web_id == web_id)
+        )
+        return None if row is None else await self._with_web_ids(row)
+
+    async def _with_web_ids(self, row: ContactRow) -> Contact:
+        web_ids = await self.session.scalars(
+            select(WebIdRow.web_id).where(WebIdRow.contact_id == row.id).order_by(WebIdRow.web_id)
+        )
+        return contact_from_row(row, list(web_ids))
+
+    async def ids_by(self, field: str, values: Sequence[str]) -> dict[str, int]:
+        """``{identifier: contact id}`` for the known values of one identifier column."""
+        column = IDENTIFIER_COLUMNS[field]
+        found: dict[str, int] = {}
+        for chunk in chunked(list(dict.fromkeys(values))):
+            rows = await self.session.execute(
+                select(column, ContactRow.id).where(column.in_(chunk))
+            )
+            found.update({str(value): int(contact_id) for value, contact_id in rows})
+        return found
+
+    async def identifiers_by(
+        self, field: str, values: Sequence[str]
+    ) -> list[tuple[int, str | None, str | None, str | None]]:
+        """(id, external id, email, phone) of the contacts holding any of ``values`` in one
+        identifier column."""
+        column = IDENTIFIER_COLUMNS[field]
+        found: list[tuple[int, str | None, str | None, str | None]] = []
+        for chunk in chunked(list(dict.fromkeys(values))):
+            rows = await self.session.execute(
+                select(
+                    ContactRow.id, ContactRow.external_id, ContactRow.email, ContactRow.phone
+                ).where(column.in_(chunk))
+            )
+            found.extend((int(cid), ext, email, phone) for cid, ext, email, phone in rows)
+        return found
+
+    async def create(
+        self,
+        *,
+        now: datetime,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+        name: str | None = None,
+        telegram_user_id: int | None = None,
+    ) -> Contact:
+        row = ContactRow(
+            email=email,
+            phone=phone,
+            external_id=external_id,
+            name=name,
+            telegram_user_id=telegram_user_id,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return contact_from_row(row)
+
+    async def create_many(self, contacts: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+        """Insert contacts (dicts of identifier columns) and return their ids in order."""
+        if not contacts:
+            return []
+        rows = [
+            {
+                "email": contact.get("email"),
+                "phone": contact.get("phone"),
+                "external_id": contact.get("external_id"),
+                "name": contact.get("name"),
+                "created_at": now,
+            }
+            for contact in contacts
+        ]
+        ids: list[int] = []
+        for chunk in chunked(rows, 1000):
+            result = await self.session.execute(
+                insert(ContactRow).returning(ContactRow.id, sort_by_parameter_order=True), chunk
+            )
+            ids.extend(int(contact_id) for contact_id in result.scalars())
+        return ids
+
+    async def update(self, contact_id: int, **values: Any) -> None:
+        if values:
+            await self.session.execute(
+                update(ContactRow)
+                .where(ContactRow.id == contact_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def link_web_id(self, web_id: str, contact_id: int) -> bool:
+        """Point ``web_id`` at the contact; returns whether anything changed."""
+        current = await self.session.scalar(
+            select(WebIdRow.contact_id).where(WebIdRow.web_id == web_id)
+        )
+        if current == contact_id:
+            return False
+        if current is None:
+            await self.session.execute(
+                insert(WebIdRow).values(web_id=web_id, contact_id=contact_id)
+            )
+        else:
+            await self.session.execute(
+                update(WebIdRow).where(WebIdRow.web_id == web_id).values(contact_id=contact_id)
+            )
+        return True
+
+    async def clear_telegram(self, telegram_user_id: int) -> None:
+        await self.session.execute(
+            update(ContactRow)
+            .where(ContactRow.telegram_user_id == telegram_user_id)
+            .values(telegram_user_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def counts(self) -> tuple[int, int]:
+        """(contacts, contacts linked to a Telegram user)."""
+        total = await self.session.scalar(select(func.count()).select_from(ContactRow))
+        linked = await self.session.scalar(
+            select(func.count())
+            .select_from(ContactRow)
+            .where(ContactRow.telegram_user_id.is_not(None))
+        )
+        return int(total or 0), int(linked or 0)
+
+
+# --- orders --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    number: str
+    ordered_at: datetime
+    contact_id: int | None
+    currency: str | None
+
+
+@dataclass(frozen=True)
+class HistoryColumns:
+    """All stored order lines, column-wise, as the model builder wants them."""
+
+    product_ids: list[ProductId]
+    contact_ids: list[ContactId]
+    order_index: npt.NDArray[np.int64]
+    product_index: npt.NDArray[np.int32]
+    contact_index: npt.NDArray[np.int32]
+    timestamp: npt.NDArray[np.int64]
+    quantity: npt.NDArray[np.float32]
+    orders: int
+
+
+class OrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def ids_by_number(self, numbers: Sequence[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in chunked(list(dict.fromkeys(numbers))):
+            rows = await self.session.execute(
+                select(OrderRow.number, OrderRow.id).where(OrderRow.number.in_(chunk))
+            )
+            found.update({str(number): int(order_id) for number, order_id in rows})
+        return found
+
+    async def insert_orders(self, orders: Sequence[NewOrder]) -> list[int]:
+        """Insert orders; their ids in the order given."""
+        ids: list[int] = []
+        rows = [dataclasses.asdict(order) for order in orders]
+        for chunk in chunked(rows, 2000):
+            result = await self.session.execute(
+                insert(OrderRow).returning(OrderRow.id, sort_by_parameter_order=True), chunk
+            )
+            ids.extend(int(order_id) for order_id in result.scalars())
+        return ids
+
+    async def insert_lines(self, lines: Sequence[Mapping[str, Any]]) -> None:
+        """Insert order lines: dicts of ``order_id, product_id, quantity, price``."""
+        if lines:
+            await self.session.execute(insert(OrderLineRow), list(lines))
+
+    async def last_orders(self, contact_id: int, limit: int) -> list[Order]:
+        orders = list(
+            await self.session.scalars(
+                select(OrderRow)
+                .where(OrderRow.contact_id == contact_id)
+                .order_by(OrderRow.ordered_at.desc(), OrderRow.id.desc())
+                .limit(limit)
+            )
+        )
+        lines: dict[int, list[OrderLine]] = {order.id: [] for order in orders}
+        if orders:
+            rows = await self.session.scalars(
+                select(OrderLineRow)
+                .where(OrderLineRow.order_id.in_(list(lines)))
+                .order_by(OrderLineRow.id)
+            )
+            for row in rows:
+                lines[row.order_id].append(
+                    OrderLine(ProductId(row.product_id), row.quantity, row.price)
+                )
+        return [
+            Order(
+                number=order.number,
+                ordered_at=order.ordered_at,
+                lines=tuple(lines[order.id]),
+                contact_id=None if order.contact_id is None else ContactId(order.contact_id),
+                currency=order.currency,
+            )
+            for order in orders
+        ]
+
+    async def purchases(
+        self, contact_id: int, limit: int
+    ) -> list[tuple[ProductId, datetime, float]]:
+        """The contact's latest ``limit`` order lines, oldest first: (product, time, quantity)."""
+        rows = await self.session.execute(
+            select(OrderLineRow.product_id, OrderRow.ordered_at, OrderLineRow.quantity)
+            .join(OrderRow, OrderLineRow.order_id == OrderRow.id)
+            .where(OrderRow.contact_id == contact_id)
+            .order_by(OrderRow.ordered_at.desc(), OrderLineRow.id.desc())
+            .limit(limit)
+        )
+        found = [(ProductId(pid), at, float(quantity)) for pid, at, quantity in rows]
+        found.reverse()
+        return found
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(OrderRow)) or 0)
+
+    async def history(self) -> HistoryColumns:
+        """Every order line, streamed in chunks into arrays (no ORM objects, one query)."""
+        product_index: dict[str, int] = {}
+        contact_index: dict[int, int] = {}
+        order_index: dict[int, int] = {}
+        columns: dict[str, list[npt.NDArray[Any]]] = {
+            "order": [],
+            "product": [],
+            "contact": [],
+            "time": [],
+            "quantity": [],
+        }
+        # The timestamp comes from the orders table in a second, order-sized query; the big
+        # query carries only ids and quantities, which convert cheaply.
+        times: dict[int, tuple[datetime, int | None]] = {}
+        order_rows = await self.session.stream(
+            select(OrderRow.id, OrderRow.ordered_at, OrderRow.contact_id).execution_options(
+                yield_per=20_000
+            )
+        )
+        async for order_id, ordered_at, contact_id in order_rows:
+            times[int(order_id)] = (ordered_at, contact_id)
+        line_rows = await self.session.stream(_history_lines().execution_options(yield_per=50_000))
+        async for partition in line_rows.partitions():
+            order_ids: list[int] = []
+            products: list[int] = []
+            contacts: list[int] = []
+            stamps: list[int] = []
+            quantities: list[float] = []
+            for order_id, product_id, quantity in partition:
+                ordered_at, contact_id = times[order_id]
+                index = order_index.get(order_id)
+                if index is None:
+                    index = order_index[order_id] = len(order_index)
+                order_ids.append(index)
+                product = product_index.get(product_id)
+                if product is None:
+                    product = product_index[product_id] = len(product_index)
+                products.append(product)
+                if contact_id is None:
+                    contacts.append(-1)
+                else:
+                    contact = contact_index.get(contact_id)
+                    if contact is None:
+                        contact = contact_index[contact_id] = len(contact_index)
+                    contacts.append(contact)
+                stamps.append(int(ordered_at.timestamp()))
+                quantities.append(float(quantity))
+            columns["order"].append(np.asarray(order_ids, dtype=np.int64))
+            columns["product"].append(np.asarray(products, dtype=np.int32))
+            columns["contact"].append(np.asarray(contacts, dtype=np.int32))
+            columns["time"].append(np.asarray(stamps, dtype=np.int64))
+            columns["quantity"].append(np.asarray(quantities, dtype=np.float32))
+
+        def joined(name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
+            parts = columns[name]
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        return HistoryColumns(
+            product_ids=[ProductId(pid) for pid in product_index],
+            contact_ids=[ContactId(cid) for cid in contact_index],
+            order_index=joined("order", np.int64),
+            product_index=joined("product", np.int32),
+            contact_index=joined("contact", np.int32),
+            timestamp=joined("time", np.int64),
+            quantity=joined("quantity", np.float32),
+            orders=len(order_index),
+        )
+
+
+def _history_lines() -> Select[int, str, Decimal]:
+    return select(OrderLineRow.order_id, OrderLineRow.product_id, OrderLineRow.quantity).order_by(
+        OrderLineRow.order_id, OrderLineRow.id
+    )
+
+
+# --- events and carts ----------------------------------------------------------------------
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_many(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Insert events (dicts of ``name, contact_id, web_id, occurred_at, product_id,
+        payload``)."""
+        if events:
+            await self.session.execute(insert(EventRow), list(events))
+
+    async def attribute(self, web_id: str, contact_id: int) -> None:
+        """Give a web id's anonymous events to the contact it now belongs to."""
+        await self.session.execute(
+            update(EventRow)
+            .where(EventRow.web_id == web_id, EventRow.contact_id.is_(None))
+            .values(contact_id=contact_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def products(
+        self,
+        names: Sequence[str],
+        *,
+        contact_id: int | None,
+        web_id: str | None,
+        limit: int,
+    ) -> list[ProductId]:
+        """Product ids of the latest ``limit`` events named ``names``, oldest first."""
+        owner = _event_owner(contact_id, web_id)
+        if owner is None:
+            return []
+        rows = await self.session.scalars(
+            select(EventRow.product_id)
+            .where(owner, EventRow.name.in_(names), EventRow.product_id.is_not(None))
+            .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
+            .limit(limit)
+        )
+        found = [ProductId(pid) for pid in rows if pid]
+        found.reverse()
+        return found
+
+    async def count_since(self, since: datetime) -> int:
+        total = await self.session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.occurred_at >= since)
+        )
+        return int(total or 0)
+
+
+def _event_owner(contact_id: int | None, web_id: str | None) -> Any:
+    if contact_id is not None:
+        return EventRow.contact_id == contact_id
+    if web_id is not None:
+        return EventRow.web_id == web_id
+    return None
+
+
+def _cart_owner(contact_id: int | None, web_id: str | None) -> Any:
+    if contact_id is not None:
+        return CartLineRow.contact_id == contact_id
+    if web_id is not None:
+        return (CartLineRow.web_id == web_id) & CartLineRow.contact_id.is_(None)
+    raise ValueError("a cart belongs to a contact or a web id")
+
+
+class CartRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def replace(
+        self,
+        lines: Sequence[CartLine],
+        *,
+        contact_id: int | None,
+        web_id: str | None,
+        now: datetime,
+    ) -> None:
+        """The cart becomes exactly ``lines`` (an empty sequence empties it)."""
+        await self.session.execute(
+            delete(CartLineRow)
+            .where(_cart_owner(contact_id, web_id))
+            .execution_options(synchronize_session=False)
+        )
+        if lines:
+            await self.session.execute(
+                insert(CartLineRow),
+                [
+                    {
+                        "contact_id": contact_id,
+                        "web_id": None if contact_id is not None else web_id,
+                        "position": position,
+                        "product_id": line.product_id,
+                        "quantity": line.quantity,
+                        "price": line.price,
+                        "updated_at": now,
+                    }
+                    for position, line in enumerate(lines)
+                ],
+            )
+
+    async def get(self, *, contact_id: int | None, web_id: str | None) -> list[CartLine]:
+        rows = await self.session.scalars(
+            select(CartLineRow)
+            .where(_cart_owner(contact_id, web_id))
+            .order_by(CartLineRow.position, CartLineRow.id)
+        )
+        return [CartLine(ProductId(row.product_id), row.quantity, row.price) for row in rows]
+
+    async def adopt(self, web_id: str, contact_id: int) -> None:
+        """A visitor's cart becomes the contact's once the web id is linked (it is the newer)."""
+        has_lines = await self.session.scalar(
+            select(func.count()).select_from(CartLineRow).where(_cart_owner(None, web_id))
+        )
+        if not has_lines:
+            return
+        await self.session.execute(
+            delete(CartLineRow)
+            .where(CartLineRow.contact_id == contact_id)
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(CartLineRow)
+            .where(_cart_owner(None, web_id))
+            .values(contact_id=contact_id, web_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+# --- data sources, model snapshots, shared counters ----------------------------------------
+
+
+def params_to_json(params: DataSourceParams) -> dict[str, Any]:
+    values = dataclasses.asdict(params)
+    values["product_ids"] = list(params.product_ids)
+    return values
+
+
+def params_from_json(values: Mapping[str, Any]) -> DataSourceParams:
+    known = {field.name for field in dataclasses.fields(DataSourceParams)}
+    kwargs = {key: value for key, value in values.items() if key in known}
+    if "product_ids" in kwargs:
+        kwargs["product_ids"] = tuple(ProductId(str(pid)) for pid in kwargs["product_ids"])
+    return DataSourceParams(**kwargs)
+
+
+def data_source_from_row(row: DataSourceRow) -> DataSource:
+    return DataSource(
+        id=DataSourceId(row.id),
+        name=row.name,
+        algorithm=Algorithm(row.algorithm),
+        params=params_from_json(row.params or {}),
+    )
+
+
+class DataSourceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list(self) -> list[DataSource]:
+        rows = await self.session.scalars(select(DataSourceRow).order_by(DataSourceRow.id))
+        return [data_source_from_row(row) for row in rows]
+
+    async def get(self, data_source_id: int) -> DataSource | None:
+        row = await self.session.get(DataSourceRow, data_source_id)
+        return None if row is None else data_source_from_row(row)
+
+    async def create(
+        self, name: str, algorithm: Algorithm, params: DataSourceParams
+    ) -> DataSource:
+        row = DataSourceRow(name=name, algorithm=str(algorithm), params=params_to_json(params))
+        self.session.add(row)
+        await self.session.flush()
+        return data_source_from_row(row)
+
+    async def update(
+        self, data_source_id: int, *, name: str | None, params: DataSourceParams | None
+    ) -> DataSource | None:
+        row = await self.session.get(DataSourceRow, data_source_id)
+        if row is None:
+            return None
+        if name is not None:
+            row.name = name
+        if params is not None:
+            row.params = params_to_json(params)
+        await self.session.flush()
+        return data_source_from_row(row)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    version: int
+    built_at: datetime
+    orders: int
+    lines: int
+    data: bytes
+
+
+class SnapshotRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def latest_version(self) -> int | None:
+        version = await self.session.scalar(select(func.max(ModelSnapshotRow.version)))
+        return None if version is None else int(version)
+
+    async def latest_built_at(self) -> datetime | None:
+        return await self.session.scalar(
+            select(ModelSnapshotRow.built_at).order_by(ModelSnapshotRow.version.desc()).limit(1)
+        )
+
+    async def latest(self) -> Snapshot | None:
+        row = await self.session.scalar(
+            select(ModelSnapshotRow).order_by(ModelSnapshotRow.version.desc()).limit(1)
+        )
+        if row is None:
+            return None
+        return Snapshot(row.version, row.built_at, row.orders, row.lines, row.data)
+
+    async def add(
+        self, data: bytes, *, built_at: datetime, orders: int, lines: int, keep: int = 2
+    ) -> int:
+        """Store a snapshot, drop all but the newest ``keep``; returns the new version."""
+        version = await self.session.scalar(
+            insert(ModelSnapshotRow)
+            .values(data=data, built_at=built_at, orders=orders, lines=lines)
+            .returning(ModelSnapshotRow.version)
+        )
+        assert version is not None
+        stale = list(
+            await self.session.scalars(
+                select(ModelSnapshotRow.version)
+                .order_by(ModelSnapshotRow.version.desc())
+                .offset(keep)
+            )
+        )
+        if stale:
+            await self.session.execute(
+                delete(ModelSnapshotRow).where(ModelSnapshotRow.version.in_(stale))
+            )
+        return int(version)
+
+
+class CounterRepository:
+    """Named counters in ``engine_state``; bumping one tells other processes to reload."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, key: str) -> int:
+        value = await self.session.scalar(select(SettingRow.value).where(SettingRow.key == key))
+        return int(value or 0)
+
+    async def bump(self, key: str) -> None:
+        result = await self.session.execute(
+            update(SettingRow)
+            .where(SettingRow.key == key)
+            .values(value=SettingRow.value + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) == 0:
+            await self.session.execute(insert(SettingRow).values(key=key, value=1))
