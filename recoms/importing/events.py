@@ -176,7 +176,7 @@ def read_events(
         try:
             payload = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Rejected(number, f"bad JSON: {exc.msg} at column {exc.colno}")
+            yield Rejected(number, f"bad JSON: {exc.msg} at column {exc.pos + 1}")
             continue
         try:
             yield parse_event(payload, received_at=received_at)
@@ -433,8 +433,11 @@ def _purchase(body: object, general: Mapping[str, Any]) -> Purchase:
 def _customer_data(body: object, general: Mapping[str, Any]) -> CustomerData:
     if body is not None and not isinstance(body, Mapping):
         raise InvalidRequest(f"CustomerData should be an object, not {_json_type(body)}")
-    # The REST tracker may carry the identifiers in GeneralInfo only.
-    customer = _validate(_Customer, {**general, **(body or {})}, "CustomerData")
+    customer = _validate(_Customer, body or {}, "CustomerData")
+    if not (customer.external_id or customer.email or customer.phone):
+        # The REST tracker may carry the identifiers in GeneralInfo only. Never mixed with
+        # the body's: that could merge two people.
+        customer = _validate(_Customer, {**general, **(body or {})}, "CustomerData")
     if not (customer.external_id or customer.email or customer.phone):
         raise InvalidRequest("CustomerData needs an externalCustomerId, user_email or user_phone")
     return CustomerData(customer.external_id, customer.email, customer.phone, customer.name)
