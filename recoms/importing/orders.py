@@ -23,7 +23,6 @@ import io
 import re
 import zlib
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -192,12 +191,13 @@ def read_orders(
     from recoms.service import Rejected
 
     exact_codes, code_prefixes = _code_matcher(non_product_codes)
-    with ExitStack() as stack:
-        text = stack.enter_context(_open_text(path, encoding))
+    with _open_text(path, encoding) as text:
         try:
             header_line = text.readline()
         except UnicodeDecodeError:
             raise _encoding_error(path, encoding) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportFileError(f"{path.name}: cannot read the header line: {exc}") from None
         if not header_line.strip():
             raise ImportFileError(f"{path.name}: the file is empty or has no header line")
         delimiter = _sniff_delimiter(header_line)
@@ -221,7 +221,7 @@ def read_orders(
         reported = 0
         try:
             for row in reader:
-                # The header was read apart from this reader, hence the +1.
+                # line_num counts the lines this reader consumed, after the header line.
                 line, start = start, reader.line_num + 2
                 if not row:
                     continue

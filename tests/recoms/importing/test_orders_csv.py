@@ -270,6 +270,9 @@ def test_unreadable_files(tmp_path: Path) -> None:
         list(read_orders(tmp_path / "absent.csv"))
     with pytest.raises(ImportFileError, match="empty"):
         list(read_orders(write(tmp_path, "")))
+    (tmp_path / "fake.csv.gz").write_bytes(b"\x1f\x8bnot really gzip")
+    with pytest.raises(ImportFileError, match=r"fake\.csv\.gz: cannot read the header line"):
+        list(read_orders(tmp_path / "fake.csv.gz"))
     truncated = gzip.compress((UCI_HEADER + "1,A1,Cup,1,2010-01-01,1.5,,\n" * 2000).encode())
     (tmp_path / "cut.csv.gz").write_bytes(truncated[: len(truncated) // 2])
     with pytest.raises(ImportFileError, match="cannot read past line"):
