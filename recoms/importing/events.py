@@ -228,10 +228,6 @@ Amount = Annotated[Decimal | None, BeforeValidator(_blank_to_none), Field(ge=0)]
 Key = Annotated[str, Field(min_length=1)]
 
 
-def _aliases(*names: str) -> AliasChoices:
-    return AliasChoices(*names)
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="ignore", frozen=True, str_strip_whitespace=True, coerce_numbers_to_str=True
@@ -240,82 +236,84 @@ class _Model(BaseModel):
 
 class _General(_Model):
     event_name: Text = Field(
-        None, validation_alias=_aliases("eventName", "EventName", "event_name")
+        None, validation_alias=AliasChoices("eventName", "EventName", "event_name")
     )
-    site_id: Text = Field(None, validation_alias=_aliases("siteId", "SiteId", "site_id"))
+    site_id: Text = Field(None, validation_alias=AliasChoices("siteId", "SiteId", "site_id"))
     occurred_at: Time = Field(
-        None, validation_alias=_aliases("datetime", "dateTime", "DateTime", "timestamp")
+        None, validation_alias=AliasChoices("datetime", "dateTime", "DateTime", "timestamp")
     )
     external_id: Text = Field(
         None,
-        validation_alias=_aliases(
+        validation_alias=AliasChoices(
             "externalCustomerId", "ExternalCustomerId", "external_customer_id"
         ),
     )
     email: Text = Field(
-        None, validation_alias=_aliases("user_email", "userEmail", "email", "Email")
+        None, validation_alias=AliasChoices("user_email", "userEmail", "email", "Email")
     )
     phone: Text = Field(
-        None, validation_alias=_aliases("user_phone", "userPhone", "phone", "Phone")
+        None, validation_alias=AliasChoices("user_phone", "userPhone", "phone", "Phone")
     )
     web_id: Annotated[Text, BeforeValidator(_web_id)] = Field(
-        None, validation_alias=_aliases("cookies", "Cookies", "webId", "web_id", "sc")
+        None, validation_alias=AliasChoices("cookies", "Cookies", "webId", "web_id", "sc")
     )
 
 
 class _Product(_Model):
     product_key: Key = Field(
-        validation_alias=_aliases("productKey", "ProductKey", "product_key", "productId")
+        validation_alias=AliasChoices("productKey", "ProductKey", "product_key", "productId")
     )
-    price: Amount = Field(None, validation_alias=_aliases("price", "Price"))
+    price: Amount = Field(None, validation_alias=AliasChoices("price", "Price"))
     in_stock: Annotated[bool | None, BeforeValidator(_blank_to_none)] = Field(
-        None, validation_alias=_aliases("isInStock", "IsInStock", "is_in_stock", "inStock")
+        None, validation_alias=AliasChoices("isInStock", "IsInStock", "is_in_stock", "inStock")
     )
 
 
 class _Line(_Model):
     product_key: Key = Field(
-        validation_alias=_aliases("productKey", "ProductKey", "product_key", "productId")
+        validation_alias=AliasChoices("productKey", "ProductKey", "product_key", "productId")
     )
-    price: Amount = Field(None, validation_alias=_aliases("price", "Price"))
+    price: Amount = Field(None, validation_alias=AliasChoices("price", "Price"))
     quantity: Annotated[Decimal, Field(ge=0)] = Field(
-        Decimal(1), validation_alias=_aliases("quantity", "Quantity", "qty")
+        Decimal(1), validation_alias=AliasChoices("quantity", "Quantity", "qty")
     )
 
 
 class _Category(_Model):
     category_key: Key = Field(
-        validation_alias=_aliases("categoryKey", "CategoryKey", "category_key", "category")
+        validation_alias=AliasChoices("categoryKey", "CategoryKey", "category_key", "category")
     )
 
 
 class _Customer(_Model):
     external_id: Text = Field(
         None,
-        validation_alias=_aliases(
+        validation_alias=AliasChoices(
             "externalCustomerId", "ExternalCustomerId", "external_customer_id"
         ),
     )
     email: Text = Field(
-        None, validation_alias=_aliases("user_email", "userEmail", "email", "Email")
+        None, validation_alias=AliasChoices("user_email", "userEmail", "email", "Email")
     )
     phone: Text = Field(
-        None, validation_alias=_aliases("user_phone", "userPhone", "phone", "Phone")
+        None, validation_alias=AliasChoices("user_phone", "userPhone", "phone", "Phone")
     )
-    name: Text = Field(None, validation_alias=_aliases("user_name", "userName", "name", "Name"))
+    name: Text = Field(
+        None, validation_alias=AliasChoices("user_name", "userName", "name", "Name")
+    )
 
 
 class _Search(_Model):
     query: Key = Field(
-        validation_alias=_aliases("SearchQuery", "searchQuery", "search_query", "query")
+        validation_alias=AliasChoices("SearchQuery", "searchQuery", "search_query", "query")
     )
 
 
 class _Order(_Model):
     order_number: Text = Field(
-        None, validation_alias=_aliases("OrderNumber", "orderNumber", "order_number")
+        None, validation_alias=AliasChoices("OrderNumber", "orderNumber", "order_number")
     )
-    guid: Text = Field(None, validation_alias=_aliases("GUID", "guid", "Guid"))
+    guid: Text = Field(None, validation_alias=AliasChoices("GUID", "guid", "Guid"))
 
 
 _LINES = TypeAdapter(list[_Line])
