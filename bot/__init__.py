@@ -1,0 +1,1 @@
+"""The Telegram bot: customers get product recommendations in chat, staff look customers up."""

@@ -1,0 +1,287 @@
+"""``recoms-bot``: the composition root. Reads settings once, wires the bot, runs it.
+
+``run`` without ``BOT_TOKEN`` is the quick start: the demo shop in SQLite, a local Bot API
+server with a web chat, the bot and the engine's API, all in this one process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.storage.redis import RedisStorage
+from aiohttp import web
+from redis.asyncio import Redis
+
+from bot.commands import show_customer_commands
+from bot.config import BotSettings
+from bot.deeplinks import DeepLinkError
+from bot.factory import create_bot, create_dispatcher, create_web_app
+from bot.i18n import create_i18n
+from bot.links import DeepLinks
+from bot.ports import Recommender
+from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
+from bot.staff import StaffDirectory, show_staff_commands
+from bot.storage import BotStore, open_bot_database
+from bot.storage.database import BotDatabase, migrate
+from recoms.config import RecomsSettings
+
+log = logging.getLogger("bot")
+REMOTE_BOT_DATABASE = "sqlite+aiosqlite:///var/bot.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="recoms-bot",
+        description=(
+            "Product recommendations in Telegram. Settings come from BOT_* and RECOMS_* "
+            "environment variables or a .env file."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    run = commands.add_parser(
+        "run",
+        help="run the bot (polling, or webhook when BOT_WEBHOOK_URL is set)",
+        description=(
+            "Run the bot and, on the same web app, the engine's HTTP API, /healthz and the "
+            "deep-link endpoint. Long polling by default; a webhook when BOT_WEBHOOK_URL is "
+            "set. Without BOT_TOKEN: loads the demo shop when the database is empty, starts a "
+            "local Bot API server with a web chat and prints its URL."
+        ),
+    )
+    run.add_argument("--host", help="address of the web app (default BOT_HOST, 127.0.0.1)")
+    run.add_argument("--port", type=int, help="port of the web app (default BOT_PORT, 8080)")
+    link = commands.add_parser(
+        "link",
+        help="print a signed deep link that links a customer's chat",
+        description=(
+            "Print https://t.me/<bot>?start=<payload> for a shop customer's external id. The "
+            "payload is signed with BOT_LINK_SECRET; the customer opens the link in Telegram."
+        ),
+    )
+    link.add_argument("external_id", metavar="EXTERNAL_ID", help="the shop's customer id")
+    link.add_argument("--username", help="the bot's @username (default: BOT_USERNAME or getMe)")
+    audit = commands.add_parser(
+        "audit",
+        help="print the staff audit log, newest first",
+        description="Print staff lookups and sends (who, what, when), newest first.",
+    )
+    audit.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
+    local = commands.add_parser(
+        "local",
+        help="run only the local Bot API server with its web chat",
+        description="Run a local Telegram Bot API server with a web chat, nothing else.",
+    )
+    from bot.localapi.cli import build_parser as local_parser
+
+    local_parser(local)
+    return parser
+
+
+def bot_database_url(settings: BotSettings, recoms: RecomsSettings) -> str:
+    """The bot's tables live in the engine's database unless told otherwise."""
+    if settings.database_url:
+        return settings.database_url
+    return REMOTE_BOT_DATABASE if settings.recoms_url else recoms.database_url
+
+
+@dataclass
+class Engine:
+    recommender: Recommender
+    api_app: web.Application | None
+    api_key: str | None
+
+
+@asynccontextmanager
+async def open_engine(settings: BotSettings, recoms: RecomsSettings) -> AsyncIterator[Engine]:
+    """The remote API when ``BOT_RECOMS_URL`` is set, else the engine in this process."""
+    if settings.recoms_url:
+        from bot.adapters.http import HttpRecommender
+
+        key = settings.recoms_api_key.get_secret_value() if settings.recoms_api_key else None
+        remote = HttpRecommender(settings.recoms_url, key)
+        try:
+            yield Engine(remote, None, key)
+        finally:
+            await remote.close()
+        return
+    from bot.adapters.embedded import EmbeddedRecommender
+    from recoms.api import create_app
+    from recoms.service import open_service
+
+    service = await open_service(recoms)
+    try:
+        if settings.is_demo and (await service.stats()).products == 0:
+            from recoms.demo import load_demo
+
+            print("Loading the demo shop into the empty database...", flush=True)
+            await load_demo(service)
+        key = recoms.api_key.get_secret_value() if recoms.api_key else None
+        yield Engine(EmbeddedRecommender(service), create_app(service, recoms), key)
+    finally:
+        await service.close()
+
+
+@asynccontextmanager
+async def open_bot_store(url: str) -> AsyncIterator[BotStore]:
+    database: BotDatabase = open_bot_database(url)
+    try:
+        await migrate(database)
+        yield BotStore(database.sessions)
+    finally:
+        await database.dispose()
+
+
+def fsm_storage(settings: BotSettings) -> tuple[BaseStorage, SeenUpdates]:
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        return RedisStorage(redis), RedisSeenUpdates(redis)
+    return MemoryStorage(), MemorySeenUpdates()
+
+
+async def register_commands(bot: Bot, dp: Dispatcher) -> None:
+    i18n = dp["i18n"]
+    await show_customer_commands(bot, i18n)
+    staff: StaffDirectory = dp["staff"]
+    for member in await staff.member_ids():
+        await show_staff_commands(bot, i18n, member)
+
+
+async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: int) -> None:
+    async with AsyncExitStack() as stack:
+        api_url = settings.telegram_api_url
+        token = settings.token.get_secret_value() if settings.token else None
+        chat_url: str | None = None
+        if token is None:
+            from bot.localapi import LocalBotApiServer
+
+            local = LocalBotApiServer(
+                host=settings.local_api_host,
+                port=settings.local_api_port,
+                bot_username=settings.bot_username() or "recoms_demo_bot",
+            )
+            await local.start()
+            stack.push_async_callback(local.stop)
+            token, api_url, chat_url = local.token, local.api_base, local.chat_url
+        engine = await stack.enter_async_context(open_engine(settings, recoms))
+        store = await stack.enter_async_context(open_bot_store(bot_database_url(settings, recoms)))
+        storage, seen = fsm_storage(settings)
+        stack.push_async_callback(storage.close)
+        i18n = create_i18n(settings.locales_dir, settings.default_locale)
+        bot = create_bot(token, api_url=api_url)
+        stack.push_async_callback(bot.session.close)
+        dp = create_dispatcher(
+            settings=settings,
+            recommender=engine.recommender,
+            store=store,
+            i18n=i18n,
+            storage=storage,
+            seen_updates=seen,
+        )
+        dp["i18n"] = i18n
+        app = create_web_app(
+            dp, bot, settings=settings, api_app=engine.api_app, api_key=engine.api_key
+        )
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, host, port).start()
+        me = await bot.me()
+        await register_commands(bot, dp)
+        print(f"Bot @{me.username} is up; web app (API, /healthz) at http://{host}:{port}")
+        if chat_url is not None:
+            print(
+                f"Demo: open the web chat at {chat_url} (customers Olena and Taras, staff Iryna)"
+            )
+        if settings.webhook_url:
+            await bot.set_webhook(
+                settings.webhook_url.rstrip("/") + settings.webhook_path,
+                secret_token=(
+                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+                ),
+                allowed_updates=dp.resolve_used_update_types(),
+            )
+            print(f"Webhook: {settings.webhook_url.rstrip('/')}{settings.webhook_path}")
+            await _wait_for_signal()
+        else:
+            await bot.delete_webhook()
+            print("Long polling; press Ctrl+C to stop.", flush=True)
+            await dp.start_polling(
+                bot,
+                allowed_updates=dp.resolve_used_update_types(),
+                close_bot_session=False,
+                handle_signals=True,
+            )
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def print_link(settings: BotSettings, external_id: str, username: str | None) -> int:
+    username = username or settings.bot_username()
+    links = DeepLinks(settings.link_key(), username)
+    bot: Bot | None = None
+    if username is None and settings.token is not None:
+        bot = create_bot(settings.token.get_secret_value(), api_url=settings.telegram_api_url)
+    try:
+        print(await links.link(bot, external_id))
+    except DeepLinkError as error:
+        print(f"recoms-bot link: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if bot is not None:
+            await bot.session.close()
+    return 0
+
+
+async def print_audit(settings: BotSettings, recoms: RecomsSettings, limit: int) -> int:
+    async with open_bot_store(bot_database_url(settings, recoms)) as store:
+        entries = await store.audit_log(limit=limit)
+    if not entries:
+        print("The audit log is empty.")
+    for entry in entries:
+        when = entry.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        print(f"{when}  staff {entry.actor_id}  {entry.action}  {entry.target}  {entry.detail}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    if args.command == "local":
+        from bot.localapi.cli import serve
+
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(args))
+        return 0
+    settings = BotSettings()
+    recoms = RecomsSettings()
+    if args.command == "link":
+        return asyncio.run(print_link(settings, args.external_id, args.username))
+    if args.command == "audit":
+        return asyncio.run(print_audit(settings, recoms, args.limit))
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run(settings, recoms, args.host or settings.host, args.port or settings.port))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The Recommender port over the engine in the same process (``recoms.service.RecomsService``)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.ports import (
+    CustomerKey,
+    CustomerProfile,
+    EngineStats,
+    OrderSummary,
+    ProductCard,
+    RecommenderUnavailable,
+    RequestRejected,
+)
+from recoms.domain import (
+    Contact,
+    ContactId,
+    ContactProfile,
+    DataSourceId,
+    Identity,
+    Order,
+    Product,
+    ProductId,
+)
+from recoms.errors import InvalidRequest, NotFound
+from recoms.service import RecomsService
+
+log = logging.getLogger(__name__)
+
+
+def to_identity(customer: CustomerKey) -> Identity:
+    return Identity(
+        contact_id=ContactId(customer.contact_id) if customer.contact_id is not None else None,
+        external_id=customer.external_id,
+        email=customer.email,
+        phone=customer.phone,
+        telegram_user_id=customer.telegram_user_id,
+    )
+
+
+def to_card(product: Product) -> ProductCard:
+    on_sale = product.sale_price is not None and product.price is not None
+    return ProductCard(
+        id=str(product.id),
+        name=product.title,
+        url=product.link,
+        image=product.image_link,
+        price=product.effective_price,
+        old_price=product.price if on_sale else None,
+        currency=product.currency,
+        brand=product.brand,
+        in_stock=product.in_stock,
+        description=product.description,
+        category=tuple(product.category),
+    )
+
+
+def _order_summary(order: Order) -> OrderSummary:
+    prices = [line.price * line.quantity for line in order.lines if line.price is not None]
+    total = sum(prices, Decimal(0)) if len(prices) == len(order.lines) and prices else None
+    return OrderSummary(
+        number=order.number,
+        ordered_at=order.ordered_at,
+        product_ids=tuple(dict.fromkeys(str(line.product_id) for line in order.lines)),
+        total=total,
+        currency=order.currency,
+    )
+
+
+def _contact_profile(contact: Contact, profile: ContactProfile | None = None) -> CustomerProfile:
+    return CustomerProfile(
+        contact_id=int(contact.id),
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        external_id=contact.external_id,
+        telegram_user_id=contact.telegram_user_id,
+        orders=tuple(_order_summary(order) for order in profile.last_orders) if profile else (),
+        cart=tuple(str(line.product_id) for line in profile.cart) if profile else (),
+        recently_viewed=tuple(str(pid) for pid in profile.recently_viewed) if profile else (),
+    )
+
+
+class EmbeddedRecommender:
+    """Calls the service directly; database failures surface as ``RecommenderUnavailable``."""
+
+    def __init__(self, service: RecomsService) -> None:
+        self._service = service
+
+    async def recommend(
+        self, data_source_id: int, customer: CustomerKey, products: Sequence[str] = ()
+    ) -> list[ProductCard]:
+        try:
+            found = await self._service.recommend(
+                DataSourceId(data_source_id),
+                to_identity(customer),
+                products=[ProductId(product) for product in products],
+            )
+        except (InvalidRequest, NotFound) as error:
+            raise RequestRejected(error.message) from error
+        except (SQLAlchemyError, OSError) as error:
+            raise RecommenderUnavailable(str(error)) from error
+        return [to_card(product) for product in found]
+
+    async def product(self, product_id: str) -> ProductCard | None:
+        try:
+            return to_card(await self._service.get_product(ProductId(product_id)))
+        except NotFound:
+            return None
+        except (SQLAlchemyError, OSError) as error:
+            raise RecommenderUnavailable(str(error)) from error
+
+    async def search(self, query: str, limit: int = 10) -> list[ProductCard]:
+        try:
+            found = await self._service.search_products(query, limit=limit)
+        except (SQLAlchemyError, OSError) as error:
+            raise RecommenderUnavailable(str(error)) from error
+        return [to_card(product) for product in found]
+
+    async def profile(self, customer: CustomerKey) -> CustomerProfile | None:
+        if customer.is_empty():
+            return None
+        try:
+            profile = await self._service.contact_profile(to_identity(customer))
+        except NotFound:
+            return None
+        except InvalidRequest as error:
+            raise RequestRejected(error.message) from error
+        except (SQLAlchemyError, OSError) as error:
+            raise RecommenderUnavailable(str(error)) from error
+        return _contact_profile(profile.contact, profile)
+
+    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
+        identity = to_identity(
+            CustomerKey(
+                contact_id=customer.contact_id,
+                external_id=customer.external_id,
+                email=customer.email,
+                phone=customer.phone,
+            )
+        )
+        try:
+            contact = await self._service.link_telegram(identity, telegram_user_id)
+        except (InvalidRequest, NotFound) as error:
+            raise RequestRejected(error.message) from error
+        except (SQLAlchemyError, OSError) as error:
+            raise RecommenderUnavailable(str(error)) from error
+        return _contact_profile(contact)
+
+    async def unlink(self, telegram_user_id: int) -> None:
+        try:
+            await self._service.unlink_telegram(telegram_user_id)
+        except (SQLAlchemyError, OSError) as error:
+            raise RecommenderUnavailable(str(error)) from error
+
+    async def stats(self) -> EngineStats:
+        try:
+            stats = await self._service.stats()
+        except (SQLAlchemyError, OSError) as error:
+            raise RecommenderUnavailable(str(error)) from error
+        return EngineStats(
+            products=stats.products,
+            products_in_stock=stats.products_in_stock,
+            contacts=stats.contacts,
+            telegram_linked=stats.telegram_linked,
+            events_last_24h=stats.events_last_24h,
+            model_built_at=stats.model_built_at,
+        )
+
+    async def close(self) -> None:
+        """The service belongs to the composition root, which closes it."""

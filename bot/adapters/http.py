@@ -1,0 +1,354 @@
+"""The Recommender port over HTTP: any Yespo-compatible API, or this project's own on other hosts.
+
+Recommendations use Yespo's ``GET /api/v2/contacts/recoms/{id}`` (HTTP Basic, the API key as
+the password). Profiles, linking, products and statistics use this project's ``/api/v1``
+endpoints; a plain Yespo account has none of them, and those calls raise
+``UnsupportedByBackend`` there (the bot then says the feature is unavailable).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+
+from bot.ports import (
+    CustomerKey,
+    CustomerProfile,
+    EngineStats,
+    OrderSummary,
+    ProductCard,
+    RecommenderUnavailable,
+    RequestRejected,
+    UnsupportedByBackend,
+)
+
+log = logging.getLogger(__name__)
+
+_IMAGE_KEYS = ("tags_image_link", "image", "picture", "tags_picture", "imageUrl")
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+class _Product(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str | int
+    name: str = ""
+    url: str = ""
+    price: float | str | None = None
+    old_price: float | str | None = Field(default=None, alias="oldPrice")
+    currency: str | None = None
+    descr: str = ""
+    brand: str | None = ""
+    category: list[str] | str = Field(default_factory=list)
+    in_stock: int | bool = Field(default=1, alias="isInStock")
+
+    def card(self) -> ProductCard:
+        extra: Mapping[str, Any] = self.model_extra or {}
+        image = next(
+            (str(extra[key]) for key in _IMAGE_KEYS if isinstance(extra.get(key), str)), ""
+        )
+        price = _decimal(self.price)
+        old_price = _decimal(self.old_price)
+        category = (
+            tuple(part.strip() for part in self.category.split(">"))
+            if isinstance(self.category, str)
+            else tuple(self.category)
+        )
+        return ProductCard(
+            id=str(self.id),
+            name=self.name,
+            url=self.url,
+            image=image,
+            price=price,
+            old_price=old_price if old_price is not None and old_price != price else None,
+            currency=self.currency,
+            brand=self.brand or "",
+            in_stock=bool(self.in_stock),
+            description=self.descr,
+            category=category,
+        )
+
+
+class _Camel(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class _Contact(_Camel):
+    contact_id: int = Field(alias="contactId")
+    email: str | None = None
+    phone: str | None = None
+    external_id: str | None = Field(default=None, alias="externalCustomerId")
+    name: str | None = None
+    telegram_user_id: int | None = Field(default=None, alias="telegramUserId")
+
+
+class _Line(_Camel):
+    product_id: str = Field(alias="productId")
+    quantity: float = 1
+    price: float | None = None
+
+
+class _Order(_Camel):
+    number: str
+    ordered_at: datetime = Field(alias="orderedAt")
+    currency: str | None = None
+    lines: list[_Line] = Field(default_factory=list)
+
+
+class _Profile(_Camel):
+    contact: _Contact
+    last_orders: list[_Order] = Field(default_factory=list, alias="lastOrders")
+    cart: list[_Line] = Field(default_factory=list)
+    recently_viewed: list[str] = Field(default_factory=list, alias="recentlyViewed")
+
+
+class _Stats(_Camel):
+    products: int
+    products_in_stock: int = Field(alias="productsInStock")
+    contacts: int
+    telegram_linked: int = Field(alias="telegramLinked")
+    events_last_24h: int = Field(
+        validation_alias=AliasChoices("eventsLast24h", "eventsLast24H", "events_last_24h")
+    )
+    model_built_at: datetime | None = Field(default=None, alias="modelBuiltAt")
+
+
+def _profile(contact: _Contact, profile: _Profile | None = None) -> CustomerProfile:
+    orders: list[OrderSummary] = []
+    for order in profile.last_orders if profile else []:
+        prices = [
+            Decimal(str(line.price)) * Decimal(str(line.quantity))
+            for line in order.lines
+            if line.price is not None
+        ]
+        orders.append(
+            OrderSummary(
+                number=order.number,
+                ordered_at=order.ordered_at,
+                product_ids=tuple(dict.fromkeys(line.product_id for line in order.lines)),
+                total=sum(prices, Decimal(0))
+                if prices and len(prices) == len(order.lines)
+                else None,
+                currency=order.currency,
+            )
+        )
+    return CustomerProfile(
+        contact_id=contact.contact_id,
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        external_id=contact.external_id,
+        telegram_user_id=contact.telegram_user_id,
+        orders=tuple(orders),
+        cart=tuple(line.product_id for line in profile.cart) if profile else (),
+        recently_viewed=tuple(profile.recently_viewed) if profile else (),
+    )
+
+
+def identity_params(customer: CustomerKey) -> list[tuple[str, str]]:
+    """Query parameters naming the customer the way Yespo's API does.
+
+    ``telegramUserId`` is this project's extension; a user with nothing else to name them also
+    gets a ``webId`` derived from it, so that a plain Yespo API (which needs one identifier)
+    treats them as an unknown visitor and falls back to bestsellers."""
+    params: list[tuple[str, str]] = []
+    if customer.contact_id is not None:
+        params.append(("contactId", str(customer.contact_id)))
+    if customer.external_id:
+        params.append(("externalCustomerId", customer.external_id))
+    if customer.email:
+        params.append(("email", customer.email))
+    if customer.phone:
+        params.append(("phone", customer.phone))
+    if customer.telegram_user_id is not None:
+        if not params:
+            params.append(("webId", f"telegram-{customer.telegram_user_id}"))
+        params.append(("telegramUserId", str(customer.telegram_user_id)))
+    return params
+
+
+class HttpRecommender:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 10.0,
+    ) -> None:
+        self._base = base_url.rstrip("/")
+        self._auth = aiohttp.BasicAuth("bot", api_key) if api_key else None
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(auth=self._auth, timeout=self._timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        json: Mapping[str, Any] | None = None,
+        missing_is_none: bool = False,
+        project_endpoint: bool = True,
+    ) -> Any:
+        """The decoded JSON body, or None for a 404 that means "no such thing".
+
+        A 404 for a missing endpoint (a plain Yespo API has none of ``/api/v1``) is
+        ``UnsupportedByBackend``; other 4xx are ``RequestRejected``; the rest is unavailable."""
+        url = self._base + path
+        try:
+            async with self._client().request(
+                method, url, params=list(params), json=json
+            ) as response:
+                if response.status == 204:
+                    return None
+                text = await response.text()
+                body = _json_or_none(response, text)
+                if response.status < 300:
+                    if body is None:
+                        raise RecommenderUnavailable(f"{method} {path}: the answer is not JSON")
+                    return body
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise RecommenderUnavailable(f"{method} {path}: {error!r}") from error
+        message = body.get("message", "") if isinstance(body, dict) else ""
+        status = response.status
+        if status == 404:
+            no_endpoint = not isinstance(body, dict) or message.startswith("no such endpoint")
+            if project_endpoint and no_endpoint:
+                raise UnsupportedByBackend(
+                    f"{method} {path} is not served at {self._base}: a plain Yespo API serves "
+                    "recommendations only; profiles, linking, products and statistics need "
+                    "this project's API"
+                )
+            if missing_is_none:
+                return None
+            raise RequestRejected(message or f"{method} {path}: not found")
+        if status in (401, 403):
+            raise RecommenderUnavailable(
+                f"{method} {path}: the API refused the credentials (check BOT_RECOMS_API_KEY)"
+            )
+        if 400 <= status < 500:
+            raise RequestRejected(message or f"{method} {path}: HTTP {status}")
+        raise RecommenderUnavailable(f"{method} {path}: HTTP {status} {message}".strip())
+
+    async def recommend(
+        self, data_source_id: int, customer: CustomerKey, products: Sequence[str] = ()
+    ) -> list[ProductCard]:
+        params = identity_params(customer) + [("products", product) for product in products]
+        body = await self._call(
+            "GET",
+            f"/api/v2/contacts/recoms/{int(data_source_id)}",
+            params=params,
+            project_endpoint=False,
+        )
+        return _products(body)
+
+    async def product(self, product_id: str) -> ProductCard | None:
+        body = await self._call(
+            "GET", f"/api/v1/products/{quote(product_id, safe='')}", missing_is_none=True
+        )
+        if body is None:
+            return None
+        return _products([body])[0]
+
+    async def search(self, query: str, limit: int = 10) -> list[ProductCard]:
+        body = await self._call(
+            "GET", "/api/v1/products", params=[("search", query), ("limit", str(limit))]
+        )
+        return _products(body)
+
+    async def profile(self, customer: CustomerKey) -> CustomerProfile | None:
+        if customer.is_empty():
+            return None
+        params = [(name, value) for name, value in identity_params(customer) if name != "webId"]
+        body = await self._call(
+            "GET", "/api/v1/contacts/profile", params=params, missing_is_none=True
+        )
+        if body is None:
+            return None
+        try:
+            parsed = _Profile.model_validate(body)
+        except ValidationError as error:
+            raise RecommenderUnavailable(f"unexpected profile from the API: {error}") from error
+        return _profile(parsed.contact, parsed)
+
+    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
+        payload: dict[str, Any] = {"telegramUserId": telegram_user_id}
+        if customer.contact_id is not None:
+            payload["contactId"] = customer.contact_id
+        if customer.external_id:
+            payload["externalCustomerId"] = customer.external_id
+        if customer.email:
+            payload["email"] = customer.email
+        if customer.phone:
+            payload["phone"] = customer.phone
+        body = await self._call("POST", "/api/v1/contacts/telegram", json=payload)
+        try:
+            return _profile(_Contact.model_validate(body))
+        except ValidationError as error:
+            raise RecommenderUnavailable(f"unexpected contact from the API: {error}") from error
+
+    async def unlink(self, telegram_user_id: int) -> None:
+        await self._call("DELETE", f"/api/v1/contacts/telegram/{int(telegram_user_id)}")
+
+    async def stats(self) -> EngineStats:
+        body = await self._call("GET", "/api/v1/stats")
+        try:
+            stats = _Stats.model_validate(body)
+        except ValidationError as error:
+            raise RecommenderUnavailable(f"unexpected stats from the API: {error}") from error
+        return EngineStats(
+            products=stats.products,
+            products_in_stock=stats.products_in_stock,
+            contacts=stats.contacts,
+            telegram_linked=stats.telegram_linked,
+            events_last_24h=stats.events_last_24h,
+            model_built_at=stats.model_built_at,
+        )
+
+
+def _json_or_none(response: aiohttp.ClientResponse, text: str) -> Any:
+    if "json" not in (response.content_type or ""):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _products(body: Any) -> list[ProductCard]:
+    if not isinstance(body, list):
+        raise RecommenderUnavailable("the API answered with something other than a product list")
+    cards: list[ProductCard] = []
+    for item in body:
+        try:
+            cards.append(_Product.model_validate(item).card())
+        except ValidationError as error:
+            # One odd product must not cost the customer the whole list.
+            log.warning("skipped a product the API described oddly: %s", error)
+    return cards

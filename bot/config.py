@@ -1,0 +1,121 @@
+"""Bot settings, read once from the environment and ``.env`` by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_LOCAL_API_PORT = 8081
+DEMO_BOT_USERNAME = "recoms_demo_bot"
+DEMO_ADMIN_ID = 900001
+DEMO_LINK_SECRET = "demo-link-secret-not-for-production"
+
+
+class ListSources(BaseModel):
+    """Which data source of the engine backs each menu list, as a shop on Yespo configures it.
+
+    Set as JSON (``BOT_LISTS='{"for_you": 7}'``) or one by one (``BOT_LISTS__FOR_YOU=7``).
+    """
+
+    for_you: int = 1
+    bestsellers: int = 2
+    also_bought: int = 3
+    you_may_also_like: int = 4
+    alternatives: int = 5
+
+
+class BotSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    token: SecretStr | None = Field(
+        default=None,
+        description="Token from @BotFather. Without it `run` starts the local demo server.",
+    )
+    username: str | None = Field(
+        default=None, description="The bot's @username for links; asked of Telegram when unset."
+    )
+    telegram_api_url: str | None = Field(
+        default=None, description="Bot API base URL (a self-hosted server); Telegram's if unset."
+    )
+    webhook_url: str | None = Field(
+        default=None, description="Public base URL; webhook mode when set, polling otherwise."
+    )
+    webhook_path: str = Field(default="/telegram/webhook", description="Path of the webhook.")
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="Secret Telegram sends in X-Telegram-Bot-Api-Secret-Token."
+    )
+    admins: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Telegram user ids of admins."
+    )
+    link_secret: SecretStr | None = Field(
+        default=None, description="Key that signs deep links; deep links are off without it."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for FSM state and update de-duplication."
+    )
+    recoms_url: str | None = Field(
+        default=None,
+        description="Base URL of a remote Yespo-compatible API instead of the embedded engine.",
+    )
+    recoms_api_key: SecretStr | None = Field(
+        default=None, description="API key for the remote API (HTTP Basic password)."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="Where the bot keeps its own tables; the engine's database when unset.",
+    )
+    lists: ListSources = Field(default_factory=ListSources)
+    default_region: str = Field(
+        default="UA", description="Region for phone numbers written without a country code."
+    )
+    default_locale: str = Field(default="en", description="Language when nothing else is known.")
+    locales_dir: Path | None = Field(
+        default=None, description="Folder of the gettext catalogs; the repository's locales/."
+    )
+    utm_source: str = "telegram"
+    utm_medium: str = "bot"
+    list_size: int = Field(default=10, ge=1, le=50, description="Cards in one list.")
+    host: str = Field(default="127.0.0.1", description="Address of the web app (API, webhook).")
+    port: int = Field(default=8080, description="Port of the web app (API, webhook).")
+    local_api_host: str = Field(default="127.0.0.1", description="Demo Bot API server address.")
+    local_api_port: int = Field(
+        default=DEFAULT_LOCAL_API_PORT, description="Demo Bot API server port."
+    )
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in value.replace(";", ",").split(",") if part.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    def bot_username(self) -> str | None:
+        return self.username or (DEMO_BOT_USERNAME if self.is_demo else None)
+
+    @property
+    def is_demo(self) -> bool:
+        """No token: the quick start runs against the bundled local Bot API server."""
+        return self.token is None
+
+    def link_key(self) -> bytes | None:
+        if self.link_secret is not None:
+            return self.link_secret.get_secret_value().encode()
+        if self.is_demo:
+            return DEMO_LINK_SECRET.encode()
+        return None
+
+    def admin_ids(self) -> frozenset[int]:
+        if self.is_demo and not self.admins:
+            return frozenset({DEMO_ADMIN_ID})
+        return frozenset(self.admins)

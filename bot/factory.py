@@ -1,0 +1,187 @@
+"""Factories that wire the bot: dispatcher, Bot, and the web app. They start nothing."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
+from aiogram.enums import ChatType, ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from bot.config import BotSettings
+from bot.deeplinks import DeepLinkError
+from bot.handlers import get_routers
+from bot.i18n import UserLanguageMiddleware
+from bot.links import DeepLinks, LinksDisabled
+from bot.lists import Lists
+from bot.ports import Recommender
+from bot.presenter import CardPresenter
+from bot.refs import ProductRefs
+from bot.resilience import MemorySeenUpdates, RetryAfter, SeenUpdates, SkipDuplicateUpdates
+from bot.staff import StaffDirectory
+from bot.storage import BotStore
+from bot.support import Support
+
+log = logging.getLogger(__name__)
+
+DEEPLINK_PATH = "/api/v1/telegram/deeplink"
+BOT_KEY = web.AppKey("bot", Bot)
+LINKS_KEY = web.AppKey("deep_links", DeepLinks)
+LINK_API_KEY = web.AppKey("deep_link_api_key", str)
+
+
+def create_bot(
+    token: str, *, api_url: str | None = None, session: BaseSession | None = None
+) -> Bot:
+    """A Bot speaking HTML, against ``api_url`` (a self-hosted Bot API server) when given.
+
+    429 answers are waited out and retried by a request middleware on the session."""
+    if session is None:
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(api_url) if api_url else PRODUCTION
+        )
+    session.middleware(RetryAfter())
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_dispatcher(
+    *,
+    settings: BotSettings,
+    recommender: Recommender,
+    store: BotStore,
+    i18n: I18n,
+    storage: BaseStorage | None = None,
+    seen_updates: SeenUpdates | None = None,
+) -> Dispatcher:
+    """Routers, middlewares and the objects handlers ask for by parameter name."""
+    dp = Dispatcher(storage=storage or MemoryStorage())
+    refs = ProductRefs(store)
+    lists = Lists(recommender, store, settings.lists, settings.list_size)
+    dp["settings"] = settings
+    dp["recommender"] = recommender
+    dp["store"] = store
+    dp["refs"] = refs
+    dp["lists"] = lists
+    dp["staff"] = StaffDirectory(store, settings.admin_ids())
+    dp["links"] = DeepLinks(settings.link_key(), settings.bot_username())
+    dp["support"] = Support(recommender, store, lists, settings.default_region)
+    dp["presenter"] = CardPresenter(
+        refs, utm_source=settings.utm_source, utm_medium=settings.utm_medium
+    )
+    # A shop bot talks to people one to one; in groups it stays silent.
+    dp.message.filter(F.chat.type == ChatType.PRIVATE)
+    dp.update.outer_middleware(SkipDuplicateUpdates(seen_updates or MemorySeenUpdates()))
+    UserLanguageMiddleware(i18n).setup(dp)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_routers(*get_routers())
+    return dp
+
+
+def create_web_app(
+    dp: Dispatcher,
+    bot: Bot,
+    *,
+    settings: BotSettings,
+    api_app: web.Application | None = None,
+    api_key: str | None = None,
+) -> web.Application:
+    """One aiohttp app: the engine's API (``api_app``, when the engine is embedded), /healthz,
+    the deep-link endpoint for the shop's backend, and the webhook when a public URL is set.
+
+    The webhook answers 401 without Telegram's secret-token header; the deep-link endpoint
+    wants HTTP Basic with ``api_key`` as the password, as the engine's API does."""
+    app = api_app if api_app is not None else web.Application()
+    app[BOT_KEY] = bot
+    app[LINKS_KEY] = dp["links"]
+    if api_key:
+        app[LINK_API_KEY] = api_key
+    if api_app is None:
+        app.router.add_get("/healthz", _healthz)
+    app.router.add_post(DEEPLINK_PATH, _post_deeplink)
+    if settings.webhook_url:
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+        SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
+            app, path=settings.webhook_path
+        )
+        if api_app is not None:
+            # Telegram cannot send the API's HTTP Basic credentials; the webhook has its own
+            # check (the secret token), so it goes straight to its handler.
+            app.middlewares.insert(0, _webhook_first(settings.webhook_path))
+        setup_application(app, dp, bot=bot)
+    return app
+
+
+def _webhook_first(path: str) -> Any:
+    @web.middleware
+    async def webhook_first(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path == path and request.method == hdrs.METH_POST:
+            return await request.match_info.handler(request)
+        return await handler(request)
+
+    return webhook_first
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def _error(status: int, message: str, **headers: str) -> web.Response:
+    codes = {400: "invalid_request", 401: "unauthorized", 503: "unavailable"}
+    return web.json_response(
+        {"error": codes.get(status, "error"), "message": message}, status=status, headers=headers
+    )
+
+
+def _authorized(request: web.Request) -> bool:
+    key = request.app.get(LINK_API_KEY)
+    if key is None:
+        return True
+    scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
+    if scheme.lower() != "basic":
+        return False
+    try:
+        _user, _, password = base64.b64decode(token.strip(), validate=True).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return hmac.compare_digest(password.encode(), key.encode())
+
+
+async def _post_deeplink(request: web.Request) -> web.Response:
+    """``{"externalCustomerId": "..."}`` -> ``{"link": "https://t.me/<bot>?start=...", ...}``."""
+    if not _authorized(request):
+        return _error(
+            401,
+            "valid credentials are required: HTTP Basic with the API key as the password",
+            **{hdrs.WWW_AUTHENTICATE: 'Basic realm="recoms", charset="UTF-8"'},
+        )
+    try:
+        body = await request.json()
+    except ValueError:
+        return _error(400, "the body must be a JSON object with externalCustomerId")
+    external_id = body.get("externalCustomerId") if isinstance(body, dict) else None
+    if not isinstance(external_id, str) or not external_id.strip():
+        return _error(400, "externalCustomerId (a non-empty string) is required")
+    links = request.app[LINKS_KEY]
+    try:
+        link = await links.link(request.app[BOT_KEY], external_id.strip())
+    except LinksDisabled:
+        return _error(503, "deep links are off: the bot has no signing key (BOT_LINK_SECRET)")
+    except DeepLinkError as error:
+        return _error(400, str(error))
+    payload = link.rsplit("start=", 1)[1]
+    return web.json_response(
+        {"externalCustomerId": external_id.strip(), "link": link, "payload": payload}
+    )

@@ -1,0 +1,65 @@
+"""Filters: menu buttons in any language, and staff-only commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import Filter
+from aiogram.types import Message, User
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import translations
+from bot.keyboards.menu import MENU_LISTS
+from bot.ports import ListKind
+from bot.staff import StaffDirectory
+from bot.storage import Role
+
+
+class MenuButton(Filter):
+    """A press of a reply-keyboard button, whatever language the keyboard was sent in."""
+
+    def __init__(self, emoji: str, message: str) -> None:
+        self.emoji = emoji
+        self.message = message
+        self._texts: frozenset[str] | None = None
+
+    async def __call__(self, message: Message, i18n: I18n) -> bool:
+        if self._texts is None:
+            self._texts = frozenset(
+                f"{self.emoji} {text}" for text in translations(i18n, self.message)
+            )
+        return message.text in self._texts
+
+
+class MenuList(Filter):
+    """A press of one of the list buttons; hands the handler its ``kind``."""
+
+    def __init__(self) -> None:
+        self._buttons = {kind: MenuButton(*label) for kind, label in MENU_LISTS.items()}
+
+    async def __call__(self, message: Message, i18n: I18n) -> bool | dict[str, Any]:
+        for kind, button in self._buttons.items():
+            if await button(message, i18n):
+                return {"kind": kind}
+        return False
+
+
+class IsStaff(Filter):
+    """Passes staff (handing the handler its ``role``); anyone else falls through, so they get
+    the same answer as for an unknown command."""
+
+    def __init__(self, role: Role | None = None) -> None:
+        self.required = role
+
+    async def __call__(
+        self, _event: Any, staff: StaffDirectory, event_from_user: User | None = None
+    ) -> bool | dict[str, Any]:
+        if event_from_user is None:
+            return False
+        role = await staff.role(event_from_user.id)
+        if role is None or (self.required is not None and role != self.required):
+            return False
+        return {"role": role}
+
+
+__all__ = ["IsStaff", "ListKind", "MenuButton", "MenuList"]

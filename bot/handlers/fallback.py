@@ -1,0 +1,31 @@
+"""Whatever no other handler took: unknown commands (staff commands for non-staff too), and
+messages that are not menu presses."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import Message, User
+from aiogram.utils.i18n import gettext as _
+
+from bot.keyboards.menu import main_menu
+from bot.storage import BotStore
+
+router = Router(name=__name__)
+
+
+@router.message(F.text.startswith("/"))
+async def on_unknown_command(message: Message, event_from_user: User, store: BotStore) -> None:
+    user = await store.user(event_from_user.id)
+    await message.answer(
+        _("I do not know this command. Send /help to see what I can do."),
+        reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
+    )
+
+
+@router.message()
+async def on_other(message: Message, event_from_user: User, store: BotStore) -> None:
+    user = await store.user(event_from_user.id)
+    await message.answer(
+        _("Pick a list from the menu below."),
+        reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
+    )

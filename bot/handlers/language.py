@@ -1,0 +1,44 @@
+"""Choosing the language: English or Ukrainian, remembered per user."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import MenuButton
+from bot.i18n import LANGUAGE_NAMES
+from bot.keyboards.callbacks import LanguageCB
+from bot.keyboards.menu import LANGUAGE_BUTTON, language_picker, main_menu
+from bot.storage import BotStore
+
+router = Router(name=__name__)
+
+
+@router.message(Command("language"))
+@router.message(F.text, MenuButton(*LANGUAGE_BUTTON))
+async def cmd_language(message: Message) -> None:
+    await message.answer(_("Choose your language:"), reply_markup=language_picker())
+
+
+@router.callback_query(LanguageCB.filter(F.code.in_(LANGUAGE_NAMES)))
+async def on_language(
+    query: CallbackQuery,
+    callback_data: LanguageCB,
+    event_from_user: User,
+    store: BotStore,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    await store.set_language(event_from_user.id, callback_data.code)
+    user = await store.user(event_from_user.id)
+    chat_id = query.message.chat.id if query.message is not None else event_from_user.id
+    with i18n.use_locale(callback_data.code):
+        # The menu is a reply keyboard: it changes language only with a new message.
+        await bot.send_message(
+            chat_id,
+            "✅ " + _("Language: {language}").format(language=LANGUAGE_NAMES[callback_data.code]),
+            reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
+        )

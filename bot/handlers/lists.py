@@ -1,0 +1,64 @@
+"""The lists a customer opens from the menu, and paging and related lists under a card."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot.filters import MenuList
+from bot.keyboards.callbacks import ListCB, NoopCB
+from bot.lists import Lists
+from bot.ports import ListKind
+from bot.presenter import CardPresenter, ListPage
+from bot.refs import ProductRefs
+
+router = Router(name=__name__)
+
+
+@router.message(F.text, MenuList())
+async def on_menu_list(
+    message: Message,
+    kind: ListKind,
+    event_from_user: User,
+    lists: Lists,
+    presenter: CardPresenter,
+    bot: Bot,
+) -> None:
+    customer = await lists.customer_of(event_from_user.id)
+    cards = await lists.products(kind, customer)
+    await presenter.send(bot, message.chat.id, ListPage(kind=kind, cards=cards, page=0))
+
+
+@router.callback_query(ListCB.filter())
+async def on_list(
+    query: CallbackQuery,
+    callback_data: ListCB,
+    callback_answer: CallbackAnswer,
+    event_from_user: User,
+    lists: Lists,
+    refs: ProductRefs,
+    presenter: CardPresenter,
+    bot: Bot,
+) -> None:
+    kind = callback_data.kind
+    seed = await refs.decode(callback_data.ref) if callback_data.ref else None
+    if kind is None or (callback_data.ref and seed is None):
+        callback_answer.text = _("This button is out of date. Please open the list again.")
+        callback_answer.show_alert = True
+        return
+    customer = await lists.customer_of(event_from_user.id)
+    cards = await lists.products(kind, customer, seed)
+    view = ListPage(kind=kind, cards=cards, page=callback_data.page, ref=callback_data.ref)
+    message = query.message
+    if isinstance(message, Message) and callback_data.here:
+        await presenter.replace(bot, message, view)
+    else:
+        chat_id = message.chat.id if message is not None else event_from_user.id
+        await presenter.send(bot, chat_id, view)
+
+
+@router.callback_query(NoopCB.filter())
+async def on_noop(query: CallbackQuery) -> None:
+    """The ``n/m`` label: nothing to do (the middleware answers the query)."""

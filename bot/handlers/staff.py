@@ -1,0 +1,314 @@
+"""Staff commands: look customers up, see and send their lists, links, statistics, staff roles.
+
+Every handler here is behind ``IsStaff``: for anyone else the command falls through to the
+unknown-command answer, so nothing hints that these commands exist.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router, html
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.deeplinks import DeepLinkError
+from bot.filters import IsStaff
+from bot.keyboards.callbacks import KIND_CODES, StaffCB
+from bot.keyboards.menu import MENU_LISTS, label, list_title
+from bot.links import DeepLinks, LinksDisabled
+from bot.ports import CustomerProfile, ListKind, Recommender
+from bot.presenter import CardPresenter, ListPage
+from bot.staff import StaffDirectory, hide_staff_commands, show_staff_commands
+from bot.storage import BotStore, Role
+from bot.support import Support, split_recs_args
+from bot.views import compact_list_text, profile_text, stats_text
+
+log = logging.getLogger(__name__)
+router = Router(name=__name__)
+router.message.filter(IsStaff())
+router.callback_query.filter(IsStaff())
+
+
+def _profile_keyboard(profile: CustomerProfile) -> InlineKeyboardMarkup:
+    """Per list: view it here, and (when the customer linked Telegram) send it to them."""
+    builder = InlineKeyboardBuilder()
+    sizes = []
+    for kind, button in MENU_LISTS.items():
+        code = KIND_CODES[kind]
+        builder.button(
+            text=label(*button),
+            callback_data=StaffCB(action="v", contact=profile.contact_id, code=code),
+        )
+        if profile.telegram_user_id is not None:
+            builder.button(
+                text="📤 " + _("Send"),
+                callback_data=StaffCB(action="s", contact=profile.contact_id, code=code),
+            )
+        sizes.append(2 if profile.telegram_user_id is not None else 1)
+    builder.adjust(*sizes)
+    return builder.as_markup()
+
+
+@router.message(Command("find"))
+async def cmd_find(
+    message: Message, command: CommandObject, event_from_user: User, support: Support, i18n: I18n
+) -> None:
+    if not command.args:
+        await message.answer(
+            html.quote(_("Usage: /find <phone | email | external id | contact id>"))
+        )
+        return
+    profile = await support.find(event_from_user.id, command.args)
+    if profile is None:
+        await message.answer(_("No customer found for this query."))
+        return
+    await message.answer(
+        profile_text(profile, i18n.current_locale), reply_markup=_profile_keyboard(profile)
+    )
+
+
+@router.message(Command("recs"))
+async def cmd_recs(
+    message: Message, command: CommandObject, event_from_user: User, support: Support, i18n: I18n
+) -> None:
+    query, kind = split_recs_args(command.args or "")
+    if not query:
+        await message.answer(
+            html.quote(
+                _(
+                    "Usage: /recs <identifier> [list]. "
+                    "Lists: for_you, bestsellers, also_bought, you_may_also_like."
+                )
+            )
+        )
+        return
+    kind = kind or ListKind.FOR_YOU
+    profile, cards = await support.recommendations(event_from_user.id, query, kind)
+    if profile is None:
+        await message.answer(_("No customer found for this query."))
+        return
+    await message.answer(
+        compact_list_text(kind, profile, cards, i18n.current_locale),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+@router.message(Command("product"))
+async def cmd_product(
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    support: Support,
+    presenter: CardPresenter,
+    bot: Bot,
+) -> None:
+    if not command.args:
+        await message.answer(html.quote(_("Usage: /product <product id>")))
+        return
+    card = await support.product(event_from_user.id, command.args.strip())
+    if card is None:
+        await message.answer(_("No product with this id."))
+        return
+    await presenter.send(bot, message.chat.id, ListPage(kind=None, cards=[card], page=0))
+
+
+@router.message(Command("link"))
+async def cmd_link(
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    links: DeepLinks,
+    support: Support,
+    bot: Bot,
+) -> None:
+    external_id = (command.args or "").strip()
+    if not external_id:
+        await message.answer(html.quote(_("Usage: /link <external customer id>")))
+        return
+    try:
+        link = await links.link(bot, external_id)
+    except LinksDisabled:
+        await message.answer(
+            _("Sign-in links are off: the bot has no signing key (BOT_LINK_SECRET).")
+        )
+        return
+    except DeepLinkError:
+        await message.answer(_("This id cannot be put into a sign-in link (too long or empty)."))
+        return
+    await support.audit(event_from_user.id, "link", target=external_id)
+    await message.answer(
+        html.quote(_("Sign-in link for {external_id}:")).format(
+            external_id=html.quote(external_id)
+        )
+        + "\n"
+        + html.quote(link),
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+
+
+@router.message(Command("stats"))
+async def cmd_stats(
+    message: Message,
+    event_from_user: User,
+    recommender: Recommender,
+    store: BotStore,
+    staff: StaffDirectory,
+    support: Support,
+    i18n: I18n,
+) -> None:
+    stats = await recommender.stats()
+    audit = await store.audit_log(limit=10)
+    members = await staff.member_ids()
+    await support.audit(event_from_user.id, "stats", target="")
+    await message.answer(stats_text(stats, audit, len(members), i18n.current_locale))
+
+
+def _user_id(text: str | None) -> int | None:
+    word = (text or "").split(maxsplit=1)[0] if (text or "").strip() else ""
+    return int(word) if word.isdigit() and 0 < int(word) < 2**53 else None
+
+
+@router.message(Command("staff_add"))
+async def cmd_staff_add(
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    role: Role,
+    staff: StaffDirectory,
+    support: Support,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    if role is not Role.ADMIN:
+        await message.answer(_("Only admins can add or remove staff."))
+        return
+    args = (command.args or "").split()
+    user_id = _user_id(command.args)
+    new_role = Role.ADMIN if len(args) > 1 and args[1].lower() == Role.ADMIN else Role.AGENT
+    if user_id is None or (len(args) > 1 and args[1].lower() not in set(Role)):
+        await message.answer(html.quote(_("Usage: /staff_add <Telegram user id> [agent | admin]")))
+        return
+    await staff.add(user_id, new_role, added_by=event_from_user.id)
+    await support.audit(event_from_user.id, "staff_add", target=str(user_id), detail=new_role)
+    await show_staff_commands(bot, i18n, user_id)
+    await message.answer(
+        _("{user_id} is now staff ({role}).").format(user_id=user_id, role=new_role.value)
+    )
+
+
+@router.message(Command("staff_remove"))
+async def cmd_staff_remove(
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    role: Role,
+    staff: StaffDirectory,
+    support: Support,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    if role is not Role.ADMIN:
+        await message.answer(_("Only admins can add or remove staff."))
+        return
+    user_id = _user_id(command.args)
+    if user_id is None:
+        await message.answer(html.quote(_("Usage: /staff_remove <Telegram user id>")))
+        return
+    if user_id in staff.configured_admins:
+        await message.answer(
+            _("{user_id} is an admin from the settings (BOT_ADMINS); change it there.").format(
+                user_id=user_id
+            )
+        )
+        return
+    if not await staff.remove(user_id):
+        await message.answer(_("{user_id} is not staff.").format(user_id=user_id))
+        return
+    await support.audit(event_from_user.id, "staff_remove", target=str(user_id))
+    await hide_staff_commands(bot, i18n, user_id)
+    await message.answer(_("{user_id} is no longer staff.").format(user_id=user_id))
+
+
+@router.callback_query(StaffCB.filter())
+async def on_staff_list(
+    query: CallbackQuery,
+    callback_data: StaffCB,
+    callback_answer: CallbackAnswer,
+    event_from_user: User,
+    support: Support,
+    i18n: I18n,
+    bot: Bot,
+    store: BotStore,
+    presenter: CardPresenter,
+) -> None:
+    kind = callback_data.kind
+    profile = await support.profile(callback_data.contact)
+    chat_id = query.message.chat.id if query.message is not None else event_from_user.id
+    if kind is None or profile is None:
+        callback_answer.text = _("No customer found for this query.")
+        callback_answer.show_alert = True
+        return
+    if callback_data.action == "v":
+        cards = await support.view_list(event_from_user.id, profile.contact_id, kind)
+        await bot.send_message(
+            chat_id,
+            compact_list_text(kind, profile, cards, i18n.current_locale),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+        return
+    await _send_to_customer(
+        bot, chat_id, event_from_user, profile, kind, support, store, presenter, i18n
+    )
+
+
+async def _send_to_customer(
+    bot: Bot,
+    staff_chat_id: int,
+    agent: User,
+    profile: CustomerProfile,
+    kind: ListKind,
+    support: Support,
+    store: BotStore,
+    presenter: CardPresenter,
+    i18n: I18n,
+) -> None:
+    customer_id = profile.telegram_user_id
+    if customer_id is None:
+        await support.audit_send(agent.id, profile.contact_id, kind, "not linked")
+        await bot.send_message(staff_chat_id, _("This customer has not linked Telegram yet."))
+        return
+    if await store.is_blocked(customer_id):
+        await support.audit_send(agent.id, profile.contact_id, kind, "blocked")
+        await bot.send_message(
+            staff_chat_id, _("This customer has blocked the bot, so nothing was sent.")
+        )
+        return
+    cards = await support.list_for_customer(profile, kind)
+    language = await store.language(customer_id)
+    if language not in i18n.available_locales:
+        language = i18n.default_locale
+    assert language is not None
+    try:
+        with i18n.use_locale(language):
+            await bot.send_message(customer_id, _("Our shop assistant picked these for you:"))
+            await presenter.send(bot, customer_id, ListPage(kind=kind, cards=cards, page=0))
+    except TelegramForbiddenError:
+        await store.mark_blocked(customer_id)
+        await support.audit_send(agent.id, profile.contact_id, kind, "blocked")
+        await bot.send_message(
+            staff_chat_id, _("This customer has blocked the bot, so nothing was sent.")
+        )
+        return
+    await support.audit_send(agent.id, profile.contact_id, kind, f"sent {len(cards)} products")
+    await bot.send_message(
+        staff_chat_id,
+        html.quote(_("Sent “{list}” to customer #{id}.")).format(
+            list=html.quote(list_title(kind)), id=profile.contact_id
+        ),
+    )

@@ -1,0 +1,1 @@
+"""Reply and inline keyboards; texts are translated where the keyboard is built."""

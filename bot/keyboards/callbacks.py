@@ -1,0 +1,59 @@
+"""Callback data of every inline button; each packs into Telegram's 64 bytes by construction."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+from bot.ports import ListKind
+
+KIND_CODES: dict[ListKind, str] = {
+    ListKind.FOR_YOU: "f",
+    ListKind.BESTSELLERS: "b",
+    ListKind.ALSO_BOUGHT: "a",
+    ListKind.YOU_MAY_ALSO_LIKE: "y",
+    ListKind.ALTERNATIVES: "x",
+}
+KINDS_BY_CODE = {code: kind for kind, code in KIND_CODES.items()}
+
+
+class ListCB(CallbackData, prefix="l"):
+    """Open or page a list. ``ref`` names the product a product-based list starts from
+    (see ``bot.refs``); empty for a menu list, which starts from the presser's own cart.
+    ``here``: show it in place of the message the button is on (paging) rather than anew."""
+
+    code: str
+    page: int = 0
+    ref: str = ""
+    here: bool = False
+
+    @classmethod
+    def of(cls, kind: ListKind, page: int = 0, ref: str = "", *, here: bool = False) -> ListCB:
+        return cls(code=KIND_CODES[kind], page=page, ref=ref, here=here)
+
+    @property
+    def kind(self) -> ListKind | None:
+        return KINDS_BY_CODE.get(self.code)
+
+
+class NoopCB(CallbackData, prefix="n"):
+    """The ``n/m`` label between the paging arrows."""
+
+
+class LanguageCB(CallbackData, prefix="lang"):
+    code: str
+
+
+class ForgetCB(CallbackData, prefix="forget"):
+    confirm: bool
+
+
+class StaffCB(CallbackData, prefix="s"):
+    """A staff button under a ``/find`` result: view (``v``) or send (``s``) a customer's list."""
+
+    action: str
+    contact: int
+    code: str
+
+    @property
+    def kind(self) -> ListKind | None:
+        return KINDS_BY_CODE.get(self.code)

@@ -1,0 +1,150 @@
+"""The Recommender port: what the bot asks of a recommendation engine, in the bot's own terms."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+class ListKind(enum.StrEnum):
+    """The lists a customer can open; each is backed by a configurable data source."""
+
+    FOR_YOU = "for_you"
+    BESTSELLERS = "bestsellers"
+    ALSO_BOUGHT = "also_bought"
+    YOU_MAY_ALSO_LIKE = "you_may_also_like"
+    ALTERNATIVES = "alternatives"
+
+    @property
+    def needs_products(self) -> bool:
+        return self in (ListKind.ALSO_BOUGHT, ListKind.YOU_MAY_ALSO_LIKE, ListKind.ALTERNATIVES)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCard:
+    """What a product card shows. ``old_price`` is set only when ``price`` is a sale price."""
+
+    id: str
+    name: str
+    url: str = ""
+    image: str = ""
+    price: Decimal | None = None
+    old_price: Decimal | None = None
+    currency: str | None = None
+    brand: str = ""
+    in_stock: bool = True
+    description: str = ""
+    category: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerKey:
+    """How the bot names a shop customer; one field is enough.
+
+    ``telegram_user_id`` alone names whoever is linked to that Telegram user (or nobody).
+    """
+
+    contact_id: int | None = None
+    external_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    telegram_user_id: int | None = None
+
+    def is_empty(self) -> bool:
+        return not any(
+            (
+                self.contact_id is not None,
+                self.external_id,
+                self.email,
+                self.phone,
+                self.telegram_user_id is not None,
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    number: str
+    ordered_at: datetime
+    product_ids: tuple[str, ...]
+    total: Decimal | None = None
+    currency: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfile:
+    """A linked or looked-up customer. ``orders`` are newest first."""
+
+    contact_id: int
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    external_id: str | None = None
+    telegram_user_id: int | None = None
+    orders: tuple[OrderSummary, ...] = ()
+    cart: tuple[str, ...] = ()
+    recently_viewed: tuple[str, ...] = ()
+
+    def seed_products(self) -> tuple[str, ...]:
+        """Products that product-based lists start from: the cart, else the last order."""
+        if self.cart:
+            return self.cart
+        if self.orders:
+            return self.orders[0].product_ids
+        return self.recently_viewed[:3]
+
+
+@dataclass(frozen=True, slots=True)
+class EngineStats:
+    products: int
+    products_in_stock: int
+    contacts: int
+    telegram_linked: int
+    events_last_24h: int
+    model_built_at: datetime | None
+
+
+class RecommenderError(Exception):
+    """Base of what the port raises on purpose."""
+
+
+class RecommenderUnavailable(RecommenderError):
+    """The engine cannot be reached or failed; worth retrying later."""
+
+
+class UnsupportedByBackend(RecommenderError):
+    """The backend has no such call (a plain Yespo API serves recommendations only)."""
+
+
+class RequestRejected(RecommenderError):
+    """The engine refused the request as malformed (unknown data source, bad identifier)."""
+
+
+class Recommender(Protocol):
+    """The port. Unknown customers and products are ``None`` or empty lists, not errors."""
+
+    async def recommend(
+        self, data_source_id: int, customer: CustomerKey, products: Sequence[str] = ()
+    ) -> list[ProductCard]:
+        """The data source's list, best first."""
+        ...
+
+    async def product(self, product_id: str) -> ProductCard | None: ...
+
+    async def search(self, query: str, limit: int = 10) -> list[ProductCard]: ...
+
+    async def profile(self, customer: CustomerKey) -> CustomerProfile | None: ...
+
+    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
+        """Link the Telegram user to the customer, creating the customer when unknown."""
+        ...
+
+    async def unlink(self, telegram_user_id: int) -> None: ...
+
+    async def stats(self) -> EngineStats: ...
+
+    async def close(self) -> None: ...

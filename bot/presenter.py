@@ -1,0 +1,177 @@
+"""Sends and pages a list as one message: a card with ◀ n/m ▶, edited in place.
+
+A photo card and a text card are different kinds of message (Telegram cannot edit text into a
+photo), so when the kind changes between pages the old message is replaced by a new one. A
+photo Telegram cannot fetch falls back to a text card, and the URL is remembered as bad.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import (
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    Message,
+)
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.cards import RenderedCard, render_card
+from bot.keyboards.cards import card_keyboard
+from bot.keyboards.menu import list_title, offer_bestsellers
+from bot.ports import ListKind, ProductCard
+from bot.refs import ProductRefs
+
+log = logging.getLogger(__name__)
+
+_BAD_PHOTO = (
+    "wrong file identifier",
+    "failed to get http url content",
+    "wrong type of the web page content",
+    "photo_invalid_dimensions",
+    "image_process_failed",
+    "wrong remote file identifier",
+)
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_BAD_PHOTO_MEMORY = 1024
+
+
+def is_bad_photo(error: TelegramBadRequest) -> bool:
+    """Telegram could not fetch or use the photo URL (not a fault of the caption or buttons)."""
+    message = error.message.lower()
+    return any(marker in message for marker in _BAD_PHOTO)
+
+
+def is_not_modified(error: TelegramBadRequest) -> bool:
+    return "message is not modified" in error.message.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a list; ``kind`` None is a lone product card (staff's /product)."""
+
+    kind: ListKind | None
+    cards: list[ProductCard]
+    page: int
+    ref: str = ""
+
+    @property
+    def card(self) -> ProductCard:
+        return self.cards[self.page % len(self.cards)]
+
+
+class CardPresenter:
+    def __init__(self, refs: ProductRefs, *, utm_source: str, utm_medium: str) -> None:
+        self._refs = refs
+        self._utm_source = utm_source
+        self._utm_medium = utm_medium
+        self._bad_photos: OrderedDict[str, None] = OrderedDict()
+
+    def _remember_bad_photo(self, url: str | None) -> None:
+        if url is None:
+            return
+        self._bad_photos[url] = None
+        while len(self._bad_photos) > _BAD_PHOTO_MEMORY:
+            self._bad_photos.popitem(last=False)
+
+    async def _render(
+        self, view: ListPage, *, photo: bool = True
+    ) -> tuple[RenderedCard, InlineKeyboardMarkup]:
+        page = view.page % len(view.cards)
+        card = view.cards[page]
+        photo = photo and card.image not in self._bad_photos
+        title = list_title(view.kind) if view.kind is not None else "🏷 " + _("Product")
+        rendered = render_card(card, title=title, locale=get_i18n().current_locale, photo=photo)
+        markup = card_keyboard(
+            card,
+            kind=view.kind,
+            page=page,
+            total=len(view.cards),
+            list_ref=view.ref,
+            card_ref=await self._refs.encode(card.id),
+            utm_source=self._utm_source,
+            utm_medium=self._utm_medium,
+            always_alternatives=view.kind is None,
+        )
+        return rendered, markup
+
+    async def send(self, bot: Bot, chat_id: int, view: ListPage) -> Message:
+        """A new message with the view's page (or the empty-list message)."""
+        if not view.cards:
+            return await self.send_empty(bot, chat_id, view.kind)
+        rendered, markup = await self._render(view)
+        if rendered.photo is not None:
+            try:
+                return await bot.send_photo(
+                    chat_id, photo=rendered.photo, caption=rendered.text, reply_markup=markup
+                )
+            except TelegramBadRequest as error:
+                if not is_bad_photo(error):
+                    raise
+                log.warning("photo of %r refused by Telegram: %s", view.card.id, error.message)
+                self._remember_bad_photo(rendered.photo)
+                rendered, markup = await self._render(view, photo=False)
+        return await bot.send_message(
+            chat_id, rendered.text, reply_markup=markup, link_preview_options=_NO_PREVIEW
+        )
+
+    async def send_empty(self, bot: Bot, chat_id: int, kind: ListKind | None) -> Message:
+        title = list_title(kind) if kind is not None else "🏷 " + _("Product")
+        text = _("{title}: nothing to show here yet.").format(title=title)
+        if kind is ListKind.BESTSELLERS:
+            return await bot.send_message(chat_id, text)
+        text += "\n" + _("Have a look at our bestsellers meanwhile.")
+        return await bot.send_message(chat_id, text, reply_markup=offer_bestsellers())
+
+    async def replace(self, bot: Bot, message: Message, view: ListPage) -> None:
+        """Show the view in place of ``message``: edited when the kind of message allows it."""
+        if not view.cards:
+            await self._delete(bot, message)
+            await self.send_empty(bot, message.chat.id, view.kind)
+            return
+        rendered, markup = await self._render(view)
+        is_photo = bool(message.photo)
+        try:
+            if rendered.photo is not None and is_photo:
+                try:
+                    await bot.edit_message_media(
+                        media=InputMediaPhoto(media=rendered.photo, caption=rendered.text),
+                        chat_id=message.chat.id,
+                        message_id=message.message_id,
+                        reply_markup=markup,
+                    )
+                    return
+                except TelegramBadRequest as error:
+                    if not is_bad_photo(error):
+                        raise
+                    log.warning("photo of %r refused by Telegram: %s", view.card.id, error.message)
+                    self._remember_bad_photo(rendered.photo)
+                    rendered, markup = await self._render(view, photo=False)
+            elif rendered.photo is None and not is_photo:
+                await bot.edit_message_text(
+                    text=rendered.text,
+                    chat_id=message.chat.id,
+                    message_id=message.message_id,
+                    reply_markup=markup,
+                    link_preview_options=_NO_PREVIEW,
+                )
+                return
+        except TelegramBadRequest as error:
+            if is_not_modified(error):
+                return
+            raise
+        await self._delete(bot, message)
+        await self.send(bot, message.chat.id, view)
+
+    async def _delete(self, bot: Bot, message: Message) -> None:
+        try:
+            await bot.delete_message(message.chat.id, message.message_id)
+        except TelegramBadRequest as error:
+            # Too old to delete (48 hours) or already gone: the new message still goes out.
+            log.info("could not delete message %s: %s", message.message_id, error.message)

@@ -1,0 +1,82 @@
+"""Tables the bot keeps next to (never inside) the engine's: all named ``bot_*``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite auto-numbers only an INTEGER PRIMARY KEY (already 64-bit there).
+Serial = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC; SQLite keeps no zone, so it is put back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
+        int: BigInteger,
+        datetime: UtcDateTime(),
+    }
+
+
+class UserRow(Base):
+    """A Telegram user the bot has talked to: chosen language, linked contact, blocked flag."""
+
+    __tablename__ = "bot_users"
+
+    telegram_user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    language: Mapped[str | None] = mapped_column(String(16))
+    contact_id: Mapped[int | None]
+    linked_at: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class StaffRow(Base):
+    """An agent or admin added by an admin (admins from settings are not stored)."""
+
+    __tablename__ = "bot_staff"
+
+    telegram_user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    role: Mapped[str] = mapped_column(String(16))
+    added_by: Mapped[int | None]
+    added_at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """One staff action: who did what to whom, when. Phones and emails arrive masked."""
+
+    __tablename__ = "bot_audit"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor_id: Mapped[int]
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProductRefRow(Base):
+    """Short keys for product ids too long or too odd for 64-byte callback data."""
+
+    __tablename__ = "bot_product_refs"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_id: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,237 @@
+"""The bot's repository and unit of work in one: each method is one short transaction."""
+
+from __future__ import annotations
+
+import base64
+import enum
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage.models import AuditRow, ProductRefRow, StaffRow, UserRow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class BotUser:
+    telegram_user_id: int
+    language: str | None
+    contact_id: int | None
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    telegram_user_id: int
+    role: Role
+    added_by: int | None
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor_id: int
+    action: str
+    target: str
+    detail: str
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BotStore:
+    """Everything the bot remembers about people; the engine keeps the shop's data."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def _upsert_user(self, telegram_user_id: int, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            statement = insert(UserRow).values(
+                telegram_user_id=telegram_user_id, created_at=_now(), **values
+            )
+            await session.execute(
+                statement.on_conflict_do_update(index_elements=["telegram_user_id"], set_=values)
+            )
+
+    # --- users -------------------------------------------------------------------------
+    async def user(self, telegram_user_id: int) -> BotUser | None:
+        async with self._sessions() as session:
+            row = await session.get(UserRow, telegram_user_id)
+            if row is None:
+                return None
+            return BotUser(
+                telegram_user_id=row.telegram_user_id,
+                language=row.language,
+                contact_id=row.contact_id,
+                blocked=row.blocked_at is not None,
+            )
+
+    async def language(self, telegram_user_id: int) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(UserRow.language).where(UserRow.telegram_user_id == telegram_user_id)
+            )
+
+    async def set_language(self, telegram_user_id: int, language: str) -> None:
+        await self._upsert_user(telegram_user_id, language=language)
+
+    async def set_contact(self, telegram_user_id: int, contact_id: int) -> None:
+        async with self._sessions.begin() as session:
+            # A contact is linked to one Telegram user at most, as in the engine.
+            await session.execute(
+                update(UserRow)
+                .where(
+                    UserRow.contact_id == contact_id, UserRow.telegram_user_id != telegram_user_id
+                )
+                .values(contact_id=None, linked_at=None)
+            )
+        await self._upsert_user(telegram_user_id, contact_id=contact_id, linked_at=_now())
+
+    async def forget(self, telegram_user_id: int) -> None:
+        """Delete what the bot stored about the user (language, link, blocked flag)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(UserRow).where(UserRow.telegram_user_id == telegram_user_id)
+            )
+
+    async def mark_blocked(self, telegram_user_id: int) -> None:
+        await self._upsert_user(telegram_user_id, blocked_at=_now())
+
+    async def clear_blocked(self, telegram_user_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(UserRow)
+                .where(
+                    UserRow.telegram_user_id == telegram_user_id, UserRow.blocked_at.is_not(None)
+                )
+                .values(blocked_at=None)
+            )
+
+    async def is_blocked(self, telegram_user_id: int) -> bool:
+        async with self._sessions() as session:
+            blocked_at = await session.scalar(
+                select(UserRow.blocked_at).where(UserRow.telegram_user_id == telegram_user_id)
+            )
+            return blocked_at is not None
+
+    # --- staff -------------------------------------------------------------------------
+    async def staff_role(self, telegram_user_id: int) -> Role | None:
+        async with self._sessions() as session:
+            role = await session.scalar(
+                select(StaffRow.role).where(StaffRow.telegram_user_id == telegram_user_id)
+            )
+            return Role(role) if role is not None else None
+
+    async def add_staff(self, telegram_user_id: int, role: Role, added_by: int | None) -> None:
+        async with self._sessions.begin() as session:
+            row = await session.get(StaffRow, telegram_user_id)
+            if row is None:
+                session.add(
+                    StaffRow(
+                        telegram_user_id=telegram_user_id,
+                        role=role.value,
+                        added_by=added_by,
+                        added_at=_now(),
+                    )
+                )
+            else:
+                row.role = role.value
+
+    async def remove_staff(self, telegram_user_id: int) -> bool:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(StaffRow).where(StaffRow.telegram_user_id == telegram_user_id)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def staff(self) -> list[StaffMember]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(StaffRow).order_by(StaffRow.telegram_user_id))
+            return [
+                StaffMember(
+                    telegram_user_id=row.telegram_user_id,
+                    role=Role(row.role),
+                    added_by=row.added_by,
+                    added_at=row.added_at,
+                )
+                for row in rows
+            ]
+
+    # --- audit log ---------------------------------------------------------------------
+    async def audit(self, actor_id: int, action: str, target: str = "", detail: str = "") -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                AuditRow(
+                    at=_now(),
+                    actor_id=actor_id,
+                    action=action[:32],
+                    target=target[:200],
+                    detail=detail[:2000],
+                )
+            )
+
+    async def audit_log(self, limit: int = 20) -> list[AuditEntry]:
+        """Newest first."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+            )
+            return [
+                AuditEntry(
+                    at=row.at,
+                    actor_id=row.actor_id,
+                    action=row.action,
+                    target=row.target,
+                    detail=row.detail,
+                )
+                for row in rows
+            ]
+
+    # --- product refs ------------------------------------------------------------------
+    async def product_ref(self, product_id: str) -> str:
+        """A short stable key for ``product_id`` (22 characters of base64url)."""
+        digest = hashlib.sha256(product_id.encode()).digest()[:16]
+        key = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+        async with self._sessions.begin() as session:
+            dialect = session.get_bind().dialect.name
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            await session.execute(
+                insert(ProductRefRow)
+                .values(key=key, product_id=product_id)
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+        return key
+
+    async def resolve_ref(self, key: str) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(ProductRefRow.product_id).where(ProductRefRow.key == key)
+            )
+
+    async def linked_users(self, telegram_user_ids: Sequence[int]) -> dict[int, BotUser]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(UserRow).where(UserRow.telegram_user_id.in_(telegram_user_ids))
+            )
+            return {
+                row.telegram_user_id: BotUser(
+                    row.telegram_user_id, row.language, row.contact_id, row.blocked_at is not None
+                )
+                for row in rows
+            }

@@ -1,0 +1,131 @@
+"""What support agents do: look customers up, see and send their lists; each step audited."""
+
+from __future__ import annotations
+
+import re
+
+from bot.lists import Lists
+from bot.ports import CustomerKey, CustomerProfile, ListKind, ProductCard, Recommender
+from bot.privacy import mask, normalize_phone
+from bot.storage import BotStore
+
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+_PHONE = re.compile(r"\+?[\d\s()\-]{7,}")
+_MAX_INT64 = 2**63 - 1
+LIST_NAMES: dict[str, ListKind] = {
+    **{kind.value: kind for kind in ListKind},
+    **{kind.value.replace("_", "-"): kind for kind in ListKind},
+    "foryou": ListKind.FOR_YOU,
+    "personal": ListKind.FOR_YOU,
+    "top": ListKind.BESTSELLERS,
+    "also": ListKind.ALSO_BOUGHT,
+    "upsell": ListKind.YOU_MAY_ALSO_LIKE,
+}
+
+
+def candidate_keys(query: str, region: str) -> list[CustomerKey]:
+    """The ways ``query`` may name a customer, most specific first.
+
+    ``#42`` is a contact id; an email is an email; a phone-like string is a phone (E.164)
+    and, when all digits, first a contact id; anything else is an external id.
+    """
+    text = query.strip()
+    if not text:
+        return []
+    if text.startswith("#") and text[1:].isdigit() and int(text[1:]) <= _MAX_INT64:
+        return [CustomerKey(contact_id=int(text[1:]))]
+    if _EMAIL.fullmatch(text):
+        return [CustomerKey(email=text.lower()), CustomerKey(external_id=text)]
+    keys: list[CustomerKey] = []
+    if text.isdigit() and int(text) <= _MAX_INT64:
+        keys.append(CustomerKey(contact_id=int(text)))
+    if _PHONE.fullmatch(text) and (phone := normalize_phone(text, region)) is not None:
+        keys.append(CustomerKey(phone=phone))
+    keys.append(CustomerKey(external_id=text))
+    return keys
+
+
+def split_recs_args(args: str) -> tuple[str, ListKind | None]:
+    """``/recs <identifier> [list]``: the identifier may contain spaces (a phone number)."""
+    head, _, last = args.strip().rpartition(" ")
+    if head and last.lower() in LIST_NAMES:
+        return head.strip(), LIST_NAMES[last.lower()]
+    return args.strip(), None
+
+
+class Support:
+    def __init__(
+        self, recommender: Recommender, store: BotStore, lists: Lists, region: str
+    ) -> None:
+        self._recommender = recommender
+        self._store = store
+        self._lists = lists
+        self._region = region
+
+    async def _lookup(self, query: str) -> CustomerProfile | None:
+        for key in candidate_keys(query, self._region):
+            if (profile := await self._recommender.profile(key)) is not None:
+                return profile
+        return None
+
+    async def find(self, actor_id: int, query: str) -> CustomerProfile | None:
+        profile = await self._lookup(query)
+        await self._store.audit(
+            actor_id,
+            "find",
+            target=f"contact {profile.contact_id}" if profile else "",
+            detail=mask(query) + ("" if profile else " (not found)"),
+        )
+        return profile
+
+    async def recommendations(
+        self, actor_id: int, query: str, kind: ListKind
+    ) -> tuple[CustomerProfile | None, list[ProductCard]]:
+        profile = await self._lookup(query)
+        cards = (
+            await self._lists.products(kind, CustomerKey(contact_id=profile.contact_id))
+            if profile is not None
+            else []
+        )
+        await self._store.audit(
+            actor_id,
+            "recs",
+            target=f"contact {profile.contact_id}" if profile else "",
+            detail=f"{kind.value} {mask(query)}" + ("" if profile else " (not found)"),
+        )
+        return profile, cards
+
+    async def view_list(self, actor_id: int, contact_id: int, kind: ListKind) -> list[ProductCard]:
+        cards = await self._lists.products(kind, CustomerKey(contact_id=contact_id))
+        await self._store.audit(
+            actor_id, "view", target=f"contact {contact_id}", detail=kind.value
+        )
+        return cards
+
+    async def product(self, actor_id: int, product_id: str) -> ProductCard | None:
+        card = await self._recommender.product(product_id)
+        await self._store.audit(
+            actor_id, "product", target=product_id, detail="" if card else "(not found)"
+        )
+        return card
+
+    async def profile(self, contact_id: int) -> CustomerProfile | None:
+        return await self._recommender.profile(CustomerKey(contact_id=contact_id))
+
+    async def list_for_customer(
+        self, profile: CustomerProfile, kind: ListKind
+    ) -> list[ProductCard]:
+        return await self._lists.products(
+            kind,
+            CustomerKey(contact_id=profile.contact_id, telegram_user_id=profile.telegram_user_id),
+        )
+
+    async def audit_send(
+        self, actor_id: int, contact_id: int, kind: ListKind, outcome: str
+    ) -> None:
+        await self._store.audit(
+            actor_id, "send", target=f"contact {contact_id}", detail=f"{kind.value}: {outcome}"
+        )
+
+    async def audit(self, actor_id: int, action: str, target: str, detail: str = "") -> None:
+        await self._store.audit(actor_id, action, target=target, detail=mask(detail))

@@ -1,0 +1,146 @@
+"""Staff-facing texts: a customer's profile, a compact list, statistics with the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from aiogram import html
+from aiogram.utils.i18n import gettext as _
+from babel.dates import format_datetime, format_timedelta
+
+from bot.cards import TEXT_LIMIT, clean, cut_escaped, format_price, is_web_url, tg_len
+from bot.keyboards.menu import list_title
+from bot.ports import CustomerProfile, EngineStats, ListKind, ProductCard
+from bot.storage import AuditEntry
+
+_FIELD = 120
+_URL_IN_LIST = 400
+
+
+def _join_within(lines: Sequence[str], limit: int = TEXT_LIMIT) -> str:
+    """Lines joined by newlines, dropping whole lines from the end to stay within ``limit``."""
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        size = tg_len(line) + (1 if kept else 0)
+        if used + size > limit - 2:
+            kept.append("…")
+            break
+        kept.append(line)
+        used += size
+    return "\n".join(kept)
+
+
+def profile_text(profile: CustomerProfile, locale: str) -> str:
+    lines = [
+        "<b>" + html.quote(_("Customer #{id}").format(id=profile.contact_id)) + "</b>",
+    ]
+    fields = (
+        (_("Name"), profile.name),
+        (_("Email"), profile.email),
+        (_("Phone"), profile.phone),
+        (_("External id"), profile.external_id),
+    )
+    for name, value in fields:
+        if value:
+            lines.append(f"{html.quote(name)}: {cut_escaped(clean(value), _FIELD)}")
+    lines.append(
+        html.quote(
+            _("Telegram: linked") if profile.telegram_user_id else _("Telegram: not linked")
+        )
+    )
+    if profile.orders:
+        lines.append("")
+        lines.append("<b>" + html.quote(_("Last orders")) + "</b>")
+        for order in profile.orders[:5]:
+            when = format_datetime(order.ordered_at, "yyyy-MM-dd", locale=locale)
+            total = (
+                " · " + html.quote(format_price(order.total, order.currency, locale))
+                if order.total is not None
+                else ""
+            )
+            items = ", ".join(order.product_ids[:5]) + (" …" if len(order.product_ids) > 5 else "")
+            lines.append(
+                f"• {cut_escaped(clean(order.number), 40)} · {when}{total}: "
+                f"{cut_escaped(clean(items), 200)}"
+            )
+    else:
+        lines.append(html.quote(_("No orders yet.")))
+    if profile.cart:
+        items = ", ".join(profile.cart[:10]) + (" …" if len(profile.cart) > 10 else "")
+        lines.append(html.quote(_("Cart: {items}")).format(items=cut_escaped(clean(items), 300)))
+    else:
+        lines.append(html.quote(_("The cart is empty.")))
+    return _join_within(lines)
+
+
+def compact_list_text(
+    kind: ListKind, profile: CustomerProfile, cards: Sequence[ProductCard], locale: str
+) -> str:
+    """Name, price, stock and link of each product, one line each."""
+    header = (
+        "<b>"
+        + html.quote(list_title(kind))
+        + "</b> · "
+        + html.quote(_("customer #{id}").format(id=profile.contact_id))
+    )
+    if not cards:
+        return header + "\n" + html.quote(_("Nothing to show here yet."))
+    lines = [header]
+    for number, card in enumerate(cards, start=1):
+        name = cut_escaped(clean(card.name) or clean(card.id) or "—", _FIELD)
+        if is_web_url(card.url) and len(card.url) <= _URL_IN_LIST:
+            name = f'<a href="{html.quote(card.url).replace(chr(34), "&quot;")}">{name}</a>'
+        price = (
+            html.quote(format_price(card.price, card.currency, locale))
+            if card.price is not None
+            else "—"
+        )
+        stock = "✅" if card.in_stock else "⛔"
+        lines.append(f"{number}. {name} · {price} · {stock}")
+    return _join_within(lines)
+
+
+def stats_text(
+    stats: EngineStats,
+    audit: Sequence[AuditEntry],
+    staff_count: int,
+    locale: str,
+    now: datetime | None = None,
+) -> str:
+    now = now or datetime.now(UTC)
+    share = stats.products_in_stock / stats.products if stats.products else 0.0
+    lines = [
+        "<b>" + html.quote(_("Statistics")) + "</b>",
+        html.quote(
+            _("Catalogue: {products} products, {in_stock} in stock ({share:.0%})").format(
+                products=stats.products, in_stock=stats.products_in_stock, share=share
+            )
+        ),
+        html.quote(
+            _("Contacts: {contacts}, linked to Telegram: {linked}").format(
+                contacts=stats.contacts, linked=stats.telegram_linked
+            )
+        ),
+        html.quote(
+            _("Events in the last 24 hours: {events}").format(events=stats.events_last_24h)
+        ),
+    ]
+    if stats.model_built_at is not None:
+        age = format_timedelta(now - stats.model_built_at, locale=locale)
+        lines.append(html.quote(_("Model built {age} ago").format(age=age)))
+    else:
+        lines.append(html.quote(_("Model: not built yet")))
+    lines.append(html.quote(_("Staff members: {count}").format(count=staff_count)))
+    lines.append("")
+    lines.append("<b>" + html.quote(_("Recent staff actions")) + "</b>")
+    if not audit:
+        lines.append(html.quote(_("None yet.")))
+    for entry in audit:
+        when = format_datetime(entry.at, "yyyy-MM-dd HH:mm", tzinfo=UTC, locale=locale)
+        lines.append(
+            f"{when} · {entry.actor_id} · {cut_escaped(entry.action, 32)} "
+            f"{cut_escaped(entry.target, 60)} {cut_escaped(entry.detail, 80)}".rstrip()
+        )
+    return _join_within(lines)

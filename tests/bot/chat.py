@@ -1,0 +1,134 @@
+"""Talking to the bot as Telegram users do: real ``Update``s fed through the dispatcher."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+from tests.bot.telegram import BOT_ID, RecordingSession, Sent
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    first_name: str
+    language_code: str | None = "en"
+    phone: str | None = None
+
+    def user(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.language_code:
+            body["language_code"] = self.language_code
+        return body
+
+
+OLENA = Person(100001, "Olena", "uk", "+380501110001")
+TARAS = Person(100002, "Taras", "en", "+380501110002")
+IRYNA = Person(900001, "Iryna", "en")
+STRANGER = Person(100003, "Stranger", "en", "+380501110003")
+
+
+class Chat:
+    """Sends messages and presses buttons as a person; returns what the bot did in reply."""
+
+    def __init__(self, dp: Dispatcher, bot: Bot, session: RecordingSession) -> None:
+        self.dp = dp
+        self.bot = bot
+        self.session = session
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(100_000)
+
+    async def feed(self, update: dict[str, Any]) -> list[Any]:
+        before = len(self.session.requests)
+        await self.dp.feed_update(
+            self.bot, Update.model_validate(update, context={"bot": self.bot})
+        )
+        return self.session.requests[before:]
+
+    def _message(self, person: Person, **content: Any) -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "message": {
+                "message_id": next(self._message_ids),
+                "date": int(datetime.now(UTC).timestamp()),
+                "chat": {"id": person.id, "type": "private", "first_name": person.first_name},
+                "from": person.user(),
+                **content,
+            },
+        }
+
+    async def send(self, person: Person, text: str) -> list[Any]:
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            command = text.split()[0]
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        return await self.feed(self._message(person, **content))
+
+    async def share_contact(
+        self, person: Person, phone: str, *, owner_id: int | None = None, first_name: str = ""
+    ) -> list[Any]:
+        """Share a contact card; by default the person's own (``user_id`` is theirs)."""
+        contact = {
+            "phone_number": phone,
+            "first_name": first_name or person.first_name,
+            "user_id": person.id if owner_id is None else owner_id,
+        }
+        return await self.feed(self._message(person, contact=contact))
+
+    async def press(self, person: Person, message: Sent, text: str) -> list[Any]:
+        """Press the inline button whose text contains ``text`` on a message in their chat."""
+        matches = [data for label, data, _url in message.buttons() if text in label and data]
+        assert matches, f"no button {text!r} in {message.buttons()}"
+        body: dict[str, Any] = {
+            "message_id": message.message_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": message.chat_id, "type": "private"},
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shop"},
+        }
+        if message.photo is not None:
+            body["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 800, "height": 800}]
+            body["caption"] = message.visible
+        else:
+            body["text"] = message.visible
+        if message.markup is not None:
+            body["reply_markup"] = message.markup.model_dump(exclude_none=True)
+        update = {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": f"q{next(self._message_ids)}",
+                "from": person.user(),
+                "chat_instance": "ci",
+                "message": body,
+                "data": matches[0],
+            },
+        }
+        return await self.feed(update)
+
+    async def block(self, person: Person, *, blocked: bool = True) -> list[Any]:
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        now = int(datetime.now(UTC).timestamp())
+        bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Shop"}
+        update = {
+            "update_id": next(self._update_ids),
+            "my_chat_member": {
+                "chat": {"id": person.id, "type": "private", "first_name": person.first_name},
+                "from": person.user(),
+                "date": now,
+                "old_chat_member": {"status": old, "user": bot_user}
+                if old == "member"
+                else {"status": old, "user": bot_user, "until_date": 0},
+                "new_chat_member": {"status": new, "user": bot_user}
+                if new == "member"
+                else {"status": new, "user": bot_user, "until_date": 0},
+            },
+        }
+        if blocked:
+            self.session.blocked_chats.add(person.id)
+        else:
+            self.session.blocked_chats.discard(person.id)
+        return await self.feed(update)

@@ -1,0 +1,190 @@
+"""Bot test fixtures: the real engine on a small shop, the bot's own tables, a dispatcher fed
+real updates through a recording Bot session, on Memory and (when configured) Redis storage."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.i18n import I18n
+
+from bot.adapters.embedded import EmbeddedRecommender
+from bot.config import BotSettings
+from bot.factory import create_bot, create_dispatcher
+from bot.i18n import create_i18n
+from bot.resilience import MemorySeenUpdates
+from bot.storage import BotStore, open_bot_database
+from bot.storage.database import migrate
+from recoms.config import RecomsSettings
+from recoms.service import RecomsService, open_service
+from tests.bot.chat import IRYNA, Chat
+from tests.bot.telegram import TOKEN, RecordingSession
+
+DATA = Path(__file__).with_name("data")
+FEED = DATA / "feed.xml"
+REDIS_URL = os.environ.get("BOT_TEST_REDIS_URL")
+STORAGE_KINDS = ["memory", *(["redis"] if REDIS_URL else [])]
+LINK_SECRET = "bot-tests-link-secret"
+
+# (order, days ago, customer external id, phone, email, products)
+ORDERS = [
+    ("O-1", 10, "olena-001", "+380501110001", "olena@example.com", ["mug-1", "dice-1"]),
+    ("O-2", 3, "olena-001", "+380501110001", "olena@example.com", ["lamp-1", "pen-1"]),
+    ("O-3", 5, "c-002", "", "", ["mug-1", "dice-1", "notebook-1"]),
+    ("O-4", 4, "c-002", "", "", ["dice-1", "chair-1"]),
+    ("O-5", 6, "c-003", "", "", ["mug-1", "notebook-1"]),
+    ("O-6", 7, "c-003", "", "", ["lamp-2", "pen-1"]),
+    ("O-7", 8, "c-003", "", "", ["lamp-3", "pen-1", "mug-1"]),
+    ("O-8", 2, "", "", "", ["mug-1", "dice-1"]),
+    ("O-9", 2, "", "", "", ["dice-1", "broken-photo-1", "pen-1"]),
+    ("O-10", 1, "", "", "", ["mug-1", "pen-1"]),
+    (
+        "O-11",
+        1,
+        "",
+        "",
+        "",
+        ["an-extremely-long-product-identifier-from-a-legacy-erp-system-0001", "mug-1"],
+    ),
+]
+PRICES = {
+    "mug-1": "28.00",
+    "dice-1": "32.00",
+    "chair-1": "150.00",
+    "notebook-1": "15.00",
+    "lamp-1": "80.00",
+    "lamp-2": "75.00",
+    "lamp-3": "82.00",
+    "pen-1": "5.00",
+    "broken-photo-1": "12.00",
+    "an-extremely-long-product-identifier-from-a-legacy-erp-system-0001": "20.00",
+}
+
+
+def write_orders(path: Path, now: datetime) -> Path:
+    """Orders dated relative to now, so that bestseller windows always cover them."""
+    columns = [
+        "order_id",
+        "product_id",
+        "quantity",
+        "price",
+        "ordered_at",
+        "external_customer_id",
+        "phone",
+        "email",
+        "currency",
+    ]
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(columns)
+        for number, days, external, phone, email, products in ORDERS:
+            when = (now - timedelta(days=days)).isoformat()
+            for product in products:
+                writer.writerow(
+                    [number, product, 1, PRICES[product], when, external, phone, email, "EUR"]
+                )
+    return path
+
+
+@pytest.fixture
+async def service(database_url: str, tmp_path: Path) -> AsyncIterator[RecomsService]:
+    """The engine on the small test shop: ten products, eleven orders, a built model."""
+    engine = await open_service(
+        RecomsSettings(database_url=database_url, api_key=None, default_region="UA")
+    )
+    try:
+        await engine.import_feed(FEED)
+        await engine.import_orders(write_orders(tmp_path / "orders.csv", datetime.now(UTC)))
+        await engine.rebuild()
+        yield engine
+    finally:
+        await engine.close()
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[BotStore]:
+    """The bot's tables, in the engine's database as in production."""
+    database = open_bot_database(database_url)
+    await migrate(database)
+    try:
+        yield BotStore(database.sessions)
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture(params=STORAGE_KINDS)
+async def fsm_storage(request: pytest.FixtureRequest) -> AsyncIterator[BaseStorage]:
+    if request.param == "memory":
+        storage: BaseStorage = MemoryStorage()
+    else:
+        from aiogram.fsm.storage.redis import RedisStorage
+        from redis.asyncio import Redis
+
+        assert REDIS_URL is not None
+        redis = Redis.from_url(REDIS_URL)
+        await redis.flushdb()
+        storage = RedisStorage(redis)
+    try:
+        yield storage
+    finally:
+        await storage.close()
+
+
+@pytest.fixture
+def settings() -> BotSettings:
+    return BotSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        token=TOKEN,
+        admins=[IRYNA.id],
+        link_secret=LINK_SECRET,
+        redis_url=None,
+        recoms_url=None,
+        username=None,
+    )
+
+
+@pytest.fixture(scope="session")
+def i18n() -> I18n:
+    return create_i18n()
+
+
+@pytest.fixture
+def session() -> Iterator[RecordingSession]:
+    recording = RecordingSession()
+    yield recording
+    assert not recording.violations, recording.violations
+
+
+@pytest.fixture
+def bot(session: RecordingSession) -> Bot:
+    return create_bot(TOKEN, session=session)
+
+
+@pytest.fixture
+def dispatcher(
+    settings: BotSettings,
+    service: RecomsService,
+    store: BotStore,
+    i18n: I18n,
+    fsm_storage: BaseStorage,
+) -> Dispatcher:
+    return create_dispatcher(
+        settings=settings,
+        recommender=EmbeddedRecommender(service),
+        store=store,
+        i18n=i18n,
+        storage=fsm_storage,
+        seen_updates=MemorySeenUpdates(),
+    )
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher, bot: Bot, session: RecordingSession) -> Chat:
+    return Chat(dispatcher, bot, session)
