@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import binascii
+import base64
 import hmac
 import logging
 
-from aiohttp import BasicAuth, hdrs, web
+from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from recoms.api.keys import SETTINGS
@@ -74,14 +74,24 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_response(500, "internal error; it has been logged")
 
 
-def _authorized(header: str | None, key: str) -> bool:
-    if not header:
-        return False
+def _basic_password(header: str | None) -> str | None:
+    """The password of an HTTP Basic ``Authorization`` header, or None when there is none.
+
+    Decoded here because aiohttp deprecates ``BasicAuth`` and offers only an encoder now."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    if scheme.lower() != "basic" or not token:
+        return None
     try:
-        credentials = BasicAuth.decode(header, encoding="utf-8")
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return False
-    return hmac.compare_digest(credentials.password.encode(), key.encode())
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    _user, colon, password = decoded.partition(":")
+    return password if colon else None
+
+
+def _authorized(header: str | None, key: str) -> bool:
+    password = _basic_password(header)
+    return password is not None and hmac.compare_digest(password.encode(), key.encode())
 
 
 @web.middleware

@@ -49,11 +49,12 @@ def query_model(
     data: dict[str, Any] = {}
     for raw_key, value in query.items():
         key = raw_key.removesuffix("[]")
-        if len(value) > MAX_QUERY_VALUE:
-            raise InvalidRequest(f"{key} is too long (at most {MAX_QUERY_VALUE} characters)")
         if key in arrays:
+            # Items are bounded one by one (and in number) by the model.
             items = data.setdefault(key, [])
             items.extend(item.strip() for item in value.split(",") if item.strip())
+        elif len(value) > MAX_QUERY_VALUE:
+            raise InvalidRequest(f"{key} is too long (at most {MAX_QUERY_VALUE} characters)")
         elif value.strip() == "":
             continue
         elif key in data:

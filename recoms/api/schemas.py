@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from recoms.domain import (
@@ -38,8 +46,23 @@ MAX_CURATED_PRODUCTS = 500
 IDENTIFIER_NAMES = ("contactId", "email", "phone", "externalCustomerId", "webId")
 MISSING_IDENTIFIER = "at least one of " + ", ".join(IDENTIFIER_NAMES) + " is required"
 
-ItemId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_ID_LENGTH)]
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    # Control characters never belong in an identifier; NUL would even be refused by PostgreSQL.
+    if CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Printable = AfterValidator(_printable)
+ItemId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), Printable
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=MAX_ID_LENGTH), Printable
+]
 
 
 class ApiModel(BaseModel):
@@ -61,8 +84,12 @@ class IdentityFields(ApiModel):
     """The ways a caller names a contact; ``telegramUserId`` is this engine's extension."""
 
     contact_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254)] | None = None
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), Printable] | None
+    ) = None
+    phone: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), Printable] | None
+    ) = None
     external_customer_id: Text | None = None
     web_id: Text | None = None
     telegram_user_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
@@ -106,7 +133,9 @@ class ProductsQuery(ApiModel):
     model_config = ConfigDict(extra="ignore")
 
     search: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_SEARCH_LENGTH)]
+        Annotated[
+            str, StringConstraints(strip_whitespace=True, max_length=MAX_SEARCH_LENGTH), Printable
+        ]
         | None
     ) = None
     ids: list[ItemId] = Field(default_factory=list, max_length=MAX_PRODUCTS)
@@ -181,7 +210,9 @@ class DataSourceParamsPatch(ApiModel):
     product_ids: list[ItemId] | None = None
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
+]
 
 
 class DataSourceCreate(ApiModel):
@@ -191,11 +222,13 @@ class DataSourceCreate(ApiModel):
 
 
 class DataSourceReplace(ApiModel):
-    """PUT: the whole record. ``id`` and ``algorithm`` may be echoed back but not changed."""
+    """PUT: the whole record. ``id`` and ``algorithm`` may be echoed back but not changed;
+    ``needsProducts`` may be echoed back and is ignored."""
 
     id: int | None = None
     name: Name
     algorithm: Algorithm | None = None
+    needs_products: bool | None = None
     params: DataSourceParamsModel = Field(default_factory=DataSourceParamsModel)
 
 
@@ -225,10 +258,16 @@ class DataSourceOut(ApiModel):
 # --- imports and events --------------------------------------------------------------------
 
 
+def _web_url(value: str) -> str:
+    # Only the web: a file path here would let a caller make the server read its own files.
+    if not re.fullmatch(r"(?i)https?://[^\s\x00-\x1f\x7f]+", value):
+        raise ValueError("must be an http:// or https:// URL")
+    return value
+
+
 class FeedImportRequest(ApiModel):
     url: Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, max_length=2048, pattern=r"(?i)^https?://\S+$"),
+        str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_web_url)
     ] = Field(description="An http(s) URL of a Google Merchant feed.")
     full: bool = Field(
         default=True, description="The feed is the whole catalogue: deactivate the rest."

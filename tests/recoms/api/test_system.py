@@ -1,0 +1,79 @@
+"""Health, figures, and an OpenAPI document that covers every route the app serves."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from recoms.api import create_app
+from recoms.api.schemas import ProductOut
+from recoms.service import RecomsService
+from tests.recoms.api.conftest import Client, settings
+
+
+async def test_health_checks_the_database(client: Client) -> None:
+    response = await client.get("/healthz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ok"}
+
+
+async def test_stats_count_the_shop(client: Client) -> None:
+    response = await client.get("/api/v1/stats")
+    assert response.status == 200
+    stats = await response.json()
+    assert (stats["products"], stats["productsInStock"]) == (9, 8)
+    assert (stats["contacts"], stats["orders"], stats["telegramLinked"]) == (2, 21, 0)
+    assert stats["modelBuiltAt"] is not None
+
+
+def documented_operations(document: dict[str, object]) -> set[tuple[str, str]]:
+    paths = document["paths"]
+    assert isinstance(paths, dict)
+    return {(method.upper(), path) for path, item in paths.items() for method in item}
+
+
+def served_operations(app: web.Application) -> set[tuple[str, str]]:
+    served = set()
+    for route in app.router.routes():
+        if route.method == "HEAD":
+            continue  # added by aiohttp for every GET
+        info = route.resource.get_info() if route.resource else {}
+        path = info.get("path") or info.get("formatter")
+        assert isinstance(path, str)
+        served.add((route.method, path))
+    return served
+
+
+async def test_openapi_documents_every_route_and_nothing_else(
+    client: Client, bare_service: RecomsService
+) -> None:
+    response = await client.get("/openapi.json")
+    assert response.status == 200
+    document = await response.json()
+    assert document["openapi"].startswith("3.1")
+    app = create_app(bare_service, settings())
+    served = served_operations(app)
+    assert len(served) >= 17
+    assert documented_operations(document) == served
+
+
+async def test_openapi_references_resolve_and_name_auth(client: Client) -> None:
+    document = await (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    text = str(document)
+    for name in set(__import__("re").findall(r"#/components/schemas/(\w+)", text)):
+        assert name in schemas, name
+    assert document["components"]["securitySchemes"]["basicAuth"]["scheme"] == "basic"
+    recoms = document["paths"]["/api/v2/contacts/recoms/{dataSourceId}"]["get"]
+    names = {parameter["name"] for parameter in recoms["parameters"]}
+    assert {"contactId", "email", "phone", "externalCustomerId", "webId", "products"} <= names
+    assert set(recoms["responses"]) >= {"200", "400", "401", "404"}
+    assert set(schemas["ProductOut"]["required"]) >= set(ProductOut.model_fields) - {"oldPrice"}
+
+
+async def test_docs_page_links_the_document_without_outside_assets(client: Client) -> None:
+    response = await client.get("/docs")
+    assert response.status == 200
+    page = await response.text()
+    assert 'href="/openapi.json"' in page
+    assert "http://" not in page
+    assert "https://" not in page
