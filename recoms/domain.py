@@ -170,6 +170,14 @@ class DataSource:
 
 
 @dataclass(frozen=True, slots=True)
+class Rejected:
+    """One input record (feed item, CSV row, event line) left out as bad: where, and why."""
+
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class CartLine:
     product_id: ProductId
     quantity: Decimal

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     AliasChoices,
@@ -34,11 +34,8 @@ from pydantic import (
     ValidationError,
 )
 
-from recoms.domain import CartLine, OrderLine, ProductId
+from recoms.domain import CartLine, OrderLine, ProductId, Rejected
 from recoms.errors import InvalidRequest
-
-if TYPE_CHECKING:
-    from recoms.service import Rejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +165,6 @@ def read_events(
     """Read JSON lines, one event each, in order; blank lines are passed over and a bad line
     becomes ``Rejected`` with its 1-based line number."""
     # Imported here because the service module imports this one.
-    from recoms.service import Rejected
-
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, cast
+from typing import BinaryIO, cast
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, feature_namespaces
 from xml.sax.xmlreader import AttributesNSImpl, Locator
@@ -34,11 +34,8 @@ from xml.sax.xmlreader import AttributesNSImpl, Locator
 from defusedxml import DefusedXmlException
 from defusedxml.expatreader import DefusedExpatParser
 
-from recoms.domain import Availability, Product, ProductId
+from recoms.domain import Availability, Product, ProductId, Rejected
 from recoms.errors import FeedError
-
-if TYPE_CHECKING:
-    from recoms.service import Rejected
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -124,8 +121,6 @@ def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
     feed (and deactivates what it lacks) only once the iteration has ended normally.
     """
     # Imported here because the service module imports this one.
-    from recoms.service import Rejected
-
     handler = _FeedHandler()
     parser = DefusedExpatParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, True)
@@ -159,7 +154,7 @@ def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
             error = FeedError(f"the feed could not be read to its end: {exc}")
         # Items completed before an error are still yielded, in document order.
         for item in handler.items:
-            yield _to_product(item, seen, Rejected)
+            yield _to_product(item, seen)
         handler.items.clear()
         if error is not None:
             raise error
@@ -248,7 +243,7 @@ class _FeedHandler(ContentHandler):
             self._sub_text.append(content)
 
 
-def _to_product(item: _Item, seen: dict[str, int], rejected: type[Rejected]) -> Product | Rejected:
+def _to_product(item: _Item, seen: dict[str, int]) -> Product | Rejected:
     google, plain = item.google, item.plain
 
     def first(name: str) -> str:
@@ -256,15 +251,15 @@ def _to_product(item: _Item, seen: dict[str, int], rejected: type[Rejected]) -> 
 
     product_id = first("id")
     if not product_id:
-        return rejected(item.line, "item without g:id")
+        return Rejected(item.line, "item without g:id")
     if product_id in seen:
-        return rejected(
+        return Rejected(
             item.line, f"item {product_id!r}: the id repeats the item at line {seen[product_id]}"
         )
     seen[product_id] = item.line
     title = first("title") or plain.get("title", "")
     if not title:
-        return rejected(item.line, f"item {product_id!r}: no g:title")
+        return Rejected(item.line, f"item {product_id!r}: no g:title")
 
     availability_text = first("availability")
     availability = Availability.IN_STOCK
@@ -272,7 +267,7 @@ def _to_product(item: _Item, seen: dict[str, int], rejected: type[Rejected]) -> 
         key = re.sub(r"[\s_\-]+", " ", availability_text.lower()).strip()
         found = _AVAILABILITY.get(key) or _AVAILABILITY.get(key.replace(" ", ""))
         if found is None:
-            return rejected(
+            return Rejected(
                 item.line,
                 f"item {product_id!r}: unknown availability {availability_text!r} (expected "
                 f"{', '.join(value.value for value in Availability)})",
@@ -288,7 +283,7 @@ def _to_product(item: _Item, seen: dict[str, int], rejected: type[Rejected]) -> 
             continue
         parsed = parse_price(text)
         if parsed is None:
-            return rejected(item.line, f"item {product_id!r}: bad g:{name} {text!r}")
+            return Rejected(item.line, f"item {product_id!r}: bad g:{name} {text!r}")
         amount, amount_currency = parsed
         if name == "price":
             price, currency = amount, amount_currency

@@ -27,13 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from recoms.domain import ProductId
+from recoms.domain import ProductId, Rejected
 from recoms.errors import ImportFileError, InvalidRequest
-
-if TYPE_CHECKING:
-    from recoms.service import Rejected
 
 ORDER_FIELDS = (
     "order_id",
@@ -188,8 +185,6 @@ def read_orders(
     were yielded (a bad byte deep in the file), so a caller commits only at the end.
     """
     # Imported here because the service module imports this one.
-    from recoms.service import Rejected
-
     exact_codes, code_prefixes = _code_matcher(non_product_codes)
     with _open_text(path, encoding) as text:
         try:
