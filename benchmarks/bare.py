@@ -8,7 +8,7 @@ from aiohttp import web
 
 # About the size of a ten-product recommendation list, so both servers serialise similar bytes.
 BODY = web.json_response(
-    [{"id": str(i), "name": "Product %d" % i, "price": 9.99, "isInStock": 1} for i in range(10)]
+    [{"id": str(i), "name": f"Product {i}", "price": 9.99, "isInStock": 1} for i in range(10)]
 ).body
 
 
