@@ -47,10 +47,10 @@ def _message_of(exc: web.HTTPException, request: web.Request) -> str:
     if exc.status == 405:
         allowed = exc.headers.get(hdrs.ALLOW, "")
         return f"{request.method} is not allowed here; use {allowed}"
-    if exc.status == 413:
-        return "the request body is too large"
-    text = exc.text or ""
-    return text.split(": ", 1)[-1] if text else exc.reason
+    # aiohttp's default text is "<status>: <reason>"; a specific one (413 names the limit) is
+    # worth passing on as it is.
+    text = (exc.text or "").removeprefix(f"{exc.status}: ")
+    return text or exc.reason
 
 
 @web.middleware
@@ -98,9 +98,11 @@ def _authorized(header: str | None, key: str) -> bool:
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """HTTP Basic with the API key as password and any user name, as Yespo's API asks."""
     api_key = request.app[SETTINGS].api_key
-    if api_key is None or request.path in OPEN_PATHS:
+    key = api_key.get_secret_value() if api_key is not None else ""
+    # An empty RECOMS_API_KEY= reads as "no key", as an unset one does.
+    if not key or request.path in OPEN_PATHS:
         return await handler(request)
-    if not _authorized(request.headers.get(hdrs.AUTHORIZATION), api_key.get_secret_value()):
+    if not _authorized(request.headers.get(hdrs.AUTHORIZATION), key):
         return error_response(
             401,
             "valid credentials are required: HTTP Basic with the API key as the password",

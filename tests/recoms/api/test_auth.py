@@ -65,3 +65,11 @@ async def test_health_and_documentation_stay_open(secured: Client, path: str) ->
 
 async def test_without_a_key_no_credentials_are_asked_for(client: Client) -> None:
     assert (await client.get(RECOMS)).status == 200
+
+
+async def test_an_empty_key_asks_for_nothing(
+    service: RecomsService, make_client: MakeClient
+) -> None:
+    # RECOMS_API_KEY= in a .env file: the same as no key, not a key of "".
+    client = await make_client(service, api_key="")
+    assert (await client.get(RECOMS)).status == 200

@@ -99,7 +99,9 @@ async def test_a_feed_larger_than_the_limit_is_refused(
     client = await make_client(bare_service, max_feed_bytes=1000)
     response = await client.post(IMPORT, data=feed_xml(), headers=XML)
     assert response.status == 413
-    assert (await response.json())["error"] == "too_large"
+    body = await response.json()
+    assert body["error"] == "too_large"
+    assert "1000" in body["message"]
 
     async def chunks() -> AsyncIterator[bytes]:
         # No Content-Length: the limit must hold while streaming too.

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aiohttp import web
 
 from recoms.api import create_app
 from recoms.api.schemas import ProductOut
 from recoms.service import RecomsService
-from tests.recoms.api.conftest import Client, settings
+from recoms.storage.database import create_database
+from tests.recoms.api.conftest import Client, MakeClient, settings
 
 
 async def test_health_checks_the_database(client: Client) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
+
+
+async def test_health_says_unavailable_when_the_database_does_not_answer(
+    tmp_path: Path, make_client: MakeClient
+) -> None:
+    # A database file the schema was never migrated into: every query fails.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'unmigrated.db'}"
+    service = RecomsService(create_database(url), settings(url))
+    try:
+        client = await make_client(service)
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert await response.json() == {"status": "unavailable"}
+    finally:
+        await service.close()
 
 
 async def test_stats_count_the_shop(client: Client) -> None:
