@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import (
@@ -29,6 +29,7 @@ from recoms.domain import (
     ProductId,
 )
 from recoms.storage.models import (
+    Base,
     CartLineRow,
     ContactRow,
     DataSourceRow,
@@ -41,9 +42,44 @@ from recoms.storage.models import (
     WebIdRow,
 )
 
+# Bulk paths insert into the Core tables: the ORM's bulk insert would add per-row work.
+PRODUCTS = Base.metadata.tables["products"]
+CONTACTS = Base.metadata.tables["contacts"]
+ORDERS = Base.metadata.tables["orders"]
+ORDER_LINES = Base.metadata.tables["order_lines"]
+EVENTS = Base.metadata.tables["events"]
+CART_LINES = Base.metadata.tables["cart_lines"]
+
 # Bound parameters per statement stay far below SQLite's and asyncpg's limits (32766).
 IN_CHUNK = 500
+BIG_IN_CHUNK = 5_000
 T = TypeVar("T")
+
+
+async def bulk_insert(
+    session: AsyncSession,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Insert plain value tuples through the driver's own executemany.
+
+    The hot path of order imports: SQLAlchemy's per-row parameter processing costs more than
+    SQLite's own work at half a million lines. Values must be what the driver takes:
+    strings, numbers, ``None``; ``Decimal`` is turned into ``float`` for SQLite, which stores
+    numerics as floating point anyway (PostgreSQL's driver takes ``Decimal`` as it is).
+    """
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    sql = str(insert(table).compile(dialect=dialect, column_keys=list(columns)))
+    if dialect.name == "sqlite":
+        rows = [
+            tuple(float(value) if isinstance(value, Decimal) else value for value in row)
+            for row in rows
+        ]
+    await connection.exec_driver_sql(sql, [tuple(row) for row in rows])
 
 
 def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:
@@ -146,7 +182,7 @@ class ProductRepository:
             elif not _same_product(before, product):
                 changed[product.id] = product_values(product, now)
         if new:
-            await self.session.execute(insert(ProductRow), list(new.values()))
+            await self.session.execute(insert(PRODUCTS), list(new.values()))
         if changed:
             # ORM bulk UPDATE by primary key: one executemany.
             await self.session.execute(update(ProductRow), list(changed.values()))
@@ -156,7 +192,7 @@ class ProductRepository:
         """Insert products known not to exist yet."""
         if products:
             await self.session.execute(
-                insert(ProductRow), [product_values(product, now) for product in products]
+                insert(PRODUCTS), [product_values(product, now) for product in products]
             )
 
     async def update_prices(
@@ -321,7 +357,8 @@ class ContactRepository:
         return contact_from_row(row)
 
     async def create_many(self, contacts: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
-        """Insert contacts (dicts of identifier columns) and return their ids in order."""
+        """Insert contacts (dicts of ``external_id``, ``email``, ``phone``, ``name``; at least
+        one identifier each) and return their ids in order."""
         if not contacts:
             return []
         rows = [
@@ -334,13 +371,23 @@ class ContactRepository:
             }
             for contact in contacts
         ]
-        ids: list[int] = []
-        for chunk in chunked(rows, 1000):
-            result = await self.session.execute(
-                insert(ContactRow).returning(ContactRow.id, sort_by_parameter_order=True), chunk
-            )
-            ids.extend(int(contact_id) for contact_id in result.scalars())
-        return ids
+        # A plain executemany, then the ids by identifier: RETURNING with row order kept
+        # makes SQLite insert row by row.
+        await self.session.execute(insert(CONTACTS), rows)
+        ids: list[int | None] = [None] * len(rows)
+        for key in ("external_id", "email", "phone"):
+            wanted = {
+                row[key]: position
+                for position, row in enumerate(rows)
+                if ids[position] is None and row[key] is not None
+            }
+            if wanted:
+                found = await self.ids_by(key, [str(value) for value in wanted])
+                for value, contact_id in found.items():
+                    ids[wanted[value]] = contact_id
+        if any(contact_id is None for contact_id in ids):
+            raise ValueError("every new contact needs an external id, email or phone")
+        return [contact_id for contact_id in ids if contact_id is not None]
 
     async def update(self, contact_id: int, **values: Any) -> None:
         if values:
@@ -418,7 +465,7 @@ class OrderRepository:
 
     async def ids_by_number(self, numbers: Sequence[str]) -> dict[str, int]:
         found: dict[str, int] = {}
-        for chunk in chunked(list(dict.fromkeys(numbers))):
+        for chunk in chunked(list(dict.fromkeys(numbers)), BIG_IN_CHUNK):
             rows = await self.session.execute(
                 select(OrderRow.number, OrderRow.id).where(OrderRow.number.in_(chunk))
             )
@@ -426,20 +473,33 @@ class OrderRepository:
         return found
 
     async def insert_orders(self, orders: Sequence[NewOrder]) -> list[int]:
-        """Insert orders; their ids in the order given."""
-        ids: list[int] = []
-        rows = [dataclasses.asdict(order) for order in orders]
-        for chunk in chunked(rows, 2000):
-            result = await self.session.execute(
-                insert(OrderRow).returning(OrderRow.id, sort_by_parameter_order=True), chunk
-            )
-            ids.extend(int(order_id) for order_id in result.scalars())
-        return ids
+        """Insert orders (numbers not stored yet); their ids in the order given."""
+        if not orders:
+            return []
+        # A plain executemany, then the ids by number: RETURNING with row order kept makes
+        # SQLite insert row by row.
+        await self.session.execute(
+            insert(ORDERS),
+            [
+                {
+                    "number": order.number,
+                    "ordered_at": order.ordered_at,
+                    "contact_id": order.contact_id,
+                    "currency": order.currency,
+                }
+                for order in orders
+            ],
+        )
+        ids = await self.ids_by_number([order.number for order in orders])
+        return [ids[order.number] for order in orders]
 
-    async def insert_lines(self, lines: Sequence[Mapping[str, Any]]) -> None:
-        """Insert order lines: dicts of ``order_id, product_id, quantity, price``."""
-        if lines:
-            await self.session.execute(insert(OrderLineRow), list(lines))
+    async def insert_lines(
+        self, lines: Sequence[tuple[int, str, Decimal, Decimal | None]]
+    ) -> None:
+        """Insert order lines given as ``(order_id, product_id, quantity, price)``."""
+        await bulk_insert(
+            self.session, ORDER_LINES, ("order_id", "product_id", "quantity", "price"), lines
+        )
 
     async def last_orders(self, contact_id: int, limit: int) -> list[Order]:
         orders = list(
@@ -577,7 +637,7 @@ class EventRepository:
         """Insert events (dicts of ``name, contact_id, web_id, occurred_at, product_id,
         payload``)."""
         if events:
-            await self.session.execute(insert(EventRow), list(events))
+            await self.session.execute(insert(EVENTS), list(events))
 
     async def attribute(self, web_id: str, contact_id: int) -> None:
         """Give a web id's anonymous events to the contact it now belongs to."""
@@ -653,7 +713,7 @@ class CartRepository:
         )
         if lines:
             await self.session.execute(
-                insert(CartLineRow),
+                insert(CART_LINES),
                 [
                     {
                         "contact_id": contact_id,
