@@ -68,7 +68,7 @@ async def start_bot(
 ) -> None:
     """Wire the bot as ``recoms-bot run`` does and run it in polling or webhook mode."""
     settings = BotSettings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         token=SecretStr(server.token),
         telegram_api_url=server.api_base,
         admins=[IRYNA],
