@@ -8,14 +8,14 @@ from bot.handlers import errors, fallback, forget, language, lists, membership, 
 
 
 def get_routers() -> list[Router]:
-    """The catch-all router comes last: anything no one else took gets its reply."""
+    """Fresh routers for one dispatcher; the catch-all comes last, to get what no one took."""
     return [
-        errors.router,
-        membership.router,
-        start.router,
-        language.router,
-        forget.router,
-        staff.router,
-        lists.router,
-        fallback.router,
+        errors.create_router(),
+        membership.create_router(),
+        start.create_router(),
+        language.create_router(),
+        forget.create_router(),
+        staff.create_router(),
+        lists.create_router(),
+        fallback.create_router(),
     ]

@@ -14,7 +14,6 @@ from bot.ports import RecommenderUnavailable, RequestRejected, UnsupportedByBack
 from bot.storage import BotStore
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 
 async def _tell(bot: Bot, event: ErrorEvent, text: str) -> None:
@@ -31,7 +30,6 @@ async def _tell(bot: Bot, event: ErrorEvent, text: str) -> None:
         log.warning("could not tell the user about an error: %s", error)
 
 
-@router.error(ExceptionTypeFilter(TelegramForbiddenError))
 async def on_blocked(
     event: ErrorEvent, store: BotStore, event_from_user: User | None = None
 ) -> None:
@@ -41,7 +39,6 @@ async def on_blocked(
         log.info("user %s has blocked the bot", event_from_user.id)
 
 
-@router.error(ExceptionTypeFilter(RecommenderUnavailable))
 async def on_unavailable(event: ErrorEvent, bot: Bot) -> None:
     log.warning("recommendations unavailable: %s", event.exception)
     await _tell(
@@ -51,7 +48,6 @@ async def on_unavailable(event: ErrorEvent, bot: Bot) -> None:
     )
 
 
-@router.error(ExceptionTypeFilter(UnsupportedByBackend))
 async def on_unsupported(event: ErrorEvent, bot: Bot) -> None:
     log.warning("not supported by the recommendations backend: %s", event.exception)
     await _tell(
@@ -59,13 +55,22 @@ async def on_unsupported(event: ErrorEvent, bot: Bot) -> None:
     )
 
 
-@router.error(ExceptionTypeFilter(RequestRejected))
 async def on_rejected(event: ErrorEvent, bot: Bot) -> None:
     log.warning("recommendations request rejected: %s", event.exception)
     await _tell(bot, event, _("Sorry, I could not get this list. Please try another one."))
 
 
-@router.error()
 async def on_unexpected(event: ErrorEvent, bot: Bot) -> None:
     log.error("update %s failed", event.update.update_id, exc_info=event.exception)
     await _tell(bot, event, _("Sorry, something went wrong on our side. Please try again."))
+
+
+def create_router() -> Router:
+    """A fresh router: one per dispatcher (a router can join only one)."""
+    router = Router(name=__name__)
+    router.errors.register(on_blocked, ExceptionTypeFilter(TelegramForbiddenError))
+    router.errors.register(on_unavailable, ExceptionTypeFilter(RecommenderUnavailable))
+    router.errors.register(on_unsupported, ExceptionTypeFilter(UnsupportedByBackend))
+    router.errors.register(on_rejected, ExceptionTypeFilter(RequestRejected))
+    router.errors.register(on_unexpected)
+    return router

@@ -10,10 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.keyboards.menu import main_menu
 from bot.storage import BotStore
 
-router = Router(name=__name__)
 
-
-@router.message(F.text.startswith("/"))
 async def on_unknown_command(message: Message, event_from_user: User, store: BotStore) -> None:
     user = await store.user(event_from_user.id)
     await message.answer(
@@ -22,10 +19,17 @@ async def on_unknown_command(message: Message, event_from_user: User, store: Bot
     )
 
 
-@router.message()
 async def on_other(message: Message, event_from_user: User, store: BotStore) -> None:
     user = await store.user(event_from_user.id)
     await message.answer(
         _("Pick a list from the menu below."),
         reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
     )
+
+
+def create_router() -> Router:
+    """A fresh router: one per dispatcher (a router can join only one)."""
+    router = Router(name=__name__)
+    router.message.register(on_unknown_command, F.text.startswith("/"))
+    router.message.register(on_other)
+    return router

@@ -18,14 +18,12 @@ from bot.ports import Recommender
 from bot.storage import BotStore
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 
 class Forgetting(StatesGroup):
     confirming = State()
 
 
-@router.message(Command("forget"))
 async def cmd_forget(message: Message, state: FSMContext) -> None:
     await state.set_state(Forgetting.confirming)
     await message.answer(
@@ -37,7 +35,6 @@ async def cmd_forget(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.callback_query(ForgetCB.filter(F.confirm), StateFilter(Forgetting.confirming))
 async def on_forget_confirmed(
     query: CallbackQuery,
     event_from_user: User,
@@ -56,17 +53,29 @@ async def on_forget_confirmed(
         await query.message.answer("👋", reply_markup=ReplyKeyboardRemove())
 
 
-@router.callback_query(ForgetCB.filter(~F.confirm), StateFilter(Forgetting.confirming))
 async def on_forget_cancelled(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     if isinstance(query.message, Message):
         await query.message.edit_text(_("Cancelled: nothing was deleted."))
 
 
-@router.callback_query(ForgetCB.filter())
 async def on_forget_stale(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """A confirmation button from an earlier /forget that was already answered."""
     callback_answer.text = _("This question has expired. Send /forget again if you wish.")
     callback_answer.show_alert = True
     if isinstance(query.message, Message):
         await query.message.edit_reply_markup(reply_markup=None)
+
+
+def create_router() -> Router:
+    """A fresh router: one per dispatcher (a router can join only one)."""
+    router = Router(name=__name__)
+    router.message.register(cmd_forget, Command("forget"))
+    router.callback_query.register(
+        on_forget_confirmed, ForgetCB.filter(F.confirm), StateFilter(Forgetting.confirming)
+    )
+    router.callback_query.register(
+        on_forget_cancelled, ForgetCB.filter(~F.confirm), StateFilter(Forgetting.confirming)
+    )
+    router.callback_query.register(on_forget_stale, ForgetCB.filter())
+    return router

@@ -14,16 +14,11 @@ from bot.keyboards.callbacks import LanguageCB
 from bot.keyboards.menu import LANGUAGE_BUTTON, language_picker, main_menu
 from bot.storage import BotStore
 
-router = Router(name=__name__)
 
-
-@router.message(Command("language"))
-@router.message(F.text, MenuButton(*LANGUAGE_BUTTON))
 async def cmd_language(message: Message) -> None:
     await message.answer(_("Choose your language:"), reply_markup=language_picker())
 
 
-@router.callback_query(LanguageCB.filter(F.code.in_(LANGUAGE_NAMES)))
 async def on_language(
     query: CallbackQuery,
     callback_data: LanguageCB,
@@ -42,3 +37,12 @@ async def on_language(
             "✅ " + _("Language: {language}").format(language=LANGUAGE_NAMES[callback_data.code]),
             reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
         )
+
+
+def create_router() -> Router:
+    """A fresh router: one per dispatcher (a router can join only one)."""
+    router = Router(name=__name__)
+    router.message.register(cmd_language, Command("language"))
+    router.message.register(cmd_language, F.text, MenuButton(*LANGUAGE_BUTTON))
+    router.callback_query.register(on_language, LanguageCB.filter(F.code.in_(LANGUAGE_NAMES)))
+    return router

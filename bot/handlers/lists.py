@@ -14,10 +14,7 @@ from bot.ports import ListKind
 from bot.presenter import CardPresenter, ListPage
 from bot.refs import ProductRefs
 
-router = Router(name=__name__)
 
-
-@router.message(F.text, MenuList())
 async def on_menu_list(
     message: Message,
     kind: ListKind,
@@ -31,7 +28,6 @@ async def on_menu_list(
     await presenter.send(bot, message.chat.id, ListPage(kind=kind, cards=cards, page=0))
 
 
-@router.callback_query(ListCB.filter())
 async def on_list(
     query: CallbackQuery,
     callback_data: ListCB,
@@ -59,6 +55,14 @@ async def on_list(
         await presenter.send(bot, chat_id, view)
 
 
-@router.callback_query(NoopCB.filter())
 async def on_noop(query: CallbackQuery) -> None:
     """The ``n/m`` label: nothing to do (the middleware answers the query)."""
+
+
+def create_router() -> Router:
+    """A fresh router: one per dispatcher (a router can join only one)."""
+    router = Router(name=__name__)
+    router.message.register(on_menu_list, F.text, MenuList())
+    router.callback_query.register(on_list, ListCB.filter())
+    router.callback_query.register(on_noop, NoopCB.filter())
+    return router

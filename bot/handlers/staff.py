@@ -30,9 +30,6 @@ from bot.support import Support, split_recs_args
 from bot.views import compact_list_text, profile_text, stats_text
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
-router.message.filter(IsStaff())
-router.callback_query.filter(IsStaff())
 
 
 def _profile_keyboard(profile: CustomerProfile) -> InlineKeyboardMarkup:
@@ -55,7 +52,6 @@ def _profile_keyboard(profile: CustomerProfile) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-@router.message(Command("find"))
 async def cmd_find(
     message: Message, command: CommandObject, event_from_user: User, support: Support, i18n: I18n
 ) -> None:
@@ -73,7 +69,6 @@ async def cmd_find(
     )
 
 
-@router.message(Command("recs"))
 async def cmd_recs(
     message: Message, command: CommandObject, event_from_user: User, support: Support, i18n: I18n
 ) -> None:
@@ -99,7 +94,6 @@ async def cmd_recs(
     )
 
 
-@router.message(Command("product"))
 async def cmd_product(
     message: Message,
     command: CommandObject,
@@ -118,7 +112,6 @@ async def cmd_product(
     await presenter.send(bot, message.chat.id, ListPage(kind=None, cards=[card], page=0))
 
 
-@router.message(Command("link"))
 async def cmd_link(
     message: Message,
     command: CommandObject,
@@ -152,7 +145,6 @@ async def cmd_link(
     )
 
 
-@router.message(Command("stats"))
 async def cmd_stats(
     message: Message,
     event_from_user: User,
@@ -174,7 +166,6 @@ def _user_id(text: str | None) -> int | None:
     return int(word) if word.isdigit() and 0 < int(word) < 2**53 else None
 
 
-@router.message(Command("staff_add"))
 async def cmd_staff_add(
     message: Message,
     command: CommandObject,
@@ -202,7 +193,6 @@ async def cmd_staff_add(
     )
 
 
-@router.message(Command("staff_remove"))
 async def cmd_staff_remove(
     message: Message,
     command: CommandObject,
@@ -235,7 +225,6 @@ async def cmd_staff_remove(
     await message.answer(_("{user_id} is no longer staff.").format(user_id=user_id))
 
 
-@router.callback_query(StaffCB.filter())
 async def on_staff_list(
     query: CallbackQuery,
     callback_data: StaffCB,
@@ -312,3 +301,19 @@ async def _send_to_customer(
             list=html.quote(list_title(kind)), id=profile.contact_id
         ),
     )
+
+
+def create_router() -> Router:
+    """A fresh router: one per dispatcher (a router can join only one)."""
+    router = Router(name=__name__)
+    router.message.filter(IsStaff())
+    router.callback_query.filter(IsStaff())
+    router.message.register(cmd_find, Command("find"))
+    router.message.register(cmd_recs, Command("recs"))
+    router.message.register(cmd_product, Command("product"))
+    router.message.register(cmd_link, Command("link"))
+    router.message.register(cmd_stats, Command("stats"))
+    router.message.register(cmd_staff_add, Command("staff_add"))
+    router.message.register(cmd_staff_remove, Command("staff_remove"))
+    router.callback_query.register(on_staff_list, StaffCB.filter())
+    return router

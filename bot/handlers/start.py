@@ -20,7 +20,6 @@ from bot.staff import StaffDirectory, show_staff_commands
 from bot.storage import BotStore
 
 log = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 
 async def _is_linked(store: BotStore, telegram_user_id: int) -> bool:
@@ -28,7 +27,6 @@ async def _is_linked(store: BotStore, telegram_user_id: int) -> bool:
     return user is not None and user.contact_id is not None
 
 
-@router.message(CommandStart(deep_link=True))
 async def cmd_start_link(
     message: Message,
     command: CommandObject,
@@ -36,6 +34,7 @@ async def cmd_start_link(
     links: DeepLinks,
     recommender: Recommender,
     store: BotStore,
+    i18n: I18n,
 ) -> None:
     try:
         external_id = links.external_id(command.args or "")
@@ -52,7 +51,7 @@ async def cmd_start_link(
     profile = await recommender.link_customer(
         CustomerKey(external_id=external_id), event_from_user.id
     )
-    await store.set_contact(event_from_user.id, profile.contact_id)
+    await store.set_contact(event_from_user.id, profile.contact_id, i18n.current_locale)
     log.info("user %s linked to contact %s by deep link", event_from_user.id, profile.contact_id)
     await message.answer(
         _("Hello, {name}! Your shop account is linked to this chat.").format(
@@ -64,7 +63,6 @@ async def cmd_start_link(
     )
 
 
-@router.message(CommandStart())
 async def cmd_start(
     message: Message,
     event_from_user: User,
@@ -89,13 +87,13 @@ async def cmd_start(
         await show_staff_commands(bot, i18n, event_from_user.id)
 
 
-@router.message(F.contact)
 async def on_contact(
     message: Message,
     event_from_user: User,
     recommender: Recommender,
     store: BotStore,
     settings: BotSettings,
+    i18n: I18n,
 ) -> None:
     contact = message.contact
     assert contact is not None
@@ -118,7 +116,7 @@ async def on_contact(
         )
         return
     profile = await recommender.link_customer(CustomerKey(phone=phone), event_from_user.id)
-    await store.set_contact(event_from_user.id, profile.contact_id)
+    await store.set_contact(event_from_user.id, profile.contact_id, i18n.current_locale)
     log.info(
         "user %s linked to contact %s by phone %s",
         event_from_user.id,
@@ -135,7 +133,6 @@ async def on_contact(
     )
 
 
-@router.message(Command("menu"))
 async def cmd_menu(message: Message, event_from_user: User, store: BotStore) -> None:
     await message.answer(
         _("Pick a list from the menu below."),
@@ -143,7 +140,6 @@ async def cmd_menu(message: Message, event_from_user: User, store: BotStore) -> 
     )
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message, event_from_user: User, store: BotStore) -> None:
     await message.answer(
         "\n".join(
@@ -158,3 +154,14 @@ async def cmd_help(message: Message, event_from_user: User, store: BotStore) -> 
         ),
         reply_markup=main_menu(linked=await _is_linked(store, event_from_user.id)),
     )
+
+
+def create_router() -> Router:
+    """A fresh router: one per dispatcher (a router can join only one)."""
+    router = Router(name=__name__)
+    router.message.register(cmd_start_link, CommandStart(deep_link=True))
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(on_contact, F.contact)
+    router.message.register(cmd_menu, Command("menu"))
+    router.message.register(cmd_help, Command("help"))
+    return router

@@ -63,6 +63,7 @@ def forget_confirmation() -> InlineKeyboardMarkup:
 def offer_bestsellers() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(
-        text=list_title(ListKind.BESTSELLERS), callback_data=ListCB.of(ListKind.BESTSELLERS)
+        text=list_title(ListKind.BESTSELLERS),
+        callback_data=ListCB.of(ListKind.BESTSELLERS, here=True),
     )
     return builder.as_markup()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -58,11 +58,14 @@ class BotStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
+    @staticmethod
+    def _insert(session: AsyncSession) -> Any:
+        """INSERT with ON CONFLICT, which SQLite and PostgreSQL both have (spelled apart)."""
+        return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
     async def _upsert_user(self, telegram_user_id: int, **values: Any) -> None:
         async with self._sessions.begin() as session:
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            statement = insert(UserRow).values(
+            statement = self._insert(session)(UserRow).values(
                 telegram_user_id=telegram_user_id, created_at=_now(), **values
             )
             await session.execute(
@@ -91,7 +94,12 @@ class BotStore:
     async def set_language(self, telegram_user_id: int, language: str) -> None:
         await self._upsert_user(telegram_user_id, language=language)
 
-    async def set_contact(self, telegram_user_id: int, contact_id: int) -> None:
+    async def set_contact(
+        self, telegram_user_id: int, contact_id: int, language: str | None = None
+    ) -> None:
+        """Remember the link. ``language`` (the one the user is spoken to in) is kept unless
+        they chose one already: staff sends reach the customer in it."""
+        now = _now()
         async with self._sessions.begin() as session:
             # A contact is linked to one Telegram user at most, as in the engine.
             await session.execute(
@@ -101,7 +109,23 @@ class BotStore:
                 )
                 .values(contact_id=None, linked_at=None)
             )
-        await self._upsert_user(telegram_user_id, contact_id=contact_id, linked_at=_now())
+            statement = self._insert(session)(UserRow).values(
+                telegram_user_id=telegram_user_id,
+                created_at=now,
+                contact_id=contact_id,
+                linked_at=now,
+                language=language,
+            )
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["telegram_user_id"],
+                    set_={
+                        "contact_id": contact_id,
+                        "linked_at": now,
+                        "language": func.coalesce(UserRow.language, statement.excluded.language),
+                    },
+                )
+            )
 
     async def forget(self, telegram_user_id: int) -> None:
         """Delete what the bot stored about the user (language, link, blocked flag)."""
@@ -209,10 +233,8 @@ class BotStore:
         digest = hashlib.sha256(product_id.encode()).digest()[:16]
         key = base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
         async with self._sessions.begin() as session:
-            dialect = session.get_bind().dialect.name
-            insert = pg_insert if dialect == "postgresql" else sqlite_insert
             await session.execute(
-                insert(ProductRefRow)
+                self._insert(session)(ProductRefRow)
                 .values(key=key, product_id=product_id)
                 .on_conflict_do_nothing(index_elements=["key"])
             )

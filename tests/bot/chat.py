@@ -70,14 +70,22 @@ class Chat:
         return await self.feed(self._message(person, **content))
 
     async def share_contact(
-        self, person: Person, phone: str, *, owner_id: int | None = None, first_name: str = ""
+        self,
+        person: Person,
+        phone: str,
+        *,
+        owner_id: int | None = None,
+        first_name: str = "",
+        no_owner: bool = False,
     ) -> list[Any]:
-        """Share a contact card; by default the person's own (``user_id`` is theirs)."""
-        contact = {
+        """Share a contact card; by default the person's own (``user_id`` is theirs).
+        ``no_owner``: a card typed into the address book, with no Telegram user behind it."""
+        contact: dict[str, Any] = {
             "phone_number": phone,
             "first_name": first_name or person.first_name,
-            "user_id": person.id if owner_id is None else owner_id,
         }
+        if not no_owner:
+            contact["user_id"] = person.id if owner_id is None else owner_id
         return await self.feed(self._message(person, contact=contact))
 
     async def press(self, person: Person, message: Sent, text: str) -> list[Any]:

@@ -1,0 +1,112 @@
+"""Only the customer's own number or a signed deep link links a chat to a shop customer."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from bot.deeplinks import sign_payload
+from bot.storage import BotStore
+from recoms.domain import Identity
+from recoms.service import RecomsService
+from tests.bot.chat import OLENA, STRANGER, TARAS, Chat
+from tests.bot.conftest import LINK_SECRET
+from tests.bot.telegram import RecordingSession
+
+
+async def test_someone_elses_contact_is_refused(
+    chat: Chat, session: RecordingSession, service: RecomsService, store: BotStore
+) -> None:
+    # Taras shares Olena's contact card (it carries her user id, not his).
+    await chat.share_contact(TARAS, OLENA.phone or "", owner_id=OLENA.id, first_name="Olena")
+    assert "share your own phone number" in session.last(TARAS.id).visible
+    olena = await service.find_contact(Identity(phone="+380501110001"))
+    assert olena is not None
+    assert olena.telegram_user_id is None
+    assert await store.user(TARAS.id) is None
+
+    # A contact card without any Telegram user behind it is refused as well.
+    await chat.share_contact(TARAS, "+380501110009", no_owner=True)
+    assert "share your own phone number" in session.last(TARAS.id).visible
+    assert await service.find_contact(Identity(phone="+380501110009")) is None
+
+
+async def test_an_unreadable_number_gets_a_clear_answer(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.share_contact(STRANGER, "12")
+    assert "could not read this phone number" in session.last(STRANGER.id).visible
+    assert await store.user(STRANGER.id) is None
+
+
+async def test_a_signed_deep_link_links_the_chat(
+    chat: Chat, session: RecordingSession, service: RecomsService, store: BotStore
+) -> None:
+    payload = sign_payload("olena-001", LINK_SECRET.encode())
+    await chat.send(OLENA, f"/start {payload}")
+    assert "Ваш акаунт магазину прив'язано" in session.last(OLENA.id).visible
+    contact = await service.find_contact(Identity(external_id="olena-001"))
+    assert contact is not None
+    assert contact.telegram_user_id == OLENA.id
+    user = await store.user(OLENA.id)
+    assert user is not None
+    assert user.contact_id == contact.id
+
+
+async def test_a_deep_link_for_a_new_customer_creates_them(
+    chat: Chat, service: RecomsService
+) -> None:
+    await chat.send(TARAS, "/start " + sign_payload("web-777", LINK_SECRET.encode()))
+    contact = await service.find_contact(Identity(external_id="web-777"))
+    assert contact is not None
+    assert contact.telegram_user_id == TARAS.id
+
+
+def _altered(payload: str) -> str:
+    last = payload[-1]
+    return payload[:-1] + ("A" if last != "A" else "B")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pytest.param(sign_payload("olena-001", b"someone else's key"), id="forged"),
+        pytest.param(_altered(sign_payload("olena-001", LINK_SECRET.encode())), id="altered"),
+        pytest.param(
+            base64.urlsafe_b64encode(b"\x01olena-001").decode().rstrip("="), id="unsigned"
+        ),
+        pytest.param("not-base64!!", id="malformed"),
+        pytest.param("olena-001", id="plain-id"),
+        pytest.param(sign_payload("olena-001", LINK_SECRET.encode())[:-3], id="truncated"),
+    ],
+)
+async def test_a_forged_altered_or_malformed_deep_link_is_refused(
+    payload: str,
+    chat: Chat,
+    session: RecordingSession,
+    service: RecomsService,
+    store: BotStore,
+) -> None:
+    await chat.send(TARAS, f"/start {payload}")
+    assert "This link is not valid" in session.last(TARAS.id).visible
+    olena = await service.find_contact(Identity(external_id="olena-001"))
+    assert olena is not None
+    assert olena.telegram_user_id is None
+    assert await store.user(TARAS.id) is None
+
+
+async def test_a_new_link_moves_the_chat_to_the_new_customer(
+    chat: Chat, service: RecomsService, store: BotStore
+) -> None:
+    await chat.share_contact(OLENA, "+380501110001")
+    await chat.send(OLENA, "/start " + sign_payload("c-002", LINK_SECRET.encode()))
+    olena = await service.find_contact(Identity(external_id="olena-001"))
+    other = await service.find_contact(Identity(external_id="c-002"))
+    assert olena is not None
+    assert other is not None
+    assert olena.telegram_user_id is None
+    assert other.telegram_user_id == OLENA.id
+    user = await store.user(OLENA.id)
+    assert user is not None
+    assert user.contact_id == other.id

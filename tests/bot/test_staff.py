@@ -1,0 +1,209 @@
+"""Staff commands: only staff see and use them; lookups and sends are written to the audit log."""
+
+from __future__ import annotations
+
+import pytest
+from aiogram.methods import SendMessage, SendPhoto
+
+from bot.deeplinks import verify_payload
+from bot.storage import BotStore
+from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
+from tests.bot.conftest import LINK_SECRET
+from tests.bot.telegram import BOT_USERNAME, RecordingSession
+
+STAFF_COMMANDS = [
+    "/find +380501110001",
+    "/recs olena-001",
+    "/product mug-1",
+    "/link olena-001",
+    "/stats",
+    "/staff_add 100002",
+    "/staff_remove 900001",
+]
+
+
+@pytest.mark.parametrize("command", STAFF_COMMANDS)
+async def test_non_staff_get_the_unknown_command_answer(
+    command: str, chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.send(TARAS, "/no_such_command")
+    unknown = session.last(TARAS.id).visible
+    requests = await chat.send(TARAS, command)
+    assert [type(r) for r in requests] == [SendMessage]
+    assert session.last(TARAS.id).visible == unknown
+    assert "do not know this command" in unknown
+    assert await store.audit_log() == []
+
+
+async def test_staff_commands_are_registered_for_staff_chats_only(
+    chat: Chat, session: RecordingSession
+) -> None:
+    await chat.send(TARAS, "/start")
+    await chat.send(IRYNA, "/start")
+    scopes = {key for key in session.commands}
+    assert ("chat", IRYNA.id, None) in scopes
+    assert ("chat", IRYNA.id, "uk") in scopes
+    assert "find" in session.commands[("chat", IRYNA.id, None)]
+    assert not any(chat_id == TARAS.id for _, chat_id, _ in scopes)
+
+
+async def test_find_shows_the_customer_and_their_lists(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.send(IRYNA, "/find +380 50 111 0001")
+    found = session.last(IRYNA.id)
+    assert "Customer #" in found.visible
+    assert "olena-001" in found.visible
+    assert "O-2" in found.visible  # the last orders, newest first
+    assert found.visible.index("O-2") < found.visible.index("O-1")
+    assert "Telegram: not linked" in found.visible
+    labels = [text for text, _, _ in found.buttons()]
+    assert "✨ For you" in labels
+    assert not any("Send" in label for label in labels), "nothing to send to an unlinked chat"
+
+    await chat.press(IRYNA, found, "Bestsellers")
+    assert "Meeting That Could Have Been an Email Mug" in session.last(IRYNA.id).visible
+
+    for query in ("olena@example.com", "olena-001", "#" + found.visible.split("#")[1].split()[0]):
+        await chat.send(IRYNA, f"/find {query}")
+        assert "olena-001" in session.last(IRYNA.id).visible, query
+    await chat.send(IRYNA, "/find nobody-999")
+    assert "No customer found" in session.last(IRYNA.id).visible
+
+    audit = await store.audit_log()
+    assert [entry.action for entry in audit][-2:] == ["view", "find"]
+    first_find = audit[-1]
+    assert first_find.actor_id == IRYNA.id
+    assert "+380501110001" not in first_find.detail
+    assert "0001" in first_find.detail  # masked, not dropped
+    assert any("olena@example.com" not in e.detail and "@example.com" in e.detail for e in audit)
+
+
+async def test_an_agent_sends_a_list_to_the_customers_chat(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.share_contact(OLENA, "+380501110001")
+    await chat.send(IRYNA, "/find olena-001")
+    found = session.last(IRYNA.id)
+    assert "Telegram: linked" in found.visible
+    before = len(session.chat(OLENA.id))
+    await chat.press(IRYNA, found, "Send")  # the first Send: For you
+    olena_chat = session.chat(OLENA.id)
+    assert len(olena_chat) == before + 2
+    assert "Наш консультант дібрав для вас" in olena_chat[-2].visible  # in her language
+    assert "✨ Для вас" in olena_chat[-1].visible
+    assert "▶" in [text for text, _, _ in olena_chat[-1].buttons()]
+    assert "Sent" in session.last(IRYNA.id).visible
+    sends = [entry for entry in await store.audit_log() if entry.action == "send"]
+    assert len(sends) == 1
+    assert sends[0].actor_id == IRYNA.id
+    assert "for_you" in sends[0].detail
+
+    # Olena pages the list she was sent, in her own chat.
+    await chat.press(OLENA, olena_chat[-1], "▶")
+    assert "2/" in " ".join(text for text, _, _ in session.last(OLENA.id).buttons())
+
+
+async def test_nothing_is_sent_to_a_customer_who_blocked_the_bot(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.share_contact(OLENA, "+380501110001")
+    await chat.block(OLENA)
+    assert await store.is_blocked(OLENA.id)
+    await chat.send(IRYNA, "/find olena-001")
+    requests = await chat.press(IRYNA, session.last(IRYNA.id), "Send")
+    assert not [r for r in requests if getattr(r, "chat_id", None) == OLENA.id]
+    assert "blocked the bot" in session.last(IRYNA.id).visible
+    assert (await store.audit_log())[0].detail.endswith("blocked")
+
+    # Unblocking is recorded too, and sends work again.
+    await chat.block(OLENA, blocked=False)
+    assert not await store.is_blocked(OLENA.id)
+
+
+async def test_a_block_telegram_reports_on_send_is_recorded(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.share_contact(OLENA, "+380501110001")
+    session.blocked_chats.add(OLENA.id)  # blocked, but no update about it reached the bot
+    await chat.send(IRYNA, "/find olena-001")
+    await chat.press(IRYNA, session.last(IRYNA.id), "Send")
+    assert "blocked the bot" in session.last(IRYNA.id).visible
+    assert await store.is_blocked(OLENA.id)
+    # The next send skips her without asking Telegram.
+    await chat.send(IRYNA, "/find olena-001")
+    requests = await chat.press(IRYNA, session.last(IRYNA.id), "Send")
+    assert not [r for r in requests if getattr(r, "chat_id", None) == OLENA.id]
+
+
+async def test_recs_product_link_and_stats(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.send(IRYNA, "/recs olena-001 bestsellers")
+    text = session.last(IRYNA.id).visible
+    assert "Bestsellers" in text
+    assert "1. Meeting That Could Have Been an Email Mug · €28.00 · ✅" in text
+
+    await chat.send(IRYNA, "/product lamp-1")
+    card = session.last(IRYNA.id)
+    assert "Lamp of Lost Hope" in card.visible
+    assert "⛔ Out of stock" in card.visible
+    await chat.press(IRYNA, card, "Alternatives")
+    alternatives = session.last(IRYNA.id).visible
+    assert "Alternatives" in alternatives
+    assert "Lamp of" in alternatives
+    assert "Lamp of Lost Hope" not in alternatives
+    await chat.send(IRYNA, "/product no-such-product")
+    assert "No product with this id" in session.last(IRYNA.id).visible
+
+    await chat.send(IRYNA, "/link olena-001")
+    link = session.last(IRYNA.id).visible.split()[-1]
+    assert link.startswith(f"https://t.me/{BOT_USERNAME}?start=")
+    assert verify_payload(link.split("start=")[1], LINK_SECRET.encode()) == "olena-001"
+
+    await chat.send(IRYNA, "/stats")
+    stats = session.last(IRYNA.id).visible
+    assert "Catalogue: 10 products, 9 in stock (90%)" in stats
+    assert "Model built" in stats
+    assert "Recent staff actions" in stats
+    assert "link olena-001" in stats
+    actions = [entry.action for entry in await store.audit_log()]
+    assert actions[:4] == ["stats", "link", "product", "product"]
+
+
+async def test_admins_add_and_remove_agents(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.send(IRYNA, "/staff_add 100002")
+    assert "100002 is now staff (agent)" in session.last(IRYNA.id).visible
+    assert "find" in session.commands[("chat", TARAS.id, None)]
+    await chat.send(TARAS, "/find olena-001")
+    assert "olena-001" in session.last(TARAS.id).visible
+    await chat.send(TARAS, "/staff_add 100003")
+    assert "Only admins" in session.last(TARAS.id).visible
+
+    await chat.send(IRYNA, "/staff_remove 900001")
+    assert "admin from the settings" in session.last(IRYNA.id).visible
+    await chat.send(IRYNA, "/staff_remove 100002")
+    assert "100002 is no longer staff" in session.last(IRYNA.id).visible
+    assert ("chat", TARAS.id, None) not in session.commands
+    await chat.send(TARAS, "/find olena-001")
+    assert "do not know this command" in session.last(TARAS.id).visible
+    actions = [entry.action for entry in await store.audit_log()]
+    assert "staff_add" in actions
+    assert "staff_remove" in actions
+
+
+async def test_staff_usage_answers(chat: Chat, session: RecordingSession) -> None:
+    for command, usage in (
+        ("/find", "Usage: /find"),
+        ("/recs", "Usage: /recs"),
+        ("/product", "Usage: /product"),
+        ("/link", "Usage: /link"),
+        ("/staff_add x", "Usage: /staff_add"),
+        ("/staff_remove", "Usage: /staff_remove"),
+    ):
+        requests = await chat.send(IRYNA, command)
+        assert [type(r) for r in requests] == [SendMessage]
+        assert usage in session.last(IRYNA.id).visible, command
+    assert not session.calls(SendPhoto)
