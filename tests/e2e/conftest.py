@@ -8,7 +8,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -25,8 +24,8 @@ from bot.localapi import LocalBotApiServer
 from bot.storage import BotStore, open_bot_database
 from bot.storage.database import migrate
 from recoms.config import RecomsSettings
+from recoms.demo import load_demo
 from recoms.service import RecomsService, open_service
-from tests.bot.conftest import FEED, write_orders
 from tests.e2e.webchat import WebChat
 
 OLENA, TARAS, IRYNA = 100001, 100002, 900001
@@ -46,16 +45,14 @@ class World:
 
 
 async def open_shop(stack: AsyncExitStack, tmp_path: Path) -> tuple[str, RecomsService]:
-    """The engine on SQLite with a small shop: products with and without photos, orders of
-    Olena (+380501110001, external id olena-001) and of others, a built model."""
+    """The engine on SQLite with the demo shop the quick start shows: 42 products, generated
+    orders, Olena (+380501110001, external id olena-001) among the customers, a built model."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}"
     service = await open_service(
         RecomsSettings(database_url=url, api_key=None, default_region="UA")
     )
     stack.push_async_callback(service.close)
-    await service.import_feed(FEED)
-    await service.import_orders(write_orders(tmp_path / "orders.csv", datetime.now(UTC)))
-    await service.rebuild()
+    await load_demo(service)
     return url, service
 
 

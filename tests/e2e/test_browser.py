@@ -63,7 +63,7 @@ async def test_person_shares_contact_opens_and_pages_a_list(world: World, tmp_pa
         )
         await page.click_button("Відкрити в магазині")
         opened = await page.wait_for("window.__opened.length && window.__opened[0]")
-        assert opened.startswith("https://shop.example/")
+        assert opened.startswith("https://dmostoregpt.netlify.app/product/")
         assert "utm_source=telegram" in opened
 
         target = Path(SCREENSHOT_DIR) if SCREENSHOT_DIR else tmp_path

@@ -105,8 +105,8 @@ async def test_staff_finds_a_customer_and_sends_a_list(world: World) -> None:
     before = (await olena.chat())["messages"][-1]["message_id"]
     await iryna.press(profile, "📤")
     await iryna.bot_says("Sent", after=profile["message_id"])
-    await olena.bot_says("Our shop assistant picked these for you", after=before)
     # Olena's language is Ukrainian, so the picked list reaches her in Ukrainian.
+    await olena.bot_says("Наш консультант дібрав для вас", after=before)
     card = await olena.wait_for(
         lambda chat: next(
             (m for m in chat["messages"] if m["message_id"] > before and page_label(m)), None
