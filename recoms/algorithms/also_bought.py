@@ -20,7 +20,7 @@ class AlsoBoughtParams:
     """``customer_weight``: how much "bought by the same customers" adds to "bought in the same
     order" (it knows more pairs, but they are looser)."""
 
-    customer_weight: float = 0.3
+    customer_weight: float = 0.1
 
 
 def also_bought(

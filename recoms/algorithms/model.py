@@ -24,18 +24,26 @@ _FORMAT = 1
 
 @dataclass(frozen=True)
 class BuildParams:
-    """How neighbours are learned. The defaults suit retail orders in general, not one shop.
+    """How neighbours are learned. The defaults suit retail orders in general, not one shop
+    (they were chosen on one split of a real shop's orders and confirmed on a later one).
 
-    ``neighbours`` is how many neighbours each product keeps. Similarity from ``i`` to ``j``
-    is ``co(i, j) / (n(i) ** alpha * n(j) ** (1 - alpha))`` damped by ``co / (co + shrink)``:
-    ``alpha`` below 1 divides by the neighbour's own popularity, so that bestsellers, which
-    are bought with everything, do not swamp every list; ``shrink`` distrusts pairs seen only
-    a few times. Large baskets and customers who buy everything say little about any one pair,
-    so each basket (customer) counts ``1 / log2(1 + size)``.
+    Each basket (for ``customer_neighbours``: each customer's set of products) of ``s``
+    products shares one unit among its pairs: it adds ``1 / (s - 1) ** row_power`` to
+    ``co(i, j)`` of every pair in it, so that a wholesale order of 300 products says less
+    about any one pair than a basket of three. Similarity from ``i`` to ``j`` is then
+    ``co(i, j) / (n(i) ** seed_power * n(j) ** neighbour_power)`` (``n``: the same weighted
+    count of baskets holding the product), damped by ``co / (co + shrink)``. With
+    ``seed_power`` 1 each product's neighbours read as "how likely is ``j`` in a basket with
+    ``i``", so every product in a cart has an equal say; ``neighbour_power`` divides by the
+    neighbour's own popularity, so that bestsellers, which are bought with everything, do
+    not swamp every list; ``shrink`` distrusts pairs seen only a few times. Each product
+    keeps its ``neighbours`` best.
     """
 
     neighbours: int = 100
-    alpha: float = 0.5
+    row_power: float = 1.0
+    seed_power: float = 1.0
+    neighbour_power: float = 0.5
     shrink: float = 2.0
 
 
@@ -47,6 +55,8 @@ class Model:
     counts distinct orders per day (row ``d`` is Unix day ``first_day + d``) and product.
     ``basket_neighbours`` (bought in the same order) and ``customer_neighbours`` (bought by the
     same customer) hold each product's most similar products, row-wise, similarity as data.
+    ``repeat_rate`` is, per product, the share of its buyers who bought it in more than one
+    order (smoothed towards the shop-wide share for products with few buyers).
     """
 
     built_at: datetime
@@ -55,6 +65,7 @@ class Model:
     day_orders: sp.csr_matrix
     basket_neighbours: sp.csr_matrix
     customer_neighbours: sp.csr_matrix
+    repeat_rate: npt.NDArray[np.float32]
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -91,6 +102,7 @@ class Model:
             "built_at": np.array(self.built_at.isoformat()),
             "product_ids": np.array(self.product_ids, dtype=np.str_),
             "first_day": np.array(self.first_day),
+            "repeat_rate": self.repeat_rate,
         }
         for name in ("day_orders", "basket_neighbours", "customer_neighbours"):
             matrix: sp.csr_matrix = getattr(self, name)
@@ -123,6 +135,7 @@ class Model:
                 built_at=datetime.fromisoformat(str(archive["built_at"])),
                 product_ids=tuple(ProductId(str(x)) for x in archive["product_ids"]),
                 first_day=int(archive["first_day"]),
+                repeat_rate=archive["repeat_rate"],
                 **matrices,
             )
         except (OSError, KeyError, EOFError, zipfile.BadZipFile) as error:
@@ -239,7 +252,25 @@ def build_model(
         day_orders=day_orders,
         basket_neighbours=_neighbours(baskets, offered, params),
         customer_neighbours=_neighbours(customers, offered, params),
+        repeat_rate=_repeat_rate(contact[named], product[named], n_items),
     )
+
+
+# Buyers a product needs before its own repeat share counts as much as the shop-wide one.
+_REPEAT_PRIOR = 10.0
+
+
+def _repeat_rate(
+    contact: npt.NDArray[np.int64], product: npt.NDArray[np.int64], n_items: int
+) -> npt.NDArray[np.float32]:
+    """Per product: buyers with two or more orders of it over all its buyers, smoothed."""
+    pair = contact * max(n_items, 1) + product
+    unique, orders = np.unique(pair, return_counts=True)
+    item = unique % max(n_items, 1)
+    buyers = np.bincount(item, minlength=n_items).astype(np.float64)
+    repeaters = np.bincount(item, weights=orders >= 2, minlength=n_items)
+    overall = repeaters.sum() / buyers.sum() if buyers.sum() else 0.0
+    return ((repeaters + _REPEAT_PRIOR * overall) / (buyers + _REPEAT_PRIOR)).astype(np.float32)
 
 
 def _binary(
@@ -264,7 +295,8 @@ def _neighbours(
     """Top-``params.neighbours`` similar columns of each column of a binary row x item matrix."""
     n_items = incidence.shape[1]
     sizes = np.diff(incidence.indptr).astype(np.float32)
-    weight = (1.0 / np.log2(1.0 + np.maximum(sizes, 1.0))).astype(np.float32)
+    weight = np.power(np.maximum(sizes - 1.0, 1.0), -params.row_power)
+    weight = weight.astype(np.float32)
     weighted = sp.csr_matrix(sp.diags(weight) @ incidence)
     right = sp.csr_matrix(incidence @ sp.diags(offered.astype(np.float32)))
     right.eliminate_zeros()
@@ -277,20 +309,20 @@ def _neighbours(
     data: list[npt.NDArray[np.float32]] = []
     indices: list[npt.NDArray[np.int32]] = []
     lengths: list[npt.NDArray[np.int64]] = []
-    pow_right = np.power(np.maximum(count, 1e-9), 1.0 - params.alpha)
-    pow_left = np.power(np.maximum(count, 1e-9), params.alpha)
+    pow_right = np.power(np.maximum(count, 1e-9), params.neighbour_power)
+    pow_left = np.power(np.maximum(count, 1e-9), params.seed_power)
     for start, stop in itertools.pairwise(bounds):
         co = sp.csr_matrix(items_by_row[start:stop] @ right)
-        co.setdiag(0)
-        co.eliminate_zeros()
         row = np.repeat(np.arange(start, stop), np.diff(co.indptr))
-        value = co.data.astype(np.float64)
-        score = value / (pow_left[row] * pow_right[co.indices])
+        other = co.indices != row  # a product is not its own neighbour
+        row, column = row[other], co.indices[other]
+        value = co.data[other].astype(np.float64)
+        score = value / (pow_left[row] * pow_right[column])
         if params.shrink > 0:
             score *= value / (value + params.shrink)
-        kept_data, kept_indices, kept_lengths = _top_k(
-            co.indptr, co.indices, score, params.neighbours
-        )
+        indptr = np.zeros(stop - start + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row - start, minlength=stop - start), out=indptr[1:])
+        kept_data, kept_indices, kept_lengths = _top_k(indptr, column, score, params.neighbours)
         data.append(kept_data)
         indices.append(kept_indices)
         lengths.append(kept_lengths)
@@ -327,12 +359,25 @@ def _top_k(
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int32], npt.NDArray[np.int64]]:
     """The ``k`` best entries of each CSR row, best first, ties by column; and row lengths."""
     n_rows = len(indptr) - 1
-    row = np.repeat(np.arange(n_rows), np.diff(indptr))
-    order = np.lexsort((indices, -score, row))
-    rank = np.arange(order.size) - indptr[row[order]]
-    keep = order[rank < k]
-    lengths = np.bincount(row[keep], minlength=n_rows).astype(np.int64)
-    return score[keep].astype(np.float32), indices[keep].astype(np.int32), lengths
+    length = np.diff(indptr).astype(np.int64)
+    # Long rows are cut with argpartition one by one (a global sort of every pair is what
+    # makes naive top-k slow); the few entries left are then sorted in one go.
+    keep = np.ones(score.size, dtype=np.bool_)
+    for row in np.flatnonzero(length > k).tolist():
+        start, stop = int(indptr[row]), int(indptr[row + 1])
+        segment = score[start:stop]
+        threshold = segment[np.argpartition(-segment, k - 1)[k - 1]]
+        above = segment > threshold
+        tied = np.flatnonzero(segment == threshold)
+        # Among entries tied at the threshold, the lowest columns stay.
+        tied = tied[np.argsort(indices[start:stop][tied], kind="stable")]
+        above[tied[: k - int(above.sum())]] = True
+        keep[start:stop] = above
+    kept = np.flatnonzero(keep)
+    row_of = np.repeat(np.arange(n_rows), length)[kept]
+    order = kept[np.lexsort((indices[kept], -score[kept], row_of))]
+    lengths = np.minimum(length, k)
+    return score[order].astype(np.float32), indices[order].astype(np.int32), lengths
 
 
 def utc_day(moment: datetime) -> int:

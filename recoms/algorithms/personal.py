@@ -27,8 +27,9 @@ class PersonalParams:
     ``customer_neighbours`` and ``basket_neighbours``), both scaled so that the best is 1.
     """
 
-    half_life_days: float = 90.0
-    repeat_weight: float = 1.0
+    half_life_days: float = 180.0
+    repeat_weight: float = 2.0
+    repeat_rate_power: float = 0.5
     basket_weight: float = 0.5
     cart_weight: float = 1.0
     view_weight: float = 0.5
@@ -87,14 +88,15 @@ def personal(
     bought = catalog.indices(repeat)
     parts = [collaborative]
     if not exclude_purchased and bought:
-        top = max(repeat.values())
-        parts.append(
-            Scores(
-                np.asarray(bought, dtype=np.int64),
-                np.array([repeat[catalog.product_ids[i]] / top for i in bought])
-                * params.repeat_weight,
-            )
-        )
+        # Some products are bought again and again (consumables), others once (a kettle):
+        # what the shop's customers did with each product says which.
+        bought_array = np.asarray(bought, dtype=np.int64)
+        own = np.array([repeat[catalog.product_ids[i]] for i in bought])
+        in_model = alignment.to_model[bought_array]
+        rate = np.where(in_model >= 0, model.repeat_rate[np.maximum(in_model, 0)], np.nan)
+        rate = np.where(np.isnan(rate), np.nanmean(rate) if np.any(in_model >= 0) else 1.0, rate)
+        own = own * np.power(np.maximum(rate, 1e-6), params.repeat_rate_power)
+        parts.append(Scores(bought_array, own / own.max() * params.repeat_weight))
     if exclude_purchased:
         excluded.extend(bought)
     return select(

@@ -1,0 +1,171 @@
+"""Order lines read from an export, split at a date into what the engine learns from and what
+the customers bought next."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from recoms.algorithms import CatalogView, ContactHistory, OrderHistory, Purchase
+from recoms.domain import ContactId, Product, ProductId
+from recoms.importing.orders import OrderRow, Skipped, read_orders
+
+
+@dataclass(frozen=True, eq=False)
+class OrderLog:
+    """Clean order lines, column-wise. ``order``, ``product`` and ``customer`` index
+    ``order_ids``, ``product_ids`` and ``customer_ids`` (``customer`` -1: anonymous);
+    ``timestamp`` is Unix seconds. ``names`` and ``prices`` are the last seen per product."""
+
+    order_ids: Sequence[str]
+    product_ids: Sequence[ProductId]
+    customer_ids: Sequence[str]
+    order: npt.NDArray[np.int64]
+    product: npt.NDArray[np.int64]
+    customer: npt.NDArray[np.int64]
+    timestamp: npt.NDArray[np.int64]
+    quantity: npt.NDArray[np.float32]
+    names: Mapping[ProductId, str]
+    prices: Mapping[ProductId, Decimal]
+    skipped: Mapping[str, int] = field(default_factory=dict)
+    rejected: int = 0
+
+    @property
+    def n_lines(self) -> int:
+        return int(self.order.size)
+
+    def select(self, mask: npt.NDArray[np.bool_]) -> OrderLog:
+        """The lines where ``mask`` is true (the id lists stay whole)."""
+        return OrderLog(
+            order_ids=self.order_ids,
+            product_ids=self.product_ids,
+            customer_ids=self.customer_ids,
+            order=self.order[mask],
+            product=self.product[mask],
+            customer=self.customer[mask],
+            timestamp=self.timestamp[mask],
+            quantity=self.quantity[mask],
+            names=self.names,
+            prices=self.prices,
+            skipped=self.skipped,
+            rejected=self.rejected,
+        )
+
+
+def load_orders(path: Path, columns: Mapping[str, str] | None = None) -> OrderLog:
+    """Read an order export the way ``recoms import-orders`` does: cancellations, returns,
+    non-product lines and bad lines are left out (and counted)."""
+    orders: dict[str, int] = {}
+    products: dict[ProductId, int] = {}
+    customers: dict[str, int] = {}
+    order: list[int] = []
+    product: list[int] = []
+    customer: list[int] = []
+    timestamp: list[int] = []
+    quantity: list[float] = []
+    names: dict[ProductId, str] = {}
+    prices: dict[ProductId, Decimal] = {}
+    skipped: Counter[str] = Counter()
+    rejected = 0
+    for row in read_orders(path, columns):
+        if isinstance(row, OrderRow):
+            order.append(orders.setdefault(row.order_id, len(orders)))
+            product.append(products.setdefault(row.product_id, len(products)))
+            who = row.external_customer_id
+            customer.append(-1 if who is None else customers.setdefault(who, len(customers)))
+            timestamp.append(int(row.ordered_at.timestamp()))
+            quantity.append(float(row.quantity))
+            if row.product_name:
+                names[row.product_id] = row.product_name
+            if row.price is not None:
+                prices[row.product_id] = row.price
+        elif isinstance(row, Skipped):
+            skipped[row.reason] += 1
+        else:
+            rejected += 1
+    return OrderLog(
+        order_ids=list(orders),
+        product_ids=list(products),
+        customer_ids=list(customers),
+        order=np.asarray(order, dtype=np.int64),
+        product=np.asarray(product, dtype=np.int64),
+        customer=np.asarray(customer, dtype=np.int64),
+        timestamp=np.asarray(timestamp, dtype=np.int64),
+        quantity=np.asarray(quantity, dtype=np.float32),
+        names=names,
+        prices=prices,
+        skipped=dict(skipped),
+        rejected=rejected,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingSet:
+    """What the engine would hold at the split: its order history and catalogue (every product
+    ordered before the split, in stock), and the ``log`` index of each history product."""
+
+    history: OrderHistory
+    catalog: CatalogView
+    log_product: npt.NDArray[np.int64]
+
+
+def training_set(train: OrderLog) -> TrainingSet:
+    """Order history and catalogue from the training lines; customers become contacts
+    numbered as in the log (contact id = log customer index)."""
+    used = np.unique(train.product)
+    position = np.full(len(train.product_ids), -1, dtype=np.int64)
+    position[used] = np.arange(used.size)
+    _, order_index = np.unique(train.order, return_inverse=True)
+    product_ids = [train.product_ids[i] for i in used.tolist()]
+    history = OrderHistory(
+        product_ids=product_ids,
+        contact_ids=[ContactId(i) for i in range(len(train.customer_ids))],
+        order_index=order_index.astype(np.int64),
+        product_index=position[train.product].astype(np.int32),
+        contact_index=train.customer.astype(np.int32),
+        timestamp=train.timestamp,
+        quantity=train.quantity,
+    )
+    catalog = CatalogView.from_products(
+        Product(
+            id=product_id,
+            title=train.names.get(product_id, product_id),
+            price=train.prices.get(product_id),
+        )
+        for product_id in product_ids
+    )
+    return TrainingSet(history=history, catalog=catalog, log_product=used)
+
+
+def contact_histories(train: OrderLog, customers: npt.NDArray[np.int64]) -> list[ContactHistory]:
+    """Each customer's training purchases, oldest first, as the service would read them."""
+    named = train.select(np.isin(train.customer, customers))
+    order = np.lexsort((named.timestamp, named.customer))
+    customer = named.customer[order]
+    starts = np.searchsorted(customer, customers, side="left")
+    stops = np.searchsorted(customer, customers, side="right")
+    product = named.product[order].tolist()
+    moment = named.timestamp[order].tolist()
+    quantity = named.quantity[order].tolist()
+    histories = []
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        histories.append(
+            ContactHistory(
+                purchases=[
+                    Purchase(
+                        train.product_ids[product[i]],
+                        datetime.fromtimestamp(moment[i], UTC),
+                        quantity[i],
+                    )
+                    for i in range(start, stop)
+                ]
+            )
+        )
+    return histories

@@ -1,0 +1,472 @@
+"""Offline evaluation: learn from the orders before a date, recommend, and score the lists
+against what customers bought in the days after it, beside reference recommenders."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+
+from recoms.algorithms import BuildParams, CatalogView, Model, build_model, recommend
+from recoms.domain import Algorithm, DataSource, DataSourceId, DataSourceParams, ProductId
+from recoms.evaluation.baselines import (
+    AlsParams,
+    Bm25Params,
+    Implicit,
+    fill,
+    own_most_bought,
+    popularity_ranking,
+)
+from recoms.evaluation.data import OrderLog, contact_histories, load_orders, training_set
+from recoms.evaluation.metrics import Scores, mean_scores
+
+ALL_ITEMS = "all items"
+NEW_ITEMS = "new items"
+HIDDEN_ITEM = "hidden item"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One method's scores on one kind of target. ``baseline`` rows are reference methods."""
+
+    method: str
+    targets: str
+    scores: Scores
+    baseline: bool = False
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Scores of every algorithm and baseline on one split, and what they were scored on."""
+
+    path: Path
+    split_date: date
+    test_days: int
+    k: int
+    train_lines: int
+    test_lines: int
+    products: int
+    customers: int
+    baskets: int
+    rows: tuple[Row, ...]
+    build_seconds: float
+    seconds: float
+    notes: tuple[str, ...] = field(default=())
+
+    def score(self, method: str, targets: str) -> Scores:
+        """The scores of ``method`` on ``targets``; raises ``KeyError`` when not measured."""
+        for row in self.rows:
+            if row.method == method and row.targets == targets:
+                return row.scores
+        raise KeyError((method, targets))
+
+
+PERSONAL = "personal"
+PERSONAL_NEW = "personal, exclude_purchased"
+BESTSELLERS = "bestsellers"
+ALSO_BOUGHT = "also_bought"
+UPSELL = "you_may_also_like"
+ALTERNATIVES = "alternatives"
+POPULARITY = "popularity"
+OWN_MOST_BOUGHT = "own most-bought"
+ALS = "implicit ALS"
+BM25 = "implicit BM25 item-kNN"
+
+
+def evaluate(
+    path: Path,
+    *,
+    split_date: date,
+    columns: Mapping[str, str] | None = None,
+    test_days: int = 30,
+    k: int = 10,
+    baselines: bool = True,
+    seed: int = 0,
+    threads: int = 2,
+    build_params: BuildParams | None = None,
+    als_params: AlsParams | None = None,
+    bm25_params: Bm25Params | None = None,
+    log: OrderLog | None = None,
+) -> EvaluationReport:
+    """Split the orders at the start of ``split_date`` (UTC): the engine learns from the lines
+    before it and is scored on each customer's purchases in the ``test_days`` after it.
+
+    Lists are ranked over the whole catalogue (every product ordered before the split, all in
+    stock); targets are products of that catalogue. Customers need orders on both sides. Each
+    test order with two or more such products has one product hidden (chosen with ``seed``)
+    to be found from the rest, for the product-based lists. ``log`` reuses orders already
+    read from ``path``."""
+    started = time.perf_counter()
+    build_params = build_params or BuildParams()
+    als_params = als_params or AlsParams()
+    bm25_params = bm25_params or Bm25Params()
+    log = log if log is not None else load_orders(path, columns)
+    split_at = datetime(split_date.year, split_date.month, split_date.day, tzinfo=UTC)
+    end_at = split_at + timedelta(days=test_days)
+    split_ts, end_ts = int(split_at.timestamp()), int(end_at.timestamp())
+    train = log.select(log.timestamp < split_ts)
+    test = log.select((log.timestamp >= split_ts) & (log.timestamp < end_ts))
+    if train.n_lines == 0 or test.n_lines == 0:
+        raise ValueError(
+            f"the split at {split_date} leaves {train.n_lines} lines to learn from and "
+            f"{test.n_lines} to test on; choose a date inside the orders"
+        )
+
+    training = training_set(train)
+    catalog = training.catalog
+    build_started = time.perf_counter()
+    model = build_model(training.history, catalog, now=split_at, params=build_params)
+    build_seconds = time.perf_counter() - build_started
+
+    # Catalogue index of each log product (-1: first ordered after the split).
+    to_catalog = np.full(len(log.product_ids), -1, dtype=np.int64)
+    to_catalog[training.log_product] = [
+        catalog.index[log.product_ids[i]] for i in training.log_product.tolist()
+    ]
+    n_items = len(catalog)
+    baskets = _incidence(train.order, to_catalog[train.product], n_items, len(log.order_ids))
+    popular = popularity_ranking(baskets)
+
+    customers = Customers.of(train, test, to_catalog, n_items)
+    rows = _customer_rows(model, catalog, train, customers, split_at, k)
+    basket_cases = _basket_cases(test, to_catalog, seed)
+    rows += _basket_rows(model, catalog, basket_cases, split_at, k)
+    if baselines:
+        als = Implicit.als(customers.orders, als_params, threads)
+        rows += _customer_baselines(
+            customers, popular, k, als, Implicit.bm25(customers.orders, bm25_params, threads)
+        )
+        rows += _basket_baselines(
+            basket_cases, popular, n_items, k, als, Implicit.bm25(baskets, bm25_params, threads)
+        )
+    return EvaluationReport(
+        path=path,
+        split_date=split_date,
+        test_days=test_days,
+        k=k,
+        train_lines=train.n_lines,
+        test_lines=test.n_lines,
+        products=n_items,
+        customers=customers.ids.size,
+        baskets=len(basket_cases),
+        rows=tuple(rows),
+        build_seconds=build_seconds,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _incidence(
+    rows: npt.NDArray[np.int64], items: npt.NDArray[np.int64], n_items: int, n_rows: int
+) -> sp.csr_matrix:
+    """Rows x items, value = number of distinct (row, item, order) lines, here: orders."""
+    keep = items >= 0
+    matrix = sp.csr_matrix(
+        (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], items[keep])),
+        shape=(n_rows, n_items),
+    )
+    matrix.sum_duplicates()
+    return matrix
+
+
+@dataclass(frozen=True, eq=False)
+class Customers:
+    """The customers scored: ``ids`` (log customer indices), their distinct-order counts per
+    catalogue product before the split (``orders``, rows = log customers), when they last
+    bought each (``last_bought``), and their targets after it."""
+
+    ids: npt.NDArray[np.int64]
+    orders: sp.csr_matrix
+    last_bought: sp.csr_matrix
+    targets: list[set[int]]
+    new_targets: list[set[int]]
+    bought: list[set[int]]
+
+    @classmethod
+    def of(
+        cls,
+        train: OrderLog,
+        test: OrderLog,
+        to_catalog: npt.NDArray[np.int64],
+        n_items: int,
+    ) -> Customers:
+        n_customers = len(train.customer_ids)
+        named = train.customer >= 0
+        item = to_catalog[train.product[named]]
+        who = train.customer[named]
+        pair = np.unique(np.stack([who, item, train.order[named]]), axis=1)
+        orders = sp.csr_matrix(
+            (np.ones(pair.shape[1], dtype=np.float32), (pair[0], pair[1])),
+            shape=(n_customers, n_items),
+        )
+        orders.sum_duplicates()
+        last_bought = _max_per_cell(who, item, train.timestamp[named], n_customers, n_items)
+
+        test_named = (test.customer >= 0) & (to_catalog[test.product] >= 0)
+        test_who = test.customer[test_named]
+        test_item = to_catalog[test.product[test_named]]
+        has_train = np.diff(orders.indptr) > 0
+        ids = np.unique(test_who[has_train[test_who]])
+        targets: dict[int, set[int]] = {int(i): set() for i in ids.tolist()}
+        for customer, product in zip(test_who.tolist(), test_item.tolist(), strict=True):
+            if customer in targets:
+                targets[customer].add(product)
+        bought = [
+            set(orders.indices[orders.indptr[i] : orders.indptr[i + 1]].tolist())
+            for i in ids.tolist()
+        ]
+        all_targets = [targets[i] for i in ids.tolist()]
+        return cls(
+            ids=ids,
+            orders=orders,
+            last_bought=last_bought,
+            targets=all_targets,
+            new_targets=[t - b for t, b in zip(all_targets, bought, strict=True)],
+            bought=bought,
+        )
+
+
+def _max_per_cell(
+    rows: npt.NDArray[np.int64],
+    columns: npt.NDArray[np.int64],
+    values: npt.NDArray[np.int64],
+    n_rows: int,
+    n_columns: int,
+) -> sp.csr_matrix:
+    key = rows * n_columns + columns
+    order = np.lexsort((values, key))
+    last = np.r_[key[order][1:] != key[order][:-1], True]
+    chosen = order[last]
+    return sp.csr_matrix(
+        (values[chosen].astype(np.float64), (rows[chosen], columns[chosen])),
+        shape=(n_rows, n_columns),
+    )
+
+
+def _source(algorithm: Algorithm, k: int, *, exclude_purchased: bool = False) -> DataSource:
+    """A data source with the defaults of a fresh database, but ``k`` items."""
+    return DataSource(
+        id=DataSourceId(0),
+        name=str(algorithm),
+        algorithm=algorithm,
+        params=DataSourceParams(limit=k, exclude_purchased=exclude_purchased),
+    )
+
+
+def _indices(catalog: CatalogView, ranked: Sequence[ProductId]) -> list[int]:
+    return [catalog.index[pid] for pid in ranked]
+
+
+def _customer_rows(
+    model: Model,
+    catalog: CatalogView,
+    train: OrderLog,
+    customers: Customers,
+    now: datetime,
+    k: int,
+) -> list[Row]:
+    histories = contact_histories(train, customers.ids)
+    sources = {
+        PERSONAL: _source(Algorithm.PERSONAL, k),
+        PERSONAL_NEW: _source(Algorithm.PERSONAL, k, exclude_purchased=True),
+        BESTSELLERS: _source(Algorithm.BESTSELLERS, k),
+    }
+    rows: list[Row] = []
+    for method, source in sources.items():
+        lists = [
+            _indices(catalog, recommend(model, catalog, source, history=history, now=now))
+            for history in histories
+        ]
+        if method != PERSONAL_NEW:
+            rows.append(Row(method, ALL_ITEMS, mean_scores(lists, customers.targets, k)))
+        rows.append(Row(method, NEW_ITEMS, mean_scores(lists, customers.new_targets, k)))
+    return rows
+
+
+def _customer_baselines(
+    customers: Customers,
+    popular: npt.NDArray[np.int64],
+    k: int,
+    als: Implicit,
+    bm25: Implicit,
+) -> list[Row]:
+    """Baselines for customers: ALS and BM25 learned from customers' distinct orders."""
+    rows: list[Row] = []
+    targets, new_targets, bought = customers.targets, customers.new_targets, customers.bought
+    pop_all = [fill([], popular, k) for _ in bought]
+    pop_new = [fill([], popular, k, seen) for seen in bought]
+    rows.append(Row(POPULARITY, ALL_ITEMS, mean_scores(pop_all, targets, k), True))
+    rows.append(Row(POPULARITY, NEW_ITEMS, mean_scores(pop_new, new_targets, k), True))
+    own = [
+        fill(own_most_bought(customers.orders, customers.last_bought, int(user), k), popular, k)
+        for user in customers.ids.tolist()
+    ]
+    rows.append(Row(OWN_MOST_BOUGHT, ALL_ITEMS, mean_scores(own, targets, k), True))
+    rows.append(Row(OWN_MOST_BOUGHT, NEW_ITEMS, mean_scores(own, new_targets, k), True))
+    user_rows = sp.csr_matrix(customers.orders[customers.ids])
+    for method, model in ((ALS, als), (BM25, bm25)):
+        found = model.recommend(user_rows, users=customers.ids, k=k, filter_seen=False)
+        lists = [fill(items, popular, k) for items in found]
+        rows.append(Row(method, ALL_ITEMS, mean_scores(lists, targets, k), True))
+        found = model.recommend(user_rows, users=customers.ids, k=k, filter_seen=True)
+        lists = [fill(items, popular, k, seen) for items, seen in zip(found, bought, strict=True)]
+        rows.append(Row(method, NEW_ITEMS, mean_scores(lists, new_targets, k), True))
+    return rows
+
+
+@dataclass(frozen=True)
+class BasketCase:
+    """A test order with one product hidden: ``given`` (catalogue indices) are the rest."""
+
+    given: tuple[int, ...]
+    hidden: int
+
+
+def _basket_cases(
+    test: OrderLog, to_catalog: npt.NDArray[np.int64], seed: int
+) -> list[BasketCase]:
+    item = to_catalog[test.product]
+    known = item >= 0
+    pair = np.unique(np.stack([test.order[known], item[known]]), axis=1)
+    _, starts = np.unique(pair[0], return_index=True)
+    stops = np.r_[starts[1:], pair.shape[1]]
+    random = np.random.default_rng(seed)
+    cases = []
+    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+        if stop - start < 2:
+            continue
+        items = pair[1, start:stop].tolist()
+        hidden = items.pop(int(random.integers(len(items))))
+        cases.append(BasketCase(tuple(items), hidden))
+    return cases
+
+
+def _basket_rows(
+    model: Model, catalog: CatalogView, cases: list[BasketCase], now: datetime, k: int
+) -> list[Row]:
+    rows = []
+    for method, algorithm in (
+        (ALSO_BOUGHT, Algorithm.ALSO_BOUGHT),
+        (UPSELL, Algorithm.YOU_MAY_ALSO_LIKE),
+        (ALTERNATIVES, Algorithm.ALTERNATIVES),
+    ):
+        source = _source(algorithm, k)
+        lists = [
+            _indices(
+                catalog,
+                recommend(
+                    model,
+                    catalog,
+                    source,
+                    history=None,
+                    products=[catalog.product_ids[i] for i in case.given],
+                    now=now,
+                ),
+            )
+            for case in cases
+        ]
+        rows.append(Row(method, HIDDEN_ITEM, mean_scores(lists, [{c.hidden} for c in cases], k)))
+    return rows
+
+
+def _basket_baselines(
+    cases: list[BasketCase],
+    popular: npt.NDArray[np.int64],
+    n_items: int,
+    k: int,
+    als: Implicit,
+    bm25: Implicit,
+) -> list[Row]:
+    """Baselines for baskets: BM25 item-kNN learned from baskets (what also-bought learns
+    from); ALS learned from customers, the basket folded in as a new user."""
+    hidden = [{case.hidden} for case in cases]
+    given = [set(case.given) for case in cases]
+    rows = [
+        Row(
+            POPULARITY,
+            HIDDEN_ITEM,
+            mean_scores([fill([], popular, k, g) for g in given], hidden, k),
+            True,
+        )
+    ]
+    lengths = [len(case.given) for case in cases]
+    query = sp.csr_matrix(
+        (
+            np.ones(sum(lengths), dtype=np.float32),
+            np.fromiter((i for case in cases for i in case.given), dtype=np.int64),
+            np.r_[0, np.cumsum(lengths)],
+        ),
+        shape=(len(cases), n_items),
+    )
+    for method, model in ((BM25, bm25), (ALS, als)):
+        found = model.recommend(query, users=None, k=k, filter_seen=True)
+        lists = [fill(items, popular, k, g) for items, g in zip(found, given, strict=True)]
+        rows.append(Row(method, HIDDEN_ITEM, mean_scores(lists, hidden, k), True))
+    return rows
+
+
+def format_report(report: EvaluationReport) -> str:
+    """The report as a plain-text table, methods as rows, one block per kind of task."""
+    lines = [
+        f"Orders {report.path.name}: learned from {report.train_lines:,} lines before "
+        f"{report.split_date}, scored on {report.test_lines:,} lines of the next "
+        f"{report.test_days} days; {report.products:,} products ranked, top {report.k}.",
+        f"Model built in {report.build_seconds:.1f} s; evaluation took {report.seconds:.0f} s.",
+        "",
+    ]
+    k = report.k
+    metric_header = "".join(f"{name + '@' + str(k):>9}" for name in ("HR", "P", "R", "NDCG"))
+
+    def cells(scores: Scores) -> str:
+        return "".join(
+            f"{value:>9.4f}"
+            for value in (scores.hit_rate, scores.precision, scores.recall, scores.ndcg)
+        )
+
+    width = 34
+    by_key = {(row.method, row.targets): row for row in report.rows}
+    methods = list(dict.fromkeys(row.method for row in report.rows))
+    for title, kinds in (
+        ("Customers: their purchases after the split", (ALL_ITEMS, NEW_ITEMS)),
+        ("Baskets: one product of each order hidden, found from the rest", (HIDDEN_ITEM,)),
+    ):
+        present = [m for m in methods if any((m, kind) in by_key for kind in kinds)]
+        if not present:
+            continue
+        lines.append(title)
+        header = " " * width + "".join(
+            f"{kind + ' (n=' + str(_cases(report, kind)) + ')':<36}" for kind in kinds
+        )
+        lines.append(header.rstrip())
+        lines.append(f"{'method':<{width}}" + metric_header * len(kinds))
+        for method in present:
+            row_cells = []
+            baseline = False
+            for kind in kinds:
+                row = by_key.get((method, kind))
+                baseline = baseline or (row is not None and row.baseline)
+                row_cells.append(cells(row.scores) if row else f"{'-':>9}" * 4)
+            label = ("  baseline: " if baseline else "") + method
+            lines.append(f"{label:<{width}}" + "".join(row_cells))
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _cases(report: EvaluationReport, kind: str) -> int:
+    return max((row.scores.cases for row in report.rows if row.targets == kind), default=0)
+
+
+__all__ = [
+    "ALL_ITEMS",
+    "HIDDEN_ITEM",
+    "NEW_ITEMS",
+    "EvaluationReport",
+    "Row",
+    "evaluate",
+    "format_report",
+]
