@@ -1,0 +1,204 @@
+"""Feed and order imports through the service, on a real database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from recoms.domain import Availability, Identity, ProductId
+from recoms.errors import FeedError, ImportFileError
+from recoms.service import RecomsService
+
+DEMO = Path(__file__).parents[3] / "recoms" / "demo"
+
+FEED_HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:g="http://base.google.com/ns/1.0"><channel><title>Shop</title>
+"""
+
+
+def item(pid: str, title: str, price: str = "10.00 EUR", extra: str = "") -> str:
+    return (
+        f"<item><g:id>{pid}</g:id><g:title>{title}</g:title><g:price>{price}</g:price>"
+        f"<g:availability>in stock</g:availability>{extra}</item>\n"
+    )
+
+
+def feed(tmp_path: Path, name: str, *items: str, tail: str = "</channel></rss>") -> Path:
+    path = tmp_path / name
+    path.write_text(FEED_HEAD + "".join(items) + tail, encoding="utf-8")
+    return path
+
+
+async def test_the_demo_feed_imports_cleanly_and_again_changes_nothing(
+    service: RecomsService,
+) -> None:
+    first = await service.import_feed(DEMO / "demo_store_feed.xml")
+    assert (first.read, first.created, first.updated, first.rejected) == (42, 42, 0, [])
+    again = await service.import_feed(DEMO / "demo_store_feed.xml")
+    assert (again.read, again.created, again.updated, again.deactivated) == (42, 0, 0, 0)
+    blanket = await service.get_product(ProductId("premium-overthinking-blanket"))
+    assert blanket.availability is Availability.LIMITED
+    assert blanket.sale_price == Decimal("79.00")
+    assert blanket.image_link.endswith(".jpg")
+    assert blanket.tags["custom_label_3"] == "popularity_97"
+    stats = await service.stats()
+    assert stats.products == 42
+
+
+async def test_a_full_feed_updates_and_deactivates_what_it_lacks(
+    service: RecomsService, tmp_path: Path
+) -> None:
+    await service.import_feed(feed(tmp_path, "1.xml", item("a", "A"), item("b", "B")))
+    report = await service.import_feed(
+        feed(tmp_path, "2.xml", item("a", "A renamed"), item("c", "C"))
+    )
+    assert (report.created, report.updated, report.deactivated) == (1, 1, 1)
+    assert (await service.get_product(ProductId("a"))).title == "A renamed"
+    gone = await service.get_product(ProductId("b"))
+    assert not gone.active  # kept for the orders that name it, never offered
+    assert [p.id for p in await service.search_products("b")] == []
+    # A partial feed touches only what it names.
+    partial = await service.import_feed(feed(tmp_path, "3.xml", item("d", "D")), full=False)
+    assert (partial.created, partial.deactivated) == (1, 0)
+    assert (await service.get_product(ProductId("c"))).active
+
+
+async def test_bad_items_are_rejected_with_their_line_and_the_rest_imports(
+    service: RecomsService, tmp_path: Path
+) -> None:
+    path = feed(
+        tmp_path,
+        "f.xml",
+        item("a", "A"),
+        item("b", "B", price="lots"),
+        "<item><g:title>No id</g:title></item>\n",
+    )
+    report = await service.import_feed(path)
+    assert report.created == 1
+    assert [r.line for r in report.rejected] == [4, 5]
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "<item><g:id>z</g:id><g:title>Broken</g:tit",  # cut off mid-item
+        "<item><g:id>z</g:id></channel></rss>",  # malformed
+    ],
+)
+async def test_a_broken_feed_writes_nothing(
+    service: RecomsService, tmp_path: Path, tail: str
+) -> None:
+    await service.import_feed(feed(tmp_path, "ok.xml", item("a", "A")))
+    broken = feed(tmp_path, "broken.xml", item("a", "A changed"), item("n", "New"), tail=tail)
+    with pytest.raises(FeedError):
+        await service.import_feed(broken)
+    product = await service.get_product(ProductId("a"))
+    assert product.title == "A"
+    assert product.active
+    assert await service.get_products([ProductId("n")]) == []
+
+
+async def test_a_hostile_feed_is_refused_and_writes_nothing(
+    service: RecomsService, tmp_path: Path
+) -> None:
+    bomb = tmp_path / "bomb.xml"
+    bomb.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+        '<rss xmlns:g="http://base.google.com/ns/1.0"><channel>'
+        + item("x", "&b;")
+        + "</channel></rss>",
+        encoding="utf-8",
+    )
+    with pytest.raises(FeedError):
+        await service.import_feed(bomb)
+    assert (await service.stats()).products == 0
+
+
+ORDERS = """
+order_id,product_id,quantity,price,ordered_at,external_customer_id,email,phone,product_name
+1001,mug,2,5.00,2025-06-01 10:00:00,c-1,Ann@Example.com,,Blue mug
+1001,tea,1,3.50,2025-06-01 10:00:00,c-1,,,Green tea
+1002,mug,1,6.00,2025-06-10 09:00:00,,ann@example.com,050 111 2233,Blue mug (new)
+C1003,mug,-1,6.00,2025-06-11 09:00:00,c-1,,,Blue mug
+1004,POST,1,2.00,2025-06-12 09:00:00,c-2,,,Postage
+1005,tea,1,3.50,2025-06-12 09:00:00,,,,Green tea
+1006,spoon,x,1.00,2025-06-13 09:00:00,c-2,,,Spoon
+1007,spoon,1,1.00,2025-06-20 09:00:00,,,+380501112233,Spoon
+1001,spoon,1,1.00,2025-06-01 10:00:00,c-1,,,Spoon
+"""
+
+
+async def test_orders_group_by_order_id_and_create_contacts_and_products(
+    service: RecomsService, write_csv: Callable[[str], Path]
+) -> None:
+    report = await service.import_orders(write_csv(ORDERS), currency="eur")
+    assert report.read == 9
+    assert report.created == 4  # 1001, 1002, 1005, 1007
+    assert report.lines == 6
+    assert report.skipped == {"cancellation": 1, "not a product": 1}
+    assert [(r.line, r.reason) for r in report.rejected] == [(8, "bad quantity 'x'")]
+    # c-1 with ann@example.com, then the same email with a phone, then that phone: one person.
+    assert report.contacts_created == 1
+    assert report.products_created == 3
+
+    ann = await service.contact_profile(Identity(phone="+380501112233"), orders=10)
+    assert ann.contact.external_id == "c-1"
+    assert ann.contact.email == "ann@example.com"
+    assert [o.number for o in ann.last_orders] == ["1007", "1002", "1001"]
+    assert [line.product_id for line in ann.last_orders[-1].lines] == ["mug", "tea", "spoon"]
+
+    mug = await service.get_product(ProductId("mug"))
+    assert (mug.title, mug.price, mug.currency) == ("Blue mug (new)", Decimal("6.00"), "EUR")
+    assert mug.in_stock
+
+
+async def test_importing_the_same_file_twice_adds_nothing(
+    service: RecomsService, write_csv: Callable[[str], Path]
+) -> None:
+    path = write_csv(ORDERS)
+    await service.import_orders(path)
+    again = await service.import_orders(path)
+    assert (again.created, again.lines, again.contacts_created, again.products_created) == (
+        0,
+        0,
+        0,
+        0,
+    )
+    assert again.skipped["already imported"] == 6
+    assert (await service.stats()).orders == 4
+
+
+async def test_before_imports_only_the_earlier_lines(
+    service: RecomsService, write_csv: Callable[[str], Path]
+) -> None:
+    report = await service.import_orders(write_csv(ORDERS), before=date(2025, 6, 12))
+    assert report.created == 2  # 1001 and 1002
+    assert report.skipped["ordered on or after 2025-06-12"] == 2  # 1005 and 1007
+
+
+async def test_orders_do_not_overwrite_feed_products(
+    service: RecomsService, tmp_path: Path, write_csv: Callable[[str], Path]
+) -> None:
+    await service.import_feed(feed(tmp_path, "f.xml", item("mug", "Feed mug", "9.00 EUR")))
+    await service.import_orders(write_csv(ORDERS))
+    mug = await service.get_product(ProductId("mug"))
+    assert (mug.title, mug.price) == ("Feed mug", Decimal("9.00"))
+
+
+async def test_an_unreadable_order_file_writes_nothing(
+    service: RecomsService, write_csv: Callable[[str], Path], tmp_path: Path
+) -> None:
+    with pytest.raises(ImportFileError):
+        await service.import_orders(write_csv("sku,when\nmug,2025-01-01\n"))
+    bad = tmp_path / "latin.csv"
+    bad.write_bytes(
+        ORDERS.lstrip().encode() + b"2000,caf\xe9,1,1.00,2025-06-20 09:00:00,,,,Caf\xe9\n"
+    )
+    with pytest.raises(ImportFileError):
+        await service.import_orders(bad)
+    assert (await service.stats()).orders == 0

@@ -1,0 +1,206 @@
+"""Recommendations, data sources and the model's life cycle through the service."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from recoms.demo import CURATED, load_demo
+from recoms.domain import (
+    Algorithm,
+    DataSourceId,
+    DataSourceParams,
+    Identity,
+    Product,
+    ProductId,
+)
+from recoms.errors import InvalidRequest, NotFound
+from recoms.service import RecomsService
+
+OLENA = Identity(external_id="olena-001")
+BLANKET = ProductId("nervous-system-blanket")
+
+
+OpenService = Callable[..., Awaitable[RecomsService]]
+
+
+@pytest.fixture
+async def demo(service: RecomsService, now: datetime) -> RecomsService:
+    await load_demo(service, today=now.date())
+    return service
+
+
+def ids(products: Sequence[Product]) -> list[str]:
+    return [product.id for product in products]
+
+
+async def test_each_default_data_source_answers_on_the_demo_store(demo: RecomsService) -> None:
+    personal = await demo.recommend(DataSourceId(1), OLENA)
+    assert len(personal) == 10
+    # Olena buys this tea again and again: it leads her list.
+    assert personal[0].id == "quietly-spiraling-tea"
+    bestsellers = await demo.recommend(DataSourceId(2))
+    assert len(bestsellers) == 10
+    assert all(p.in_stock for p in bestsellers)
+    for source in (3, 4, 5):
+        listed = await demo.recommend(DataSourceId(source), products=[BLANKET])
+        assert listed, source
+        assert BLANKET not in ids(listed)
+    assert tuple(ids(await demo.recommend(DataSourceId(6)))) == CURATED
+
+
+async def test_an_unknown_contact_gets_bestsellers(demo: RecomsService) -> None:
+    bestsellers = ids(await demo.recommend(DataSourceId(2)))
+    stranger = Identity(phone="+380501110002")  # Taras, not a customer yet
+    assert ids(await demo.recommend(DataSourceId(1), stranger)) == bestsellers
+    assert ids(await demo.recommend(DataSourceId(1), Identity(web_id="nobody"))) == bestsellers
+
+
+async def test_products_are_required_where_the_algorithm_needs_them(demo: RecomsService) -> None:
+    with pytest.raises(InvalidRequest, match="needs products"):
+        await demo.recommend(DataSourceId(3), OLENA)
+    with pytest.raises(NotFound):
+        await demo.recommend(DataSourceId(99))
+
+
+async def test_bestsellers_narrow_to_a_category(demo: RecomsService) -> None:
+    listed = await demo.recommend(DataSourceId(2), category="Sleep & Recovery")
+    assert listed
+    assert all(p.category == ("Sleep & Recovery",) for p in listed)
+
+
+async def test_a_new_cart_changes_cart_based_lists_at_once(demo: RecomsService) -> None:
+    web_id = "olena-phone-browser"
+    await demo.track(
+        {
+            "GeneralInfo": {
+                "eventName": "CustomerData",
+                "externalCustomerId": "olena-001",
+                "cookies": {"sc": web_id},
+            },
+            "CustomerData": {"externalCustomerId": "olena-001"},
+        }
+    )
+    before = ids(await demo.recommend(DataSourceId(1), OLENA))
+
+    async def cart(*product_ids: str) -> list[str]:
+        await demo.track(
+            {
+                "GeneralInfo": {"eventName": "StatusCart", "cookies": {"sc": web_id}},
+                "StatusCart": {
+                    "Products": [{"productKey": pid, "quantity": 1} for pid in product_ids],
+                },
+            }
+        )
+        profile = await demo.contact_profile(OLENA)
+        assert [line.product_id for line in profile.cart] == list(product_ids)
+        products = [line.product_id for line in profile.cart]
+        if not products:
+            return []
+        return ids(await demo.recommend(DataSourceId(3), OLENA, products=products))
+
+    from_mug = await cart("meeting-email-mug")
+    from_kit = await cart("parenting-chaos-first-aid", "snack-diplomacy-kit")
+    assert from_mug != from_kit
+    assert "parenting-chaos-first-aid" not in from_kit
+    # The personal list reads the cart too, with no rebuild in between.
+    assert ids(await demo.recommend(DataSourceId(1), OLENA)) != before
+    await cart()  # an empty cart empties it
+
+
+async def test_excluding_purchases_and_limits_come_from_the_data_source(
+    demo: RecomsService,
+) -> None:
+    source = await demo.create_data_source(
+        "New for you",
+        Algorithm.PERSONAL,
+        DataSourceParams(limit=4, exclude_purchased=True),
+    )
+    profile = await demo.contact_profile(OLENA, orders=100)
+    bought = {line.product_id for order in profile.last_orders for line in order.lines}
+    listed = ids(await demo.recommend(source.id, OLENA))
+    assert len(listed) == 4
+    assert not bought & set(listed)
+
+
+async def test_data_sources_are_validated(service: RecomsService) -> None:
+    for bad in (
+        DataSourceParams(limit=0),
+        DataSourceParams(limit=51),
+        DataSourceParams(window_days=0),
+        DataSourceParams(price_ratio_min=2.0, price_ratio_max=1.0),
+        DataSourceParams(price_ratio_max=float("nan")),
+    ):
+        with pytest.raises(InvalidRequest):
+            await service.create_data_source("x", Algorithm.BESTSELLERS, bad)
+    with pytest.raises(InvalidRequest):
+        await service.create_data_source("  ", Algorithm.BESTSELLERS, DataSourceParams())
+    with pytest.raises(NotFound):
+        await service.update_data_source(DataSourceId(42), name="x")
+    updated = await service.update_data_source(
+        DataSourceId(2), name="Top 5", params=DataSourceParams(limit=5)
+    )
+    assert (updated.name, updated.params.limit) == ("Top 5", 5)
+    assert (await service.get_data_source(DataSourceId(2))).params.limit == 5
+    assert len(await service.list_data_sources()) == 6
+
+
+async def test_recommend_works_before_any_rebuild(
+    service: RecomsService, write_csv: Callable[[str], Path]
+) -> None:
+    assert await service.recommend(DataSourceId(2)) == []
+    await service.import_orders(
+        write_csv(
+            "order_id,product_id,quantity,price,ordered_at\n"
+            "1,mug,1,1.00,2025-06-30 10:00:00\n"
+            "2,mug,1,1.00,2025-06-30 11:00:00\n"
+            "2,tea,1,1.00,2025-06-30 11:00:00\n"
+        )
+    )
+    # The model built for the empty store is still current; a rebuild brings the orders in.
+    await service.rebuild()
+    assert ids(await service.recommend(DataSourceId(2))) == ["mug", "tea"]
+
+
+async def test_a_rebuild_in_one_process_reaches_another(
+    open_another: OpenService, now: datetime, write_csv: Callable[[str], Path]
+) -> None:
+    importer = await open_another()
+    server = await open_another()
+    assert await server.recommend(DataSourceId(2)) == []  # builds an empty model
+    await importer.import_orders(
+        write_csv("order_id,product_id,quantity,ordered_at\n1,a,1,2025-06-30 10:00:00\n")
+    )
+    report = await importer.rebuild()
+    assert report.lines == 1
+    assert ids(await server.recommend(DataSourceId(2))) == ["a"]
+    assert (await server.stats()).model_built_at == now
+
+
+async def test_a_serving_process_waits_for_the_refresh_interval(
+    open_another: OpenService, write_csv: Callable[[str], Path]
+) -> None:
+    importer = await open_another()
+    server = await open_another(model_refresh_seconds=3600)
+    assert await server.recommend(DataSourceId(2)) == []
+    await importer.import_orders(
+        write_csv("order_id,product_id,quantity,ordered_at\n1,a,1,2025-06-30 10:00:00\n")
+    )
+    await importer.rebuild()
+    # Within the interval the server keeps its model: no database round trip per request.
+    assert await server.recommend(DataSourceId(2)) == []
+
+
+async def test_curated_list_keeps_its_order_and_skips_what_is_not_offered(
+    demo: RecomsService,
+) -> None:
+    source = await demo.get_data_source(DataSourceId(6))
+    wanted = (ProductId("tiny-dopamine-pack"), ProductId("no-such-thing"), BLANKET)
+    await demo.update_data_source(
+        source.id, params=dataclasses.replace(source.params, product_ids=wanted)
+    )
+    assert ids(await demo.recommend(DataSourceId(6))) == ["tiny-dopamine-pack", BLANKET]
