@@ -1,0 +1,65 @@
+"""Composition root of ``recoms``: reads the settings once, builds the service, runs a command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
+
+from recoms.cli import USAGE_ERROR, build_parser, run
+from recoms.config import RecomsSettings
+from recoms.errors import RecomsError
+
+FAILURE = 1
+INTERRUPTED = 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``recoms`` with ``argv`` (default: the process's); returns the exit status.
+
+    Bad input (arguments, files, feeds, settings) prints one line to stderr and gives 2; a
+    database that cannot be reached gives 1. Neither prints a traceback."""
+    args = build_parser().parse_args(argv)
+    _configure_logging(verbose=args.verbose or args.command in ("serve", "demo"))
+    try:
+        settings = RecomsSettings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"RECOMS_{'_'.join(str(part) for part in item['loc']).upper()}: {item['msg']}"
+            for item in error.errors()
+        )
+        return _fail(f"bad settings: {problems}", USAGE_ERROR)
+    try:
+        return asyncio.run(run(args, settings, sys.stdout))
+    except RecomsError as error:
+        return _fail(error.message, USAGE_ERROR)
+    except (SQLAlchemyError, OSError) as error:
+        reason = getattr(error, "orig", None) or error
+        return _fail(f"database or file error: {reason}", FAILURE)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"recoms: error: {message}", file=sys.stderr)
+    return status
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Drivers log statement parameters (phones, emails) at DEBUG; alembic is chatty at INFO.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
