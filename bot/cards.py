@@ -133,13 +133,20 @@ class RenderedCard:
     photo: str | None
 
 
+def _finite(amount: Decimal | None) -> Decimal | None:
+    return amount if amount is not None and amount.is_finite() else None
+
+
 def price_line(card: ProductCard, locale: str) -> str:
-    if card.price is None:
+    """The price in bold; on sale, the old price struck through before it. A price that is not
+    a number (NaN, infinity) is no price at all."""
+    current, old = _finite(card.price), _finite(card.old_price)
+    if current is None:
         return ""
-    price = cut_escaped(format_price(card.price, card.currency, locale), PRICE_BUDGET)
-    if card.old_price is not None and card.old_price != card.price:
-        old = cut_escaped(format_price(card.old_price, card.currency, locale), PRICE_BUDGET)
-        return f"<s>{old}</s> <b>{price}</b>"
+    price = cut_escaped(format_price(current, card.currency, locale), PRICE_BUDGET)
+    if old is not None and old != current:
+        was = cut_escaped(format_price(old, card.currency, locale), PRICE_BUDGET)
+        return f"<s>{was}</s> <b>{price}</b>"
     return f"<b>{price}</b>"
 
 

@@ -193,13 +193,15 @@ class HttpRecommender:
         timeout: float = 10.0,
     ) -> None:
         self._base = base_url.rstrip("/")
-        self._auth = aiohttp.BasicAuth("bot", api_key) if api_key else None
+        self._headers = (
+            {"Authorization": aiohttp.encode_basic_auth("bot", api_key)} if api_key else {}
+        )
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(auth=self._auth, timeout=self._timeout)
+            self._session = aiohttp.ClientSession(headers=self._headers, timeout=self._timeout)
         return self._session
 
     async def close(self) -> None:
@@ -238,14 +240,20 @@ class HttpRecommender:
         message = body.get("message", "") if isinstance(body, dict) else ""
         status = response.status
         if status == 404:
-            no_endpoint = not isinstance(body, dict) or message.startswith("no such endpoint")
-            if project_endpoint and no_endpoint:
+            # This project's API says what is missing: {"error": "not_found", "message": ...}.
+            # Any other 404 on an /api/v1 path means the server has no such endpoint.
+            missing_thing = (
+                isinstance(body, dict)
+                and body.get("error") == "not_found"
+                and not message.startswith("no such endpoint")
+            )
+            if project_endpoint and not missing_thing:
                 raise UnsupportedByBackend(
                     f"{method} {path} is not served at {self._base}: a plain Yespo API serves "
                     "recommendations only; profiles, linking, products and statistics need "
                     "this project's API"
                 )
-            if missing_is_none:
+            if missing_is_none and missing_thing:
                 return None
             raise RequestRejected(message or f"{method} {path}: not found")
         if status in (401, 403):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from aiogram.methods import SendMessage, SendPhoto
 
@@ -40,7 +42,7 @@ async def test_staff_commands_are_registered_for_staff_chats_only(
 ) -> None:
     await chat.send(TARAS, "/start")
     await chat.send(IRYNA, "/start")
-    scopes = {key for key in session.commands}
+    scopes = set(session.commands)
     assert ("chat", IRYNA.id, None) in scopes
     assert ("chat", IRYNA.id, "uk") in scopes
     assert "find" in session.commands[("chat", IRYNA.id, None)]
@@ -207,3 +209,16 @@ async def test_staff_usage_answers(chat: Chat, session: RecordingSession) -> Non
         assert [type(r) for r in requests] == [SendMessage]
         assert usage in session.last(IRYNA.id).visible, command
     assert not session.calls(SendPhoto)
+
+
+async def test_logs_never_carry_full_phone_numbers_or_emails(
+    chat: Chat, session: RecordingSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # what production logs (libraries log SQL at DEBUG)
+    await chat.share_contact(OLENA, "380501110001")
+    await chat.send(IRYNA, "/find +380501110001")
+    await chat.send(IRYNA, "/find olena@example.com")
+    await chat.press(IRYNA, session.last(IRYNA.id), "Send")
+    assert "linked to contact" in caplog.text
+    for secret in ("380501110001", "olena@example.com", "0501110001"):
+        assert secret not in caplog.text

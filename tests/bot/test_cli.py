@@ -1,0 +1,88 @@
+"""``recoms-bot``: help everywhere, signed links, the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import main
+from bot.deeplinks import verify_payload
+from bot.storage import BotStore, open_bot_database
+from bot.storage.database import migrate
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No developer's .env or BOT_* variables leak into these runs."""
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "BOT_TOKEN",
+        "BOT_LINK_SECRET",
+        "BOT_USERNAME",
+        "BOT_DATABASE_URL",
+        "BOT_RECOMS_URL",
+        "RECOMS_DATABASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["link"], ["audit"], ["local"]])
+def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--help"])
+    assert exited.value.code == 0
+    assert "usage: recoms-bot" in capsys.readouterr().out
+
+
+def test_link_prints_a_signed_deep_link(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("BOT_LINK_SECRET", "cli-secret")
+    monkeypatch.setenv("BOT_USERNAME", "shop_bot")
+    assert main(["link", "olena-001"]) == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://t.me/shop_bot?start=")
+    assert verify_payload(link.split("start=")[1], b"cli-secret") == "olena-001"
+
+
+def test_link_explains_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("BOT_USERNAME", "shop_bot")
+    assert main(["link", "olena-001"]) == 2
+    assert "BOT_LINK_SECRET" in capsys.readouterr().err
+    monkeypatch.setenv("BOT_LINK_SECRET", "cli-secret")
+    assert main(["link", "x" * 100]) == 2
+    assert "at most 35" in capsys.readouterr().err
+
+
+def test_the_demo_mints_links_for_the_local_bot(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["link", "olena-001"]) == 0
+    assert capsys.readouterr().out.startswith("https://t.me/recoms_demo_bot?start=")
+
+
+def test_audit_prints_staff_actions_newest_first(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    monkeypatch.setenv("BOT_DATABASE_URL", url)
+    assert main(["audit"]) == 0
+    assert "empty" in capsys.readouterr().out
+
+    async def record() -> None:
+        database = open_bot_database(url)
+        await migrate(database)
+        store = BotStore(database.sessions)
+        await store.audit(900001, "find", "contact 1", "+380*****0001")
+        await store.audit(900001, "send", "contact 1", "for_you: sent 9 products")
+        await database.dispose()
+
+    asyncio.run(record())
+    assert main(["audit"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "staff 900001  send  contact 1" in lines[0]
+    assert "find" in lines[1]

@@ -1,0 +1,188 @@
+"""The HTTP adapter against this project's own API served on loopback: it must give the bot
+what the embedded engine gives, and say clearly what a plain Yespo API cannot do."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiogram import Bot
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from bot.adapters.embedded import EmbeddedRecommender
+from bot.adapters.http import HttpRecommender
+from bot.config import BotSettings
+from bot.factory import create_dispatcher
+from bot.ports import (
+    CustomerKey,
+    ListKind,
+    RecommenderUnavailable,
+    RequestRejected,
+    UnsupportedByBackend,
+)
+from bot.storage import BotStore
+from recoms.api import create_app, recommendations
+from recoms.api.keys import SERVICE, SETTINGS
+from recoms.api.middleware import auth_middleware, errors_middleware
+from recoms.config import RecomsSettings
+from recoms.service import RecomsService
+from tests.bot.chat import IRYNA, TARAS, Chat
+from tests.bot.telegram import RecordingSession
+
+API_KEY = "remote-api-key"
+OLENA = CustomerKey(external_id="olena-001")
+
+
+@pytest.fixture
+async def api(service: RecomsService, database_url: str) -> AsyncIterator[TestServer]:
+    settings = RecomsSettings(database_url=database_url, api_key=API_KEY)
+    async with TestServer(create_app(service, settings), host="127.0.0.1") as server:
+        yield server
+
+
+@pytest.fixture
+async def remote(api: TestServer) -> AsyncIterator[HttpRecommender]:
+    client = HttpRecommender(str(api.make_url("")), API_KEY)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def embedded(service: RecomsService) -> EmbeddedRecommender:
+    return EmbeddedRecommender(service)
+
+
+@pytest.mark.parametrize("kind", [ListKind.FOR_YOU, ListKind.BESTSELLERS])
+async def test_lists_over_http_equal_the_embedded_ones(
+    kind: ListKind, remote: HttpRecommender, embedded: EmbeddedRecommender
+) -> None:
+    source = {ListKind.FOR_YOU: 1, ListKind.BESTSELLERS: 2}[kind]
+    over_http = await remote.recommend(source, OLENA)
+    in_process = await embedded.recommend(source, OLENA)
+    assert over_http
+    assert over_http == in_process
+    assert over_http[0].image.startswith("https://shop.example/img/")
+
+
+async def test_product_based_lists_and_products(
+    remote: HttpRecommender, embedded: EmbeddedRecommender
+) -> None:
+    also = await remote.recommend(3, OLENA, ["lamp-1", "pen-1"])
+    assert also == await embedded.recommend(3, OLENA, ["lamp-1", "pen-1"])
+    alternatives = await remote.recommend(5, OLENA, ["lamp-1"])
+    assert {card.id for card in alternatives} <= {"lamp-2", "lamp-3"}
+    assert alternatives
+
+    mug = await remote.product("mug-1")
+    assert mug == await embedded.product("mug-1")
+    assert mug is not None
+    assert mug.old_price is not None
+    assert mug.price is not None
+    assert mug.old_price > mug.price
+    long_id = "an-extremely-long-product-identifier-from-a-legacy-erp-system-0001"
+    assert (await remote.product(long_id)) == await embedded.product(long_id)
+    assert await remote.product("no-such-product") is None
+    assert {card.id for card in await remote.search("lamp")} == {"lamp-1", "lamp-2", "lamp-3"}
+
+
+async def test_an_unlinked_telegram_user_gets_the_visitor_fallback(
+    remote: HttpRecommender,
+) -> None:
+    cards = await remote.recommend(1, CustomerKey(telegram_user_id=555))
+    assert cards, "an unknown visitor gets bestsellers, not an error"
+
+
+async def test_profiles_linking_and_stats(
+    remote: HttpRecommender, embedded: EmbeddedRecommender
+) -> None:
+    profile = await remote.profile(OLENA)
+    assert profile is not None
+    assert [order.number for order in profile.orders] == ["O-2", "O-1"]
+    assert profile.seed_products() == ("lamp-1", "pen-1")
+    assert profile == await embedded.profile(OLENA)
+    assert await remote.profile(CustomerKey(external_id="nobody")) is None
+
+    linked = await remote.link_customer(CustomerKey(phone="+380501110002"), 100002)
+    assert linked.telegram_user_id == 100002
+    again = await remote.profile(CustomerKey(telegram_user_id=100002))
+    assert again is not None
+    assert again.contact_id == linked.contact_id
+    await remote.unlink(100002)
+    assert await remote.profile(CustomerKey(telegram_user_id=100002)) is None
+
+    assert await remote.stats() == await embedded.stats()
+
+
+async def test_errors_are_named_for_the_bot(api: TestServer, remote: HttpRecommender) -> None:
+    with pytest.raises(RequestRejected):
+        await remote.recommend(999, OLENA)
+    with pytest.raises(RequestRejected):
+        await remote.recommend(3, OLENA)  # also bought needs products
+    wrong_key = HttpRecommender(str(api.make_url("")), "not-the-key")
+    try:
+        with pytest.raises(RecommenderUnavailable, match="credentials"):
+            await wrong_key.recommend(2, OLENA)
+    finally:
+        await wrong_key.close()
+    nothing_there = HttpRecommender("http://127.0.0.1:9", API_KEY, timeout=2)
+    try:
+        with pytest.raises(RecommenderUnavailable):
+            await nothing_there.recommend(2, OLENA)
+    finally:
+        await nothing_there.close()
+
+
+@pytest.fixture
+async def recommendations_only(
+    service: RecomsService, database_url: str
+) -> AsyncIterator[TestServer]:
+    """An API with the Yespo endpoint only, as a shop on Yespo itself has."""
+    app = web.Application(middlewares=[errors_middleware, auth_middleware])
+    app[SERVICE] = service
+    app[SETTINGS] = RecomsSettings(database_url=database_url, api_key=API_KEY)
+    app.add_routes(recommendations.routes)
+    async with TestServer(app, host="127.0.0.1") as server:
+        yield server
+
+
+async def test_a_plain_yespo_api_serves_lists_and_says_what_it_cannot(
+    recommendations_only: TestServer,
+) -> None:
+    client = HttpRecommender(str(recommendations_only.make_url("")), API_KEY)
+    try:
+        assert await client.recommend(2, OLENA)
+        calls: list[Any] = [
+            client.profile(OLENA),
+            client.product("mug-1"),
+            client.search("mug"),
+            client.stats(),
+            client.link_customer(OLENA, 1),
+            client.unlink(1),
+        ]
+        for call in calls:
+            with pytest.raises(UnsupportedByBackend, match="plain Yespo API"):
+                await call
+    finally:
+        await client.close()
+
+
+async def test_the_bot_runs_on_the_remote_api(
+    remote: HttpRecommender,
+    settings: BotSettings,
+    store: BotStore,
+    i18n: I18n,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    dp = create_dispatcher(settings=settings, recommender=remote, store=store, i18n=i18n)
+    chat = Chat(dp, bot, session)
+    # In this test Olena's number is Taras's own (the contact card carries his user id).
+    await chat.share_contact(TARAS, "+380501110001")
+    assert "Thank you, Taras!" in session.last(TARAS.id).visible
+    await chat.send(TARAS, "🛒 Also bought")
+    assert "🛒 Also bought" in session.last(TARAS.id).visible
+    await chat.send(IRYNA, "/find olena-001")
+    assert "Telegram: linked" in session.last(IRYNA.id).visible

@@ -1,0 +1,131 @@
+"""Telegram failures the bot expects: 429, a blocked user, a photo Telegram cannot fetch; and an
+engine that is down. The user gets a polite answer in their language, never a traceback."""
+
+from __future__ import annotations
+
+import time
+
+from aiogram import Bot
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    EditMessageMedia,
+    SendMessage,
+    SendPhoto,
+)
+from aiogram.types import Update
+
+from bot.storage import BotStore
+from recoms.service import RecomsService
+from tests.bot.chat import OLENA, TARAS, Chat
+from tests.bot.telegram import BLOCKED, RecordingSession
+
+
+async def test_429_is_waited_out_and_retried(chat: Chat, session: RecordingSession) -> None:
+    session.fail(SendMessage, "Too Many Requests: retry after 1", 429, retry_after=1, times=1)
+    started = time.monotonic()
+    requests = await chat.send(TARAS, "/start")
+    elapsed = time.monotonic() - started
+    assert [type(r) for r in requests] == [SendMessage, SendMessage]
+    assert elapsed >= 1.0
+    assert "Hello, Taras!" in session.last(TARAS.id).visible
+
+
+async def test_a_flood_ban_longer_than_a_minute_is_not_slept_through(
+    chat: Chat, session: RecordingSession
+) -> None:
+    session.fail(SendMessage, "Too Many Requests: retry after 600", 429, retry_after=600)
+    started = time.monotonic()
+    requests = await chat.send(TARAS, "/start")
+    assert time.monotonic() - started < 5
+    # One refused request; the apology that follows goes out once the ban is over (here: at once).
+    assert isinstance(requests[0], SendMessage)
+    assert "something went wrong" in session.last(TARAS.id).visible
+
+
+async def test_a_user_who_blocked_the_bot_is_recorded(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    session.fail(SendMessage, BLOCKED, 403)
+    await chat.send(TARAS, "/start")
+    assert await store.is_blocked(TARAS.id)
+    assert len(session.calls(SendMessage)) == 1, "no apology to someone who blocked us"
+    await chat.block(TARAS, blocked=False)
+    assert not await store.is_blocked(TARAS.id)
+
+
+async def test_a_photo_telegram_cannot_fetch_becomes_a_text_card(
+    chat: Chat, session: RecordingSession
+) -> None:
+    session.bad_photo_urls.add("https://shop.example/img/mug.jpg")
+    requests = await chat.send(TARAS, "🔥 Bestsellers")
+    assert [type(r) for r in requests] == [SendPhoto, SendMessage]
+    card = session.last(TARAS.id)
+    assert card.photo is None
+    assert "Meeting That Could Have Been an Email Mug" in card.visible
+    assert "▶" in [text for text, _, _ in card.buttons()]
+    # Back on this card later, Telegram is not asked for the bad photo again.
+    await chat.press(TARAS, card, "▶")
+    await chat.press(TARAS, session.last(TARAS.id), "◀")
+    assert "Email Mug" in session.last(TARAS.id).visible
+    asked_for_mug = [
+        r
+        for r in session.calls(SendPhoto, EditMessageMedia)
+        if "mug.jpg" in str(r.photo if isinstance(r, SendPhoto) else r.media.media)
+    ]
+    assert len(asked_for_mug) == 1
+
+
+async def test_a_bad_photo_while_paging_replaces_the_card_with_text(
+    chat: Chat, session: RecordingSession
+) -> None:
+    await chat.send(TARAS, "🔥 Bestsellers")
+    first = session.last(TARAS.id)
+    assert first.photo is not None
+    session.bad_photo_urls.add("https://shop.example/img/dice.jpg")  # the second bestseller
+    requests = await chat.press(TARAS, first, "▶")
+    kinds = [type(r) for r in requests if not isinstance(r, AnswerCallbackQuery)]
+    assert kinds == [EditMessageMedia, DeleteMessage, SendMessage]
+    card = session.last(TARAS.id)
+    assert "Executive Decision Dice" in card.visible
+    assert card.photo is None
+    assert len([m for m in session.chat(TARAS.id) if "Bestsellers" in m.visible]) == 1
+
+
+async def test_the_engine_down_gets_an_apology_in_the_users_language(
+    chat: Chat, session: RecordingSession, service: RecomsService
+) -> None:
+    await chat.send(OLENA, "/start")
+    await service.database.engine.dispose()
+    # Make every new connection fail, as when the database host is gone.
+    from sqlalchemy import event
+
+    def refuse(*_args: object) -> None:
+        raise OSError("database host unreachable")
+
+    event.listen(service.database.engine.sync_engine, "do_connect", refuse)
+    try:
+        await chat.send(OLENA, "🔥 Хіти продажу")
+    finally:
+        event.remove(service.database.engine.sync_engine, "do_connect", refuse)
+    answer = session.last(OLENA.id).visible
+    assert "рекомендації зараз недоступні" in answer
+
+
+async def test_an_update_delivered_twice_is_handled_once(
+    chat: Chat, session: RecordingSession, bot: Bot
+) -> None:
+    update = {
+        "update_id": 777,
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": TARAS.id, "type": "private"},
+            "from": TARAS.user(),
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+    await chat.dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
+    await chat.dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
+    assert len(session.calls(SendMessage)) == 1

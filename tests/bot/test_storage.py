@@ -1,0 +1,79 @@
+"""The bot's tables live beside the engine's, with their own migration history."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from bot.privacy import mask, mask_email, mask_phone, normalize_phone
+from bot.storage import BotStore, Role, open_bot_database
+from bot.storage.database import VERSION_TABLE, migrate
+from recoms.service import RecomsService
+
+
+async def test_bot_and_engine_tables_share_a_database(
+    service: RecomsService, store: BotStore, database_url: str
+) -> None:
+    database = open_bot_database(database_url)
+    try:
+        await migrate(database)  # a second run is a no-op
+        async with database.engine.connect() as connection:
+            tables = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+    finally:
+        await database.dispose()
+    assert {"bot_users", "bot_staff", "bot_audit", "bot_product_refs", VERSION_TABLE} <= tables
+    assert "products" in tables  # the engine's, untouched
+    assert "alembic_version" in tables
+
+
+async def test_users_staff_and_audit(store: BotStore) -> None:
+    await store.set_language(1, "uk")
+    await store.set_contact(1, 10, "en")
+    user = await store.user(1)
+    assert user is not None
+    assert (user.language, user.contact_id, user.blocked) == ("uk", 10, False)
+    # One contact, one chat: linking it elsewhere unlinks it here.
+    await store.set_contact(2, 10, "en")
+    moved = await store.user(1)
+    assert moved is not None
+    assert moved.contact_id is None
+    assert (await store.user(2)) is not None
+
+    await store.mark_blocked(3)
+    assert await store.is_blocked(3)
+    await store.clear_blocked(3)
+    assert not await store.is_blocked(3)
+
+    await store.forget(1)
+    assert await store.user(1) is None
+
+    await store.add_staff(5, Role.AGENT, added_by=1)
+    await store.add_staff(5, Role.ADMIN, added_by=1)
+    assert await store.staff_role(5) is Role.ADMIN
+    assert await store.remove_staff(5)
+    assert not await store.remove_staff(5)
+
+    for action in ("find", "send", "stats"):
+        await store.audit(9, action, target="contact 1")
+    assert [entry.action for entry in await store.audit_log(limit=2)] == ["stats", "send"]
+
+    key = await store.product_ref("x" * 500)
+    assert len(key) == 22
+    assert await store.resolve_ref(key) == "x" * 500
+    assert await store.product_ref("x" * 500) == key
+
+
+def test_phones_are_read_as_telegram_sends_them() -> None:
+    assert normalize_phone("380501110001", "UA") == "+380501110001"
+    assert normalize_phone("+380 50 111 00 01", "UA") == "+380501110001"
+    assert normalize_phone("050 111 0001", "UA") == "+380501110001"
+    assert normalize_phone("12025550143", "UA") == "+12025550143"
+    assert normalize_phone("12", "UA") is None
+    assert normalize_phone("not a phone", "UA") is None
+
+
+def test_what_reaches_logs_is_masked() -> None:
+    assert mask_phone("+380501110001") == "+380*****0001"
+    assert mask_email("olena@example.com") == "o***@example.com"
+    masked = mask("/find +380501110001 or olena@example.com")
+    assert "+380501110001" not in masked
+    assert "olena@" not in masked
