@@ -1108,10 +1108,10 @@ class _OrderWriter:
         for number, positions in groups.items():
             order_id = self.created_orders.get(number)
             if order_id is not None:
-                lines.extend(
-                    (order_id, row.product_id, row.quantity, row.price)
-                    for row in (rows[p] for p in positions)
-                )
+                lines += [
+                    (order_id, rows[p].product_id, rows[p].quantity, rows[p].price)
+                    for p in positions
+                ]
         await self.orders.insert_lines(lines)
         self.report.lines += len(lines)
 

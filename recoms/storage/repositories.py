@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Select, Table, delete, func, insert, or_, select, update
+from sqlalchemy import Float, Table, cast, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import (
@@ -65,21 +65,14 @@ async def bulk_insert(
     """Insert plain value tuples through the driver's own executemany.
 
     The hot path of order imports: SQLAlchemy's per-row parameter processing costs more than
-    SQLite's own work at half a million lines. Values must be what the driver takes:
-    strings, numbers, ``None``; ``Decimal`` is turned into ``float`` for SQLite, which stores
-    numerics as floating point anyway (PostgreSQL's driver takes ``Decimal`` as it is).
+    SQLite's own work at half a million lines. Values must be what the driver takes as they
+    are (strings, numbers, ``None``, and ``Decimal`` for PostgreSQL only).
     """
     if not rows:
         return
     connection = await session.connection()
-    dialect = connection.dialect
-    sql = str(insert(table).compile(dialect=dialect, column_keys=list(columns)))
-    if dialect.name == "sqlite":
-        rows = [
-            tuple(float(value) if isinstance(value, Decimal) else value for value in row)
-            for row in rows
-        ]
-    await connection.exec_driver_sql(sql, [tuple(row) for row in rows])
+    sql = str(insert(table).compile(dialect=connection.dialect, column_keys=list(columns)))
+    await connection.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
 
 
 def chunked(items: Sequence[T], size: int = IN_CHUNK) -> Iterable[Sequence[T]]:
@@ -497,8 +490,15 @@ class OrderRepository:
         self, lines: Sequence[tuple[int, str, Decimal, Decimal | None]]
     ) -> None:
         """Insert order lines given as ``(order_id, product_id, quantity, price)``."""
+        rows: Sequence[Sequence[Any]] = lines
+        if self.session.bind is not None and self.session.bind.dialect.name == "sqlite":
+            # SQLite's driver takes no Decimal; its NUMERIC columns hold floats anyway.
+            rows = [
+                (order, product, float(quantity), None if price is None else float(price))
+                for order, product, quantity, price in lines
+            ]
         await bulk_insert(
-            self.session, ORDER_LINES, ("order_id", "product_id", "quantity", "price"), lines
+            self.session, ORDER_LINES, ("order_id", "product_id", "quantity", "price"), rows
         )
 
     async def last_orders(self, contact_id: int, limit: int) -> list[Order]:
@@ -551,79 +551,71 @@ class OrderRepository:
         return int(await self.session.scalar(select(func.count()).select_from(OrderRow)) or 0)
 
     async def history(self) -> HistoryColumns:
-        """Every order line, streamed in chunks into arrays (no ORM objects, one query)."""
-        product_index: dict[str, int] = {}
-        contact_index: dict[int, int] = {}
-        order_index: dict[int, int] = {}
-        columns: dict[str, list[npt.NDArray[Any]]] = {
-            "order": [],
-            "product": [],
-            "contact": [],
-            "time": [],
-            "quantity": [],
-        }
-        # The timestamp comes from the orders table in a second, order-sized query; the big
-        # query carries only ids and quantities, which convert cheaply.
-        times: dict[int, tuple[datetime, int | None]] = {}
-        order_rows = await self.session.stream(
-            select(OrderRow.id, OrderRow.ordered_at, OrderRow.contact_id).execution_options(
-                yield_per=20_000
+        """Every order line as arrays: one small query over orders, one streamed over lines.
+
+        Lines arrive in storage order (no sort); orders are numbered in the order of their
+        ids. Quantities are cast to floating point in SQL, so no ``Decimal`` is made per line.
+        """
+        order_rows = (
+            await self.session.execute(
+                select(OrderRow.id, OrderRow.ordered_at, OrderRow.contact_id).order_by(OrderRow.id)
             )
+        ).all()
+        order_ids = np.fromiter((row[0] for row in order_rows), np.int64, len(order_rows))
+        order_time = np.fromiter(
+            (int(row[1].timestamp()) for row in order_rows), np.int64, len(order_rows)
         )
-        async for order_id, ordered_at, contact_id in order_rows:
-            times[int(order_id)] = (ordered_at, contact_id)
-        line_rows = await self.session.stream(_history_lines().execution_options(yield_per=50_000))
-        async for partition in line_rows.partitions():
-            order_ids: list[int] = []
-            products: list[int] = []
-            contacts: list[int] = []
-            stamps: list[int] = []
-            quantities: list[float] = []
-            for order_id, product_id, quantity in partition:
-                ordered_at, contact_id = times[order_id]
-                index = order_index.get(order_id)
-                if index is None:
-                    index = order_index[order_id] = len(order_index)
-                order_ids.append(index)
-                product = product_index.get(product_id)
-                if product is None:
-                    product = product_index[product_id] = len(product_index)
-                products.append(product)
-                if contact_id is None:
-                    contacts.append(-1)
-                else:
-                    contact = contact_index.get(contact_id)
-                    if contact is None:
-                        contact = contact_index[contact_id] = len(contact_index)
-                    contacts.append(contact)
-                stamps.append(int(ordered_at.timestamp()))
-                quantities.append(float(quantity))
-            columns["order"].append(np.asarray(order_ids, dtype=np.int64))
-            columns["product"].append(np.asarray(products, dtype=np.int32))
-            columns["contact"].append(np.asarray(contacts, dtype=np.int32))
-            columns["time"].append(np.asarray(stamps, dtype=np.int64))
-            columns["quantity"].append(np.asarray(quantities, dtype=np.float32))
+        order_contact = np.fromiter(
+            (-1 if row[2] is None else row[2] for row in order_rows), np.int64, len(order_rows)
+        )
+        del order_rows
 
-        def joined(name: str, dtype: type[np.generic]) -> npt.NDArray[Any]:
-            parts = columns[name]
-            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
-
+        product_codes: dict[str, int] = {}
+        line_orders: list[npt.NDArray[np.int64]] = []
+        line_products: list[npt.NDArray[np.int32]] = []
+        line_quantities: list[npt.NDArray[np.float32]] = []
+        # Core, not the ORM session: no ORM row processing over a million lines.
+        connection = await self.session.connection()
+        stream = await connection.stream(
+            select(
+                OrderLineRow.order_id, OrderLineRow.product_id, cast(OrderLineRow.quantity, Float)
+            ).execution_options(yield_per=100_000)
+        )
+        async for partition in stream.partitions():
+            size = len(partition)
+            orders, products, quantities = zip(*partition, strict=True)
+            line_orders.append(np.fromiter(orders, np.int64, size))
+            line_products.append(
+                np.fromiter(
+                    (product_codes.setdefault(pid, len(product_codes)) for pid in products),
+                    np.int32,
+                    size,
+                )
+            )
+            line_quantities.append(np.fromiter(quantities, np.float32, size))
+        lines_order = _joined(line_orders, np.int64)
+        # Each line's order by position among the sorted order ids.
+        position = np.searchsorted(order_ids, lines_order)
+        used, order_index = np.unique(position, return_inverse=True)
+        line_contact = order_contact[position]
+        named = line_contact >= 0
+        contact_ids, named_index = np.unique(line_contact[named], return_inverse=True)
+        contact_index = np.full(line_contact.shape, -1, dtype=np.int32)
+        contact_index[named] = named_index
         return HistoryColumns(
-            product_ids=[ProductId(pid) for pid in product_index],
-            contact_ids=[ContactId(cid) for cid in contact_index],
-            order_index=joined("order", np.int64),
-            product_index=joined("product", np.int32),
-            contact_index=joined("contact", np.int32),
-            timestamp=joined("time", np.int64),
-            quantity=joined("quantity", np.float32),
-            orders=len(order_index),
+            product_ids=[ProductId(pid) for pid in product_codes],
+            contact_ids=[ContactId(int(cid)) for cid in contact_ids],
+            order_index=order_index.astype(np.int64),
+            product_index=_joined(line_products, np.int32),
+            contact_index=contact_index,
+            timestamp=order_time[position],
+            quantity=_joined(line_quantities, np.float32),
+            orders=int(used.size),
         )
 
 
-def _history_lines() -> Select[int, str, Decimal]:
-    return select(OrderLineRow.order_id, OrderLineRow.product_id, OrderLineRow.quantity).order_by(
-        OrderLineRow.order_id, OrderLineRow.id
-    )
+def _joined(parts: list[npt.NDArray[Any]], dtype: type[np.generic]) -> npt.NDArray[Any]:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
 
 
 # --- events and carts ----------------------------------------------------------------------
