@@ -16,14 +16,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bot.commands import show_customer_commands
 from bot.config import BotSettings
 from bot.deeplinks import DeepLinkError
 from bot.factory import create_bot, create_dispatcher, create_web_app
@@ -31,7 +30,7 @@ from bot.i18n import create_i18n
 from bot.links import DeepLinks
 from bot.ports import Recommender
 from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
-from bot.staff import StaffDirectory, show_staff_commands
+from bot.staff import register_commands
 from bot.storage import BotStore, open_bot_database
 from bot.storage.database import BotDatabase, migrate
 from recoms.config import RecomsSettings
@@ -149,14 +148,6 @@ def fsm_storage(settings: BotSettings) -> tuple[BaseStorage, SeenUpdates]:
     return MemoryStorage(), MemorySeenUpdates()
 
 
-async def register_commands(bot: Bot, dp: Dispatcher) -> None:
-    i18n = dp["i18n"]
-    await show_customer_commands(bot, i18n)
-    staff: StaffDirectory = dp["staff"]
-    for member in await staff.member_ids():
-        await show_staff_commands(bot, i18n, member)
-
-
 async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: int) -> None:
     async with AsyncExitStack() as stack:
         api_url = settings.telegram_api_url
@@ -188,7 +179,6 @@ async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: in
             storage=storage,
             seen_updates=seen,
         )
-        dp["i18n"] = i18n
         app = create_web_app(
             dp, bot, settings=settings, api_app=engine.api_app, api_key=engine.api_key
         )
@@ -197,7 +187,7 @@ async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: in
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, host, port).start()
         me = await bot.me()
-        await register_commands(bot, dp)
+        await register_commands(bot, dp["i18n"], dp["staff"])
         print(f"Bot @{me.username} is up; web app (API, /healthz) at http://{host}:{port}")
         if chat_url is not None:
             print(

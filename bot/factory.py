@@ -71,6 +71,7 @@ def create_dispatcher(
     refs = ProductRefs(store)
     lists = Lists(recommender, store, settings.lists, settings.list_size)
     dp["settings"] = settings
+    dp["i18n"] = i18n
     dp["recommender"] = recommender
     dp["store"] = store
     dp["refs"] = refs

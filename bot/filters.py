@@ -10,7 +10,6 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import translations
 from bot.keyboards.menu import MENU_LISTS
-from bot.ports import ListKind
 from bot.staff import StaffDirectory
 from bot.storage import Role
 
@@ -60,6 +59,3 @@ class IsStaff(Filter):
         if role is None or (self.required is not None and role != self.required):
             return False
         return {"role": role}
-
-
-__all__ = ["IsStaff", "ListKind", "MenuButton", "MenuList"]

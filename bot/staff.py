@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
-from bot.commands import customer_commands, staff_commands
+from bot.commands import customer_commands, show_customer_commands, staff_commands
 from bot.storage import BotStore, Role
 
 log = logging.getLogger(__name__)
@@ -68,3 +68,10 @@ async def hide_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int) -> No
             )
     except (TelegramBadRequest, TelegramForbiddenError) as error:
         log.info("could not remove staff commands of chat %s: %s", telegram_user_id, error.message)
+
+
+async def register_commands(bot: Bot, i18n: I18n, staff: StaffDirectory) -> None:
+    """At start: the customers' command list for everyone, the staff list in staff chats."""
+    await show_customer_commands(bot, i18n)
+    for member in await staff.member_ids():
+        await show_staff_commands(bot, i18n, member)

@@ -102,12 +102,16 @@ class Support:
         )
         return cards
 
-    async def product(self, actor_id: int, product_id: str) -> ProductCard | None:
-        card = await self._recommender.product(product_id)
+    async def product(
+        self, actor_id: int, query: str
+    ) -> tuple[ProductCard | None, list[ProductCard]]:
+        """The product with this id; else up to five whose name, brand or id contain it."""
+        card = await self._recommender.product(query)
+        similar = [] if card is not None else await self._recommender.search(query, limit=5)
         await self._store.audit(
-            actor_id, "product", target=product_id, detail="" if card else "(not found)"
+            actor_id, "product", target=query[:200], detail="" if card else "(not found)"
         )
-        return card
+        return card, similar
 
     async def profile(self, contact_id: int) -> CustomerProfile | None:
         return await self._recommender.profile(CustomerKey(contact_id=contact_id))

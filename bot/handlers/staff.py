@@ -17,6 +17,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.cards import clean, cut_escaped
 from bot.deeplinks import DeepLinkError
 from bot.filters import IsStaff
 from bot.keyboards.callbacks import KIND_CODES, StaffCB
@@ -105,9 +106,17 @@ async def cmd_product(
     if not command.args:
         await message.answer(html.quote(_("Usage: /product <product id>")))
         return
-    card = await support.product(event_from_user.id, command.args.strip())
+    card, similar = await support.product(event_from_user.id, command.args.strip())
     if card is None:
-        await message.answer(_("No product with this id."))
+        lines = [html.quote(_("No product with this id."))]
+        if similar:
+            lines.append(html.quote(_("Products with similar names:")))
+            lines += [
+                f"• <code>{cut_escaped(clean(item.id), 100)}</code> · "
+                f"{cut_escaped(clean(item.name), 100)}"
+                for item in similar
+            ]
+        await message.answer("\n".join(lines))
         return
     await presenter.send(bot, message.chat.id, ListPage(kind=None, cards=[card], page=0))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -245,15 +244,3 @@ class BotStore:
             return await session.scalar(
                 select(ProductRefRow.product_id).where(ProductRefRow.key == key)
             )
-
-    async def linked_users(self, telegram_user_ids: Sequence[int]) -> dict[int, BotUser]:
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(UserRow).where(UserRow.telegram_user_id.in_(telegram_user_ids))
-            )
-            return {
-                row.telegram_user_id: BotUser(
-                    row.telegram_user_id, row.language, row.contact_id, row.blocked_at is not None
-                )
-                for row in rows
-            }

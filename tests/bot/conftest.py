@@ -140,7 +140,7 @@ async def fsm_storage(request: pytest.FixtureRequest) -> AsyncIterator[BaseStora
 @pytest.fixture
 def settings() -> BotSettings:
     return BotSettings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         token=TOKEN,
         admins=[IRYNA.id],
         link_secret=LINK_SECRET,

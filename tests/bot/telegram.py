@@ -30,14 +30,13 @@ from aiogram.methods import (
     GetMe,
     SendMessage,
     SendPhoto,
+    SetMyCommands,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
 )
 
 BOT_ID = 4242
@@ -133,7 +132,7 @@ class Sent:
     text: str | None = None  # HTML as sent
     caption: str | None = None
     photo: str | None = None
-    markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None = None
+    markup: Any = None  # whatever reply_markup the bot sent
     deleted: bool = False
     edits: int = 0
 
@@ -290,7 +289,10 @@ class RecordingSession(BaseSession):
             return markup_problem
         if isinstance(method, (SendMessage, EditMessageText)):
             problem = self._check_formatted(
-                method.text, self._parse_mode(bot, method.parse_mode), TEXT_LIMIT, "message text"
+                method.text or "",
+                self._parse_mode(bot, method.parse_mode),
+                TEXT_LIMIT,
+                "message text",
             )
             if problem:
                 return problem
@@ -321,7 +323,7 @@ class RecordingSession(BaseSession):
         if isinstance(method, SendMessage):
             sent = Sent(
                 int(method.chat_id), next(self._ids), text=method.text, markup=method.reply_markup
-            )  # type: ignore[arg-type]
+            )
             self.messages[(sent.chat_id, sent.message_id)] = sent
             return self._message_json(sent)
         if isinstance(method, SendPhoto):
@@ -334,7 +336,7 @@ class RecordingSession(BaseSession):
                 caption=method.caption,
                 photo=photo,
                 markup=method.reply_markup,
-            )  # type: ignore[arg-type]
+            )
             self.messages[(sent.chat_id, sent.message_id)] = sent
             return self._message_json(sent)
         if isinstance(
@@ -347,10 +349,10 @@ class RecordingSession(BaseSession):
                 DeleteMessage,
             ),
         ):
-            key = (int(method.chat_id or 0), int(method.message_id or 0))
-            sent = self.messages.get(key)
-            if sent is None or sent.deleted:
+            found = self.messages.get((int(method.chat_id or 0), int(method.message_id or 0)))
+            if found is None or found.deleted:
                 raise _Refuse("Bad Request: message to edit not found")
+            sent = found
             if isinstance(method, DeleteMessage):
                 sent.deleted = True
                 return True
@@ -375,15 +377,15 @@ class RecordingSession(BaseSession):
             return self._message_json(sent)
         if type(method).__name__ in ("SetMyCommands", "DeleteMyCommands"):
             scope = getattr(method, "scope", None)
-            key = (
-                getattr(scope, "type", "default"),
+            scope_key = (
+                str(getattr(getattr(scope, "type", None), "value", "default")),
                 getattr(scope, "chat_id", None),
                 getattr(method, "language_code", None),
             )
-            if type(method).__name__ == "SetMyCommands":
-                self.commands[key] = [command.command for command in method.commands]  # type: ignore[attr-defined]
+            if isinstance(method, SetMyCommands):
+                self.commands[scope_key] = [command.command for command in method.commands]
             else:
-                self.commands.pop(key, None)
+                self.commands.pop(scope_key, None)
             return True
         return True
 

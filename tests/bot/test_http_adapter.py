@@ -39,8 +39,12 @@ OLENA = CustomerKey(external_id="olena-001")
 @pytest.fixture
 async def api(service: RecomsService, database_url: str) -> AsyncIterator[TestServer]:
     settings = RecomsSettings(database_url=database_url, api_key=API_KEY)
-    async with TestServer(create_app(service, settings), host="127.0.0.1") as server:
+    server = TestServer(create_app(service, settings), host="127.0.0.1")
+    await server.start_server()
+    try:
         yield server
+    finally:
+        await server.close()
 
 
 @pytest.fixture
@@ -144,8 +148,12 @@ async def recommendations_only(
     app[SERVICE] = service
     app[SETTINGS] = RecomsSettings(database_url=database_url, api_key=API_KEY)
     app.add_routes(recommendations.routes)
-    async with TestServer(app, host="127.0.0.1") as server:
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
         yield server
+    finally:
+        await server.close()
 
 
 async def test_a_plain_yespo_api_serves_lists_and_says_what_it_cannot(

@@ -26,7 +26,11 @@ def messages_in_code() -> set[str]:
         method_map=[("localapi/**", "ignore"), ("**.py", "python")],
         keywords={"_": None, "N_": None},
     )
-    return {message for _file, _line, message, _comments, _context in found if message}
+    return {
+        message
+        for _file, _line, message, _comments, _context in found
+        if isinstance(message, str) and message
+    }
 
 
 def catalog(locale: str) -> dict[str, str]:

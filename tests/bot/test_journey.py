@@ -132,7 +132,8 @@ async def test_customer_journey(
     assert "Continue?" in question.visible
     await chat.press(OLENA, question, "Yes, forget me")
     assert any(
-        isinstance(r, EditMessageText) and "forgotten" in r.text for r in session.requests[-3:]
+        isinstance(r, EditMessageText) and "forgotten" in (r.text or "")
+        for r in session.requests[-3:]
     )
     assert await store.user(OLENA.id) is None
     contact = await service.find_contact(Identity(external_id="olena-001"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from aiogram import Bot
 from aiogram.methods import (
     AnswerCallbackQuery,
@@ -14,10 +15,13 @@ from aiogram.methods import (
     SendPhoto,
 )
 from aiogram.types import Update
+from redis.asyncio import Redis
 
+from bot.resilience import RedisSeenUpdates
 from bot.storage import BotStore
 from recoms.service import RecomsService
 from tests.bot.chat import OLENA, TARAS, Chat
+from tests.bot.conftest import REDIS_URL
 from tests.bot.telegram import BLOCKED, RecordingSession
 
 
@@ -129,3 +133,20 @@ async def test_an_update_delivered_twice_is_handled_once(
     await chat.dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
     await chat.dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
     assert len(session.calls(SendMessage)) == 1
+
+
+@pytest.mark.skipif(REDIS_URL is None, reason="set BOT_TEST_REDIS_URL to test on Redis")
+async def test_replicas_sharing_redis_handle_each_update_once() -> None:
+    assert REDIS_URL is not None
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        prefix = f"test-dedup-{time.time_ns()}:"
+        first, second = (
+            RedisSeenUpdates(redis, prefix=prefix),
+            RedisSeenUpdates(redis, prefix=prefix),
+        )
+        assert await first.first_time(1)
+        assert not await second.first_time(1)
+        assert await second.first_time(2)
+    finally:
+        await redis.aclose()

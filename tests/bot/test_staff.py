@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 import pytest
+from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage, SendPhoto
 
 from bot.deeplinks import verify_payload
-from bot.storage import BotStore
+from bot.staff import register_commands
+from bot.storage import BotStore, Role
 from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
 from tests.bot.conftest import LINK_SECRET
 from tests.bot.telegram import BOT_USERNAME, RecordingSession
@@ -157,6 +159,10 @@ async def test_recs_product_link_and_stats(
     assert "Lamp of Lost Hope" not in alternatives
     await chat.send(IRYNA, "/product no-such-product")
     assert "No product with this id" in session.last(IRYNA.id).visible
+    await chat.send(IRYNA, "/product lamp")
+    suggestions = session.last(IRYNA.id).visible
+    assert "similar names" in suggestions
+    assert "lamp-2 · Lamp of Renewed Hope" in suggestions
 
     await chat.send(IRYNA, "/link olena-001")
     link = session.last(IRYNA.id).visible.split()[-1]
@@ -222,3 +228,25 @@ async def test_logs_never_carry_full_phone_numbers_or_emails(
     assert "linked to contact" in caplog.text
     for secret in ("380501110001", "olena@example.com", "0501110001"):
         assert secret not in caplog.text
+
+
+async def test_at_start_everyone_gets_the_customer_commands_and_staff_theirs(
+    dispatcher: Dispatcher, bot: Bot, session: RecordingSession, store: BotStore
+) -> None:
+    await store.add_staff(TARAS.id, Role.AGENT, added_by=IRYNA.id)
+    await register_commands(bot, dispatcher["i18n"], dispatcher["staff"])
+    assert session.commands[("default", None, None)] == [
+        "start",
+        "menu",
+        "language",
+        "forget",
+        "help",
+    ]
+    assert ("default", None, "uk") in session.commands
+    for member in (IRYNA.id, TARAS.id):
+        assert "stats" in session.commands[("chat", member, None)]
+    assert not any(
+        "find" in commands
+        for (kind, _, _), commands in session.commands.items()
+        if kind == "default"
+    )
