@@ -19,7 +19,15 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
@@ -27,6 +35,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.algorithms import (
@@ -337,18 +346,17 @@ class RecomsService:
                         report.rejected.append(item)
                 if progress is not None:
                     progress(len(batch))
-        if report.products_created:
-            self._expire_serving()
         return report
 
     async def track(self, payload: Mapping[str, Any]) -> None:
         """Record one tracker event (the HTTP ``POST`` body). Raises ``InvalidRequest``."""
         event = parse_event(payload, received_at=self._now())
-        report = ImportReport()
-        async with self.database.sessions.begin() as session:
-            await _EventRecorder(self, session, report).record(event)
-        if report.products_created:
-            self._expire_serving()
+
+        async def record() -> None:
+            async with self.database.sessions.begin() as session:
+                await _EventRecorder(self, session, ImportReport()).record(event)
+
+        await _retry_on_conflict(record)
 
     # --- contacts ----------------------------------------------------------------------
     async def find_contact(self, identity: Identity) -> Contact | None:
@@ -411,16 +419,20 @@ class RecomsService:
         external = (external_id or "").strip() or None
         if not (external or normal_email or normal_phone):
             raise InvalidRequest("an external id, email or phone is required")
-        async with self.database.sessions.begin() as session:
-            contact, _ = await _upsert_contact(
-                session,
-                now=self._now(),
-                external_id=external,
-                email=normal_email,
-                phone=normal_phone,
-                name=(name or "").strip()[:MAX_NAME] or None,
-            )
-            return contact
+
+        async def upsert() -> Contact:
+            async with self.database.sessions.begin() as session:
+                contact, _ = await _upsert_contact(
+                    session,
+                    now=self._now(),
+                    external_id=external,
+                    email=normal_email,
+                    phone=normal_phone,
+                    name=(name or "").strip()[:MAX_NAME] or None,
+                )
+                return contact
+
+        return await _retry_on_conflict(upsert)
 
     async def link_telegram(self, identity: Identity, telegram_user_id: int) -> Contact:
         """Link a Telegram user to the contact named by ``identity``, creating the contact when
@@ -435,6 +447,11 @@ class RecomsService:
             raise InvalidRequest(f"not a phone number: {_mask_phone(identity.phone)}")
         if identity.email and self._email(identity.email) is None:
             raise InvalidRequest(f"not an email address: {_mask_email(identity.email)}")
+        linked = await _retry_on_conflict(lambda: self._link_telegram(identity, telegram_user_id))
+        log.info("telegram user %s linked to contact %s", telegram_user_id, linked.id)
+        return linked
+
+    async def _link_telegram(self, identity: Identity, telegram_user_id: int) -> Contact:
         lookup = dataclasses.replace(identity, telegram_user_id=None)
         async with self.database.sessions.begin() as session:
             contacts = ContactRepository(session)
@@ -459,7 +476,6 @@ class RecomsService:
                 await contacts.update(contact.id, telegram_user_id=telegram_user_id)
             linked = await contacts.get(contact.id)
         assert linked is not None
-        log.info("telegram user %s linked to contact %s", telegram_user_id, linked.id)
         return linked
 
     async def unlink_telegram(self, telegram_user_id: int) -> None:
@@ -547,16 +563,19 @@ class RecomsService:
         algorithm needs products and none are given. An unknown contact is not an error.
         The contact's purchases, cart and views are read at each call, so what they just did
         counts at once; item-to-item structures change with the next rebuild."""
-        source = await self.get_data_source(data_source_id)
         products = list(dict.fromkeys(ProductId(pid.strip()) for pid in products if pid.strip()))
-        if source.algorithm.needs_products and not products:
-            raise InvalidRequest(
-                f"data source {source.id} ({source.algorithm}) needs products: give the ids "
-                "of the products to recommend for"
-            )
-        serving = await self._current()
         async with self.database.sessions() as session:
+            source = await DataSourceRepository(session).get(data_source_id)
+            if source is None:
+                raise NotFound("data source", data_source_id)
+            if source.algorithm.needs_products and not products:
+                raise InvalidRequest(
+                    f"data source {source.id} ({source.algorithm}) needs products: give the "
+                    "ids of the products to recommend for"
+                )
             history = await self._history(session, identity)
+        # Outside the session: a refresh may load a model, which must not hold a connection.
+        serving = await self._current()
         ranked = rank(
             serving.model,
             serving.catalog,
@@ -808,6 +827,17 @@ def _mask_phone(value: str) -> str:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+async def _retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run a short write transaction, once more if a concurrent one took a unique key first
+    (two events creating the same new contact, a tracker resending an order): the second
+    run finds what the first one created."""
+    try:
+        return await operation()
+    except IntegrityError:
+        log.info("write conflict with a concurrent request; trying once more")
+        return await operation()
 
 
 def _take(items: Iterator[T], count: int) -> list[T]:

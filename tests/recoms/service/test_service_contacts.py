@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from decimal import Decimal
@@ -158,3 +159,15 @@ async def test_search_finds_products_by_title(service: RecomsService) -> None:
     await service.track(view("mug"))  # events alone create no products
     assert await service.search_products("mug") == []
     assert await service.get_products([ProductId("mug")]) == []
+
+
+async def test_concurrent_events_for_a_new_customer_make_one_contact(
+    service: RecomsService,
+) -> None:
+    first_visit = event(
+        "CustomerData", {"user_email": "new@example.com"}, cookies={"sc": "web-new"}
+    )
+    await asyncio.gather(*(service.track(first_visit) for _ in range(5)))
+    stats = await service.stats()
+    assert stats.contacts == 1
+    assert stats.events_last_24h == 5

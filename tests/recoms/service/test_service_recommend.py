@@ -85,7 +85,6 @@ async def test_a_new_cart_changes_cart_based_lists_at_once(demo: RecomsService) 
             "CustomerData": {"externalCustomerId": "olena-001"},
         }
     )
-    before = ids(await demo.recommend(DataSourceId(1), OLENA))
 
     async def cart(*product_ids: str) -> list[str]:
         await demo.track(
@@ -107,9 +106,21 @@ async def test_a_new_cart_changes_cart_based_lists_at_once(demo: RecomsService) 
     from_kit = await cart("parenting-chaos-first-aid", "snack-diplomacy-kit")
     assert from_mug != from_kit
     assert "parenting-chaos-first-aid" not in from_kit
-    # The personal list reads the cart too, with no rebuild in between.
-    assert ids(await demo.recommend(DataSourceId(1), OLENA)) != before
     await cart()  # an empty cart empties it
+
+
+async def test_a_visitors_cart_shapes_their_personal_list_at_once(demo: RecomsService) -> None:
+    visitor = Identity(web_id="first-visit")
+    before = ids(await demo.recommend(DataSourceId(1), visitor))
+    assert before == ids(await demo.recommend(DataSourceId(2)))  # nothing known: bestsellers
+    await demo.track(
+        {
+            "GeneralInfo": {"eventName": "StatusCart", "cookies": {"sc": "first-visit"}},
+            "StatusCart": {"Products": [{"productKey": "meeting-email-mug", "quantity": 1}]},
+        }
+    )
+    # No rebuild in between: the cart is read with the request.
+    assert ids(await demo.recommend(DataSourceId(1), visitor)) != before
 
 
 async def test_excluding_purchases_and_limits_come_from_the_data_source(
