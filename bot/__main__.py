@@ -29,9 +29,10 @@ from bot.factory import create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n
 from bot.links import DeepLinks
 from bot.ports import Recommender
+from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
 from bot.staff import register_commands
-from bot.storage import BotStore, open_bot_database
+from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import BotDatabase, migrate
 from recoms.config import RecomsSettings
 
@@ -136,7 +137,7 @@ async def open_bot_store(url: str) -> AsyncIterator[BotStore]:
     database: BotDatabase = open_bot_database(url)
     try:
         await migrate(database)
-        yield BotStore(database.sessions)
+        yield SqlBotStore(database.sessions)
     finally:
         await database.dispose()
 

@@ -29,10 +29,10 @@ from bot.links import DeepLinks, LinksDisabled
 from bot.lists import Lists
 from bot.ports import Recommender
 from bot.presenter import CardPresenter
+from bot.records import BotStore
 from bot.refs import ProductRefs
 from bot.resilience import MemorySeenUpdates, RetryAfter, SeenUpdates, SkipDuplicateUpdates
 from bot.staff import StaffDirectory
-from bot.storage import BotStore
 from bot.support import Support
 
 log = logging.getLogger(__name__)

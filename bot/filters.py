@@ -10,8 +10,8 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import translations
 from bot.keyboards.menu import MENU_LISTS
+from bot.records import Role
 from bot.staff import StaffDirectory
-from bot.storage import Role
 
 
 class MenuButton(Filter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.config import ListSources
 from bot.ports import CustomerKey, ListKind, ProductCard, Recommender
-from bot.storage import BotStore
+from bot.records import BotStore
 
 
 class Lists:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.storage import BotStore
+from bot.records import BotStore
 
 # Room left in 64 bytes by the longest list callback ("l:y:49:" and a one-letter tag).
 _INLINE = re.compile(r"[A-Za-z0-9._\-/+=@#]{1,48}")

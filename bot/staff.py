@@ -11,7 +11,7 @@ from aiogram.types import BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
 from bot.commands import customer_commands, show_customer_commands, staff_commands
-from bot.storage import BotStore, Role
+from bot.records import BotStore, Role
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import re
 from bot.lists import Lists
 from bot.ports import CustomerKey, CustomerProfile, ListKind, ProductCard, Recommender
 from bot.privacy import mask, normalize_phone
-from bot.storage import BotStore
+from bot.records import BotStore
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{7,}")

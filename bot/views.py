@@ -12,7 +12,7 @@ from babel.dates import format_datetime, format_timedelta
 from bot.cards import TEXT_LIMIT, clean, cut_escaped, format_price, is_web_url, tg_len
 from bot.keyboards.menu import list_title
 from bot.ports import CustomerProfile, EngineStats, ListKind, ProductCard
-from bot.storage import AuditEntry
+from bot.records import AuditEntry
 
 _FIELD = 120
 _URL_IN_LIST = 400

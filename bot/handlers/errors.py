@@ -11,7 +11,7 @@ from aiogram.types import ErrorEvent, User
 from aiogram.utils.i18n import gettext as _
 
 from bot.ports import RecommenderUnavailable, RequestRejected, UnsupportedByBackend
-from bot.storage import BotStore
+from bot.records import BotStore
 
 log = logging.getLogger(__name__)
 

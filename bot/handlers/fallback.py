@@ -8,7 +8,7 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.menu import main_menu
-from bot.storage import BotStore
+from bot.records import BotStore
 
 
 async def on_unknown_command(message: Message, event_from_user: User, store: BotStore) -> None:

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.keyboards.callbacks import ForgetCB
 from bot.keyboards.menu import forget_confirmation
 from bot.ports import Recommender
-from bot.storage import BotStore
+from bot.records import BotStore
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from bot.filters import MenuButton
 from bot.i18n import LANGUAGE_NAMES
 from bot.keyboards.callbacks import LanguageCB
 from bot.keyboards.menu import LANGUAGE_BUTTON, language_picker, main_menu
-from bot.storage import BotStore
+from bot.records import BotStore
 
 
 async def cmd_language(message: Message) -> None:

@@ -9,7 +9,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
-from bot.storage import BotStore
+from bot.records import BotStore
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from bot.keyboards.menu import MENU_LISTS, label, list_title
 from bot.links import DeepLinks, LinksDisabled
 from bot.ports import CustomerProfile, ListKind, Recommender
 from bot.presenter import CardPresenter, ListPage
+from bot.records import BotStore, Role
 from bot.staff import StaffDirectory, hide_staff_commands, show_staff_commands
-from bot.storage import BotStore, Role
 from bot.support import Support, split_recs_args
 from bot.views import compact_list_text, profile_text, stats_text
 

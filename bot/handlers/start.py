@@ -16,8 +16,8 @@ from bot.keyboards.menu import main_menu
 from bot.links import DeepLinks
 from bot.ports import CustomerKey, Recommender
 from bot.privacy import mask_phone, normalize_phone
+from bot.records import BotStore
 from bot.staff import StaffDirectory, show_staff_commands
-from bot.storage import BotStore
 
 log = logging.getLogger(__name__)
 

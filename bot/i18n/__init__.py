@@ -13,7 +13,7 @@ from typing import Any
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.storage import BotStore
+from bot.records import BotStore
 
 DEFAULT_LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 LANGUAGE_NAMES = {"en": "English", "uk": "Українська"}

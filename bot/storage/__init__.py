@@ -1,14 +1,6 @@
-"""The bot's own tables: languages, linked customers, staff, audit log, blocked users."""
+"""The bot's own tables (SQLAlchemy): languages, linked customers, staff, audit log, blocks."""
 
 from bot.storage.database import BotDatabase, open_bot_database
-from bot.storage.store import AuditEntry, BotStore, BotUser, Role, StaffMember
+from bot.storage.store import SqlBotStore
 
-__all__ = [
-    "AuditEntry",
-    "BotDatabase",
-    "BotStore",
-    "BotUser",
-    "Role",
-    "StaffMember",
-    "open_bot_database",
-]
+__all__ = ["BotDatabase", "SqlBotStore", "open_bot_database"]

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import base64
-import enum
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,45 +12,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.records import AuditEntry, BotUser, Role, StaffMember
 from bot.storage.models import AuditRow, ProductRefRow, StaffRow, UserRow
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    AGENT = "agent"
-
-
-@dataclass(frozen=True, slots=True)
-class BotUser:
-    telegram_user_id: int
-    language: str | None
-    contact_id: int | None
-    blocked: bool
-
-
-@dataclass(frozen=True, slots=True)
-class StaffMember:
-    telegram_user_id: int
-    role: Role
-    added_by: int | None
-    added_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    at: datetime
-    actor_id: int
-    action: str
-    target: str
-    detail: str
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class BotStore:
-    """Everything the bot remembers about people; the engine keeps the shop's data."""
+class SqlBotStore:
+    """``BotStore`` on SQLAlchemy (SQLite or PostgreSQL)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions

@@ -19,8 +19,9 @@ from bot.adapters.embedded import EmbeddedRecommender
 from bot.config import BotSettings
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import create_i18n
+from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates
-from bot.storage import BotStore, open_bot_database
+from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService, open_service
@@ -114,7 +115,7 @@ async def store(database_url: str) -> AsyncIterator[BotStore]:
     database = open_bot_database(database_url)
     await migrate(database)
     try:
-        yield BotStore(database.sessions)
+        yield SqlBotStore(database.sessions)
     finally:
         await database.dispose()
 

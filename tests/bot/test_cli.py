@@ -9,7 +9,7 @@ import pytest
 
 from bot.__main__ import main
 from bot.deeplinks import verify_payload
-from bot.storage import BotStore, open_bot_database
+from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
 
 
@@ -76,7 +76,7 @@ def test_audit_prints_staff_actions_newest_first(
     async def record() -> None:
         database = open_bot_database(url)
         await migrate(database)
-        store = BotStore(database.sessions)
+        store = SqlBotStore(database.sessions)
         await store.audit(900001, "find", "contact 1", "+380*****0001")
         await store.audit(900001, "send", "contact 1", "for_you: sent 9 products")
         await database.dispose()

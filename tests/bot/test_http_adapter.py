@@ -23,7 +23,7 @@ from bot.ports import (
     RequestRejected,
     UnsupportedByBackend,
 )
-from bot.storage import BotStore
+from bot.records import BotStore
 from recoms.api import create_app, recommendations
 from recoms.api.keys import SERVICE, SETTINGS
 from recoms.api.middleware import auth_middleware, errors_middleware

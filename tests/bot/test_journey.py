@@ -13,7 +13,7 @@ from aiogram.methods import (
 )
 from aiogram.types import ReplyKeyboardMarkup
 
-from bot.storage import BotStore
+from bot.records import BotStore
 from recoms.domain import Identity
 from recoms.service import RecomsService
 from tests.bot.chat import OLENA, TARAS, Chat

@@ -17,7 +17,7 @@ from bot.keyboards.callbacks import ListCB, StaffCB
 from bot.keyboards.cards import card_keyboard
 from bot.ports import CustomerProfile, ListKind, OrderSummary, ProductCard
 from bot.refs import ProductRefs
-from bot.storage import BotStore, open_bot_database
+from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
 from bot.views import compact_list_text, profile_text
 from tests.bot.telegram import CALLBACK_LIMIT, parse_html
@@ -132,7 +132,7 @@ async def refs() -> AsyncIterator[ProductRefs]:
     database = open_bot_database("sqlite+aiosqlite:///:memory:")
     await migrate(database)
     try:
-        yield ProductRefs(BotStore(database.sessions))
+        yield ProductRefs(SqlBotStore(database.sessions))
     finally:
         await database.dispose()
 

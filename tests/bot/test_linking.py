@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from bot.deeplinks import sign_payload
-from bot.storage import BotStore
+from bot.records import BotStore
 from recoms.domain import Identity
 from recoms.service import RecomsService
 from tests.bot.chat import OLENA, STRANGER, TARAS, Chat

@@ -17,8 +17,8 @@ from aiogram.methods import (
 from aiogram.types import Update
 from redis.asyncio import Redis
 
+from bot.records import BotStore
 from bot.resilience import RedisSeenUpdates
-from bot.storage import BotStore
 from recoms.service import RecomsService
 from tests.bot.chat import OLENA, TARAS, Chat
 from tests.bot.conftest import REDIS_URL

@@ -9,8 +9,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage, SendPhoto
 
 from bot.deeplinks import verify_payload
+from bot.records import BotStore, Role
 from bot.staff import register_commands
-from bot.storage import BotStore, Role
 from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
 from tests.bot.conftest import LINK_SECRET
 from tests.bot.telegram import BOT_USERNAME, RecordingSession

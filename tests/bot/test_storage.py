@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from bot.privacy import mask, mask_email, mask_phone, normalize_phone
-from bot.storage import BotStore, Role, open_bot_database
+from bot.records import BotStore, Role
+from bot.storage import open_bot_database
 from bot.storage.database import VERSION_TABLE, migrate
 from recoms.service import RecomsService
 

@@ -1,0 +1,90 @@
+"""What the bot remembers about people, as plain data, and the store protocol handlers use.
+
+Handlers, keyboards and cards depend on this protocol only; ``bot.storage`` implements it on
+SQLAlchemy and only the composition root picks the implementation.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    AGENT = "agent"
+
+
+@dataclass(frozen=True, slots=True)
+class BotUser:
+    telegram_user_id: int
+    language: str | None
+    contact_id: int | None
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    telegram_user_id: int
+    role: Role
+    added_by: int | None
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor_id: int
+    action: str
+    target: str
+    detail: str
+
+
+class BotStore(Protocol):
+    """Everything the bot remembers about people; the engine keeps the shop's data."""
+
+    async def user(self, telegram_user_id: int) -> BotUser | None: ...
+
+    async def language(self, telegram_user_id: int) -> str | None: ...
+
+    async def set_language(self, telegram_user_id: int, language: str) -> None: ...
+
+    async def set_contact(
+        self, telegram_user_id: int, contact_id: int, language: str | None = None
+    ) -> None:
+        """Remember the link; ``language`` is kept unless the user chose one already."""
+        ...
+
+    async def forget(self, telegram_user_id: int) -> None:
+        """Delete what the bot stored about the user (language, link, blocked flag)."""
+        ...
+
+    async def mark_blocked(self, telegram_user_id: int) -> None: ...
+
+    async def clear_blocked(self, telegram_user_id: int) -> None: ...
+
+    async def is_blocked(self, telegram_user_id: int) -> bool: ...
+
+    async def staff_role(self, telegram_user_id: int) -> Role | None: ...
+
+    async def add_staff(self, telegram_user_id: int, role: Role, added_by: int | None) -> None: ...
+
+    async def remove_staff(self, telegram_user_id: int) -> bool: ...
+
+    async def staff(self) -> list[StaffMember]: ...
+
+    async def audit(
+        self, actor_id: int, action: str, target: str = "", detail: str = ""
+    ) -> None: ...
+
+    async def audit_log(self, limit: int = 20) -> list[AuditEntry]:
+        """Newest first."""
+        ...
+
+    async def product_ref(self, product_id: str) -> str:
+        """A short stable key for a product id too long for callback data."""
+        ...
+
+    async def resolve_ref(self, key: str) -> str | None: ...
