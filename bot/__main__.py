@@ -149,7 +149,15 @@ def fsm_storage(settings: BotSettings) -> tuple[BaseStorage, SeenUpdates]:
     return MemoryStorage(), MemorySeenUpdates()
 
 
-async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: int) -> None:
+async def run(
+    settings: BotSettings,
+    recoms: RecomsSettings,
+    host: str,
+    port: int,
+    *,
+    handle_signals: bool = True,
+) -> None:
+    """Run until stopped (Ctrl+C, SIGTERM, or cancellation of this coroutine)."""
     async with AsyncExitStack() as stack:
         api_url = settings.telegram_api_url
         token = settings.token.get_secret_value() if settings.token else None
@@ -187,6 +195,11 @@ async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: in
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, host, port).start()
+        port = int(runner.addresses[0][1])  # the one picked when asked for port 0
+        if settings.link_key() is None:
+            log.warning("BOT_LINK_SECRET is not set: deep links are off")
+        if settings.webhook_url and settings.webhook_secret is None:
+            log.warning("BOT_WEBHOOK_SECRET is not set: anyone may post updates to the webhook")
         me = await bot.me()
         await register_commands(bot, dp["i18n"], dp["staff"])
         print(f"Bot @{me.username} is up; web app (API, /healthz) at http://{host}:{port}")
@@ -203,7 +216,7 @@ async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: in
                 allowed_updates=dp.resolve_used_update_types(),
             )
             print(f"Webhook: {settings.webhook_url.rstrip('/')}{settings.webhook_path}")
-            await _wait_for_signal()
+            await _wait_for_signal(handle_signals)
         else:
             await bot.delete_webhook()
             print("Long polling; press Ctrl+C to stop.", flush=True)
@@ -211,16 +224,17 @@ async def run(settings: BotSettings, recoms: RecomsSettings, host: str, port: in
                 bot,
                 allowed_updates=dp.resolve_used_update_types(),
                 close_bot_session=False,
-                handle_signals=True,
+                handle_signals=handle_signals,
             )
 
 
-async def _wait_for_signal() -> None:
+async def _wait_for_signal(handle_signals: bool) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signum, stop.set)
+    if handle_signals:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
     await stop.wait()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router, html
+from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, User
@@ -315,7 +315,8 @@ async def _send_to_customer(
 def create_router() -> Router:
     """A fresh router: one per dispatcher (a router can join only one)."""
     router = Router(name=__name__)
-    router.message.filter(IsStaff())
+    # Commands only: a customer's menu press never costs a staff lookup.
+    router.message.filter(F.text.startswith("/"), IsStaff())
     router.callback_query.filter(IsStaff())
     router.message.register(cmd_find, Command("find"))
     router.message.register(cmd_recs, Command("recs"))
