@@ -20,9 +20,9 @@ OLENA = 100001
 
 
 async def wait_for(
-    http: aiohttp.ClientSession, url: str, predicate: Any, timeout: float = 20.0
+    http: aiohttp.ClientSession, url: str, predicate: Any, seconds: float = 20.0
 ) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + seconds
     while True:
         async with http.get(url) as response:
             body: dict[str, Any] = await response.json()
