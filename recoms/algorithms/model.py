@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import itertools
 import threading
+import warnings
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from recoms.algorithms.history import OrderHistory
 from recoms.domain import ProductId
 
 _DAY = 86_400
-_FORMAT = 1
+_FORMAT = 2
+# Bestseller rankings kept per model: one per (catalogue, window, day) in use.
+_POPULARITY_CACHE = 16
 
 
 @dataclass(frozen=True)
-class BuildParams:
+class NeighbourParams:
     """How neighbours are learned. The defaults suit retail orders in general, not one shop
     (they were chosen on one split of a real shop's orders and confirmed on a later one).
 
@@ -47,6 +50,31 @@ class BuildParams:
     shrink: float = 2.0
 
 
+@dataclass(frozen=True)
+class FactorParams:
+    """Latent factors of customers' tastes, learned with implicit's alternating least squares
+    on customer x product counts of distinct orders (confidence ``alpha * orders``).
+    ``factors`` 0 turns them off. ``threads`` 0 uses every core; the result does not depend
+    on it."""
+
+    factors: int = 64
+    regularization: float = 0.05
+    alpha: float = 1.0
+    iterations: int = 15
+    random_state: int = 42
+    threads: int = 0
+
+
+@dataclass(frozen=True)
+class BuildParams:
+    """Neighbour settings for products bought in one order and by one customer, and the
+    factor model's."""
+
+    basket: NeighbourParams = NeighbourParams()
+    customer: NeighbourParams = NeighbourParams()
+    factors: FactorParams = FactorParams()
+
+
 @dataclass(frozen=True, eq=False)
 class Model:
     """What ``recommend`` needs besides the catalogue and the contact's own history.
@@ -57,6 +85,8 @@ class Model:
     same customer) hold each product's most similar products, row-wise, similarity as data.
     ``repeat_rate`` is, per product, the share of its buyers who bought it in more than one
     order (smoothed towards the shop-wide share for products with few buyers).
+    ``item_factors`` (products x factors, possibly no columns) place products in a space of
+    tastes where a customer's own vector is solved from their purchases at request time.
     """
 
     built_at: datetime
@@ -66,6 +96,9 @@ class Model:
     basket_neighbours: sp.csr_matrix
     customer_neighbours: sp.csr_matrix
     repeat_rate: npt.NDArray[np.float32]
+    item_factors: npt.NDArray[np.float32]
+    factor_regularization: float = 0.0
+    factor_alpha: float = 1.0
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -87,6 +120,28 @@ class Model:
             self._cache["order_count"] = cached
         return cached  # type: ignore[return-value]
 
+    def taste(
+        self, items: npt.NDArray[np.int64], orders: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        """Scores of every model product for a customer who bought model products ``items``
+        in ``orders`` distinct orders each: their factor vector solved as one more ALS user
+        (the least-squares step implicit takes for a new user), dotted with each product's.
+        Empty when the model has no factors."""
+        factors = self.item_factors
+        if factors.shape[1] == 0 or items.size == 0:
+            return np.zeros(0)
+        gram = self._cache.get("gram")
+        if not isinstance(gram, np.ndarray):
+            gram = factors.T.astype(np.float64) @ factors.astype(np.float64)
+            self._cache["gram"] = gram
+        chosen = factors[items].astype(np.float64)
+        # implicit's convention: confidence is alpha x count, preference 1 where bought.
+        confidence = self.factor_alpha * orders
+        matrix = gram + (chosen.T * (confidence - 1.0)) @ chosen
+        matrix += self.factor_regularization * np.eye(factors.shape[1])
+        user = np.linalg.solve(matrix, chosen.T @ confidence)
+        return np.asarray(factors @ user.astype(np.float32), dtype=np.float64)
+
     def model_indices(self, product_ids: Iterable[ProductId]) -> npt.NDArray[np.int64]:
         """The model index of each of ``product_ids``, -1 for products no order contains."""
         index = self._cache.get("index")
@@ -103,6 +158,9 @@ class Model:
             "product_ids": np.array(self.product_ids, dtype=np.str_),
             "first_day": np.array(self.first_day),
             "repeat_rate": self.repeat_rate,
+            "item_factors": self.item_factors,
+            "factor_regularization": np.array(self.factor_regularization),
+            "factor_alpha": np.array(self.factor_alpha),
         }
         for name in ("day_orders", "basket_neighbours", "customer_neighbours"):
             matrix: sp.csr_matrix = getattr(self, name)
@@ -136,6 +194,9 @@ class Model:
                 product_ids=tuple(ProductId(str(x)) for x in archive["product_ids"]),
                 first_day=int(archive["first_day"]),
                 repeat_rate=archive["repeat_rate"],
+                item_factors=archive["item_factors"],
+                factor_regularization=float(archive["factor_regularization"]),
+                factor_alpha=float(archive["factor_alpha"]),
                 **matrices,
             )
         except (OSError, KeyError, EOFError, zipfile.BadZipFile) as error:
@@ -167,10 +228,12 @@ class Model:
         shop whose order import lags (or a demo on old orders) still has bestsellers."""
         end_day = min(utc_day(now), self.last_day)
         key = (id(catalog), window_days, end_day)
-        cached = self._cache.get("popularity")
-        if isinstance(cached, Popularity) and cached.key == key:
-            return cached
         alignment = self.alignment(catalog)
+        store = self._cache.setdefault("popularity", {})
+        assert isinstance(store, dict)
+        cached = store.get(key)
+        if isinstance(cached, Popularity):
+            return cached
         start = max(end_day - max(window_days, 1) + 1 - self.first_day, 0)
         stop = max(end_day + 1 - self.first_day, 0)
         window = np.asarray(self.day_orders[start:stop].sum(axis=0), dtype=np.float64).ravel()
@@ -182,7 +245,9 @@ class Model:
         # Recent orders first, then all-time orders, then product id (the catalogue order).
         ranking = np.lexsort((np.arange(len(catalog)), -total, -recent))
         popularity = Popularity(key=key, recent=recent, total=total, ranking=ranking)
-        self._cache["popularity"] = popularity
+        if len(store) >= _POPULARITY_CACHE:
+            store.clear()
+        store[key] = popularity
         return popularity
 
 
@@ -250,10 +315,46 @@ def build_model(
         product_ids=tuple(history.product_ids),
         first_day=first_day,
         day_orders=day_orders,
-        basket_neighbours=_neighbours(baskets, offered, params),
-        customer_neighbours=_neighbours(customers, offered, params),
+        basket_neighbours=_neighbours(baskets, offered, params.basket),
+        customer_neighbours=_neighbours(customers, offered, params.customer),
         repeat_rate=_repeat_rate(contact[named], product[named], n_items),
+        item_factors=_factors(contact_row, product[named], n_items, params.factors),
+        factor_regularization=params.factors.regularization,
+        factor_alpha=params.factors.alpha,
     )
+
+
+def _factors(
+    contact: npt.NDArray[np.int64],
+    product: npt.NDArray[np.int64],
+    n_items: int,
+    params: FactorParams,
+) -> npt.NDArray[np.float32]:
+    """Item factors of implicit's ALS on contact x product distinct-order counts."""
+    if params.factors <= 0 or contact.size == 0:
+        return np.zeros((n_items, 0), dtype=np.float32)
+    # Imported here: implicit is slow to import and only a rebuild needs it.
+    from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    counts = sp.csr_matrix(
+        (np.ones(contact.size, dtype=np.float32), (contact, product)),
+        shape=(int(contact.max()) + 1, n_items),
+    )
+    counts.sum_duplicates()
+    # implicit warns unless BLAS runs single-threaded, and runs its own threads instead.
+    with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        als = AlternatingLeastSquares(
+            factors=params.factors,
+            regularization=params.regularization,
+            alpha=params.alpha,
+            iterations=params.iterations,
+            random_state=params.random_state,
+            num_threads=params.threads,
+        )
+        als.fit(counts, show_progress=False)
+    return np.ascontiguousarray(als.item_factors, dtype=np.float32)
 
 
 # Buyers a product needs before its own repeat share counts as much as the shop-wide one.
@@ -290,7 +391,7 @@ _BLOCK_PAIRS = 8_000_000
 
 
 def _neighbours(
-    incidence: sp.csr_matrix, offered: npt.NDArray[np.bool_], params: BuildParams
+    incidence: sp.csr_matrix, offered: npt.NDArray[np.bool_], params: NeighbourParams
 ) -> sp.csr_matrix:
     """Top-``params.neighbours`` similar columns of each column of a binary row x item matrix."""
     n_items = incidence.shape[1]

@@ -31,6 +31,9 @@ class PersonalParams:
     repeat_weight: float = 2.0
     repeat_rate_power: float = 0.5
     basket_weight: float = 0.5
+    seed_half_life_days: float = 180.0
+    seed_power: float = 1.0
+    factor_weight: float = 1.0
     cart_weight: float = 1.0
     view_weight: float = 0.5
 
@@ -64,7 +67,12 @@ def personal(
         )
     repeat = _repeat_scores(history, now=now, half_life_days=params.half_life_days)
     # The collaborative part starts from everything the contact showed interest in.
-    seed_weight: dict[ProductId, float] = dict(repeat)
+    seed_weight: dict[ProductId, float] = {
+        pid: weight**params.seed_power
+        for pid, weight in _repeat_scores(
+            history, now=now, half_life_days=params.seed_half_life_days
+        ).items()
+    }
     for pid in history.cart:
         seed_weight[pid] = seed_weight.get(pid, 0.0) + params.cart_weight
     for position, pid in enumerate(reversed(history.viewed)):
@@ -84,6 +92,9 @@ def personal(
                 alignment.to_catalog,
             ),
         )
+    )
+    collaborative = Scores.concat(
+        (collaborative.normalised(), _taste(model, catalog, history, params.factor_weight))
     ).normalised()
     bought = catalog.indices(repeat)
     parts = [collaborative]
@@ -107,6 +118,29 @@ def personal(
         exclude=excluded,
         fill=(ranking,),
     )
+
+
+def _taste(model: Model, catalog: CatalogView, history: ContactHistory, weight: float) -> Scores:
+    """The factor model's scores for the contact (purchases counted in distinct orders, the
+    cart as one more order), clipped at 0 and scaled so that the best is ``weight``."""
+    orders: dict[ProductId, float] = {}
+    for pid, at in {(p.product_id, p.ordered_at) for p in history.purchases}:
+        del at
+        orders[pid] = orders.get(pid, 0.0) + 1.0
+    for pid in history.cart:
+        orders[pid] = orders.get(pid, 0.0) + 1.0
+    ids = sorted(orders)
+    items = model.model_indices(ids)
+    known = items >= 0
+    scores = model.taste(items[known], np.array([orders[pid] for pid in ids])[known])
+    if weight <= 0 or scores.size == 0:
+        return Scores.empty()
+    alignment = model.alignment(catalog)
+    keep = (alignment.to_catalog >= 0) & (scores > 0)
+    if not np.any(keep):
+        return Scores.empty()
+    chosen = scores[keep]
+    return Scores(alignment.to_catalog[keep], chosen / chosen.max() * weight)
 
 
 def _repeat_scores(

@@ -16,11 +16,11 @@ IndexArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True)
 class AlsParams:
-    """implicit's ALS settings: confidence ``1 + alpha * orders``."""
+    """implicit's ALS settings (confidence ``alpha * orders``, as implicit defines it)."""
 
     factors: int = 64
     regularization: float = 0.05
-    alpha: float = 10.0
+    alpha: float = 1.0
     iterations: int = 15
     random_state: int = 42
 
