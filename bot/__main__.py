@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
@@ -31,7 +31,7 @@ from bot.links import DeepLinks
 from bot.ports import Recommender
 from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
-from bot.staff import register_commands
+from bot.staff import show_all_commands
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import BotDatabase, migrate
 from recoms.config import RecomsSettings
@@ -149,6 +149,11 @@ def fsm_storage(settings: BotSettings) -> tuple[BaseStorage, SeenUpdates]:
     return MemoryStorage(), MemorySeenUpdates()
 
 
+async def register_commands(bot: Bot, dp: Dispatcher) -> None:
+    """The command lists Telegram shows: customers' for all, staff's in staff chats."""
+    await show_all_commands(bot, dp["i18n"], dp["staff"])
+
+
 async def run(
     settings: BotSettings,
     recoms: RecomsSettings,
@@ -201,7 +206,7 @@ async def run(
         if settings.webhook_url and settings.webhook_secret is None:
             log.warning("BOT_WEBHOOK_SECRET is not set: anyone may post updates to the webhook")
         me = await bot.me()
-        await register_commands(bot, dp["i18n"], dp["staff"])
+        await register_commands(bot, dp)
         print(f"Bot @{me.username} is up; web app (API, /healthz) at http://{host}:{port}")
         if chat_url is not None:
             print(

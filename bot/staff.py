@@ -70,7 +70,7 @@ async def hide_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int) -> No
         log.info("could not remove staff commands of chat %s: %s", telegram_user_id, error.message)
 
 
-async def register_commands(bot: Bot, i18n: I18n, staff: StaffDirectory) -> None:
+async def show_all_commands(bot: Bot, i18n: I18n, staff: StaffDirectory) -> None:
     """At start: the customers' command list for everyone, the staff list in staff chats."""
     await show_customer_commands(bot, i18n)
     for member in await staff.member_ids():

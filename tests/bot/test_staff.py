@@ -8,9 +8,9 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage, SendPhoto
 
+from bot.__main__ import register_commands
 from bot.deeplinks import verify_payload
 from bot.records import BotStore, Role
-from bot.staff import register_commands
 from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
 from tests.bot.conftest import LINK_SECRET
 from tests.bot.telegram import BOT_USERNAME, RecordingSession
@@ -234,7 +234,7 @@ async def test_at_start_everyone_gets_the_customer_commands_and_staff_theirs(
     dispatcher: Dispatcher, bot: Bot, session: RecordingSession, store: BotStore
 ) -> None:
     await store.add_staff(TARAS.id, Role.AGENT, added_by=IRYNA.id)
-    await register_commands(bot, dispatcher["i18n"], dispatcher["staff"])
+    await register_commands(bot, dispatcher)
     assert session.commands[("default", None, None)] == [
         "start",
         "menu",
