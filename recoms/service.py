@@ -960,12 +960,23 @@ class _OrderWriter:
         self.phone_cache: dict[str, str | None] = {}
         self.email_cache: dict[str, str | None] = {}
 
-    async def write(self, rows: Sequence[Any]) -> None:
-        if not rows:
-            return
-        await self._products(rows)
-        contact_of = await self._contacts(rows)
-        await self._orders(rows, contact_of)
+    async def write(self, rows: Sequence[OrderRow]) -> None:
+        """Store a batch of lines: new products, then new contacts, then new orders."""
+        # One pass over the lines; everything after it works per order or per product.
+        groups: dict[str, list[OrderRow]] = {}
+        latest: dict[ProductId, OrderRow] = {}
+        for row in rows:
+            group = groups.get(row.order_id)
+            if group is None:
+                groups[row.order_id] = [row]
+            else:
+                group.append(row)
+            seen = latest.get(row.product_id)
+            if seen is None or row.ordered_at >= seen.ordered_at:
+                latest[row.product_id] = row
+        if groups:
+            await self._products(latest)
+            await self._orders(groups)
 
     async def finish(self) -> None:
         """Give products created from the file their latest name and price."""
@@ -979,12 +990,7 @@ class _OrderWriter:
             )
             await CounterRepository(self.session).bump(CATALOG_COUNTER)
 
-    async def _products(self, rows: Sequence[Any]) -> None:
-        latest: dict[ProductId, Any] = {}
-        for row in rows:
-            seen = latest.get(row.product_id)
-            if seen is None or row.ordered_at >= seen.ordered_at:
-                latest[row.product_id] = row
+    async def _products(self, latest: Mapping[ProductId, OrderRow]) -> None:
         unknown = [pid for pid in latest if pid not in self.known_products]
         if unknown:
             existing = await self.products.existing_ids(unknown)
@@ -1012,7 +1018,7 @@ class _OrderWriter:
             if entry is not None and row.ordered_at >= entry[0]:
                 self.created_products[pid] = _latest_entry(row, self.currency)
 
-    def _normal(self, row: Any) -> tuple[str | None, str | None, str | None]:
+    def _normal(self, row: OrderRow) -> tuple[str | None, str | None, str | None]:
         email: str | None = None
         if row.email:
             if row.email not in self.email_cache:
@@ -1025,7 +1031,7 @@ class _OrderWriter:
             phone = self.phone_cache[row.phone]
         return row.external_customer_id, email, phone
 
-    async def _contacts(self, rows: Sequence[Any]) -> list[int | None]:
+    async def _contacts(self, rows: Sequence[OrderRow]) -> list[int | None]:
         """The contact of each row (None for an anonymous line), creating new contacts.
 
         The same external id, email or phone means the same contact; identifiers a contact
@@ -1103,55 +1109,57 @@ class _OrderWriter:
                         self.by_key[other][value] = contact_id
             self.absent[key].update(value for value in wanted if value not in self.by_key[key])
 
-    async def _orders(self, rows: Sequence[Any], contact_of: Sequence[int | None]) -> None:
-        groups: dict[str, list[int]] = {}
-        for position, row in enumerate(rows):
-            groups.setdefault(row.order_id, []).append(position)
+    async def _orders(self, groups: Mapping[str, Sequence[OrderRow]]) -> None:
         unseen = [number for number in groups if number not in self.created_orders]
         existing = await self.orders.ids_by_number(unseen) if unseen else {}
         new_numbers: list[str] = []
-        new_orders: list[NewOrder] = []
-        for number, positions in groups.items():
+        buyers: list[OrderRow] = []
+        for number, group in groups.items():
             if number in existing:
-                self.report.skip("already imported", len(positions))
-                continue
-            if number in self.created_orders:
-                continue
-            first = rows[positions[0]]
-            contact_id = next(
-                (contact_of[p] for p in positions if contact_of[p] is not None), None
-            )
-            new_numbers.append(number)
-            new_orders.append(
-                NewOrder(
-                    number=number,
-                    ordered_at=min(rows[p].ordered_at for p in positions),
-                    contact_id=contact_id,
-                    currency=first.currency or self.currency,
+                self.report.skip("already imported", len(group))
+            elif number not in self.created_orders:
+                new_numbers.append(number)
+                # The order's customer: the first of its lines that names one.
+                buyers.append(
+                    next(
+                        (
+                            row
+                            for row in group
+                            if row.external_customer_id or row.email or row.phone
+                        ),
+                        group[0],
+                    )
                 )
+        if new_numbers:
+            contact_of = await self._contacts(buyers)
+            ids = await self.orders.insert_orders(
+                [
+                    NewOrder(
+                        number=number,
+                        ordered_at=min(row.ordered_at for row in groups[number]),
+                        contact_id=contact_id,
+                        currency=groups[number][0].currency or self.currency,
+                    )
+                    for number, contact_id in zip(new_numbers, contact_of, strict=True)
+                ]
             )
-        if new_orders:
-            ids = await self.orders.insert_orders(new_orders)
             self.created_orders.update(zip(new_numbers, ids, strict=True))
             self.report.created += len(ids)
         lines: list[tuple[int, str, Decimal, Decimal | None]] = []
-        for number, positions in groups.items():
+        for number, group in groups.items():
             order_id = self.created_orders.get(number)
             if order_id is not None:
-                lines += [
-                    (order_id, rows[p].product_id, rows[p].quantity, rows[p].price)
-                    for p in positions
-                ]
+                lines += [(order_id, row.product_id, row.quantity, row.price) for row in group]
         await self.orders.insert_lines(lines)
         self.report.lines += len(lines)
 
 
-def _title(row: Any) -> str:
+def _title(row: OrderRow) -> str:
     return str(row.product_name or row.product_id)[:500]
 
 
 def _latest_entry(
-    row: Any, currency: str | None
+    row: OrderRow, currency: str | None
 ) -> tuple[datetime, str, Decimal | None, str | None]:
     return (row.ordered_at, _title(row), row.price, row.currency or currency)
 

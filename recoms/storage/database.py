@@ -5,12 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,6 +15,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +88,9 @@ def _sqlite_pragmas(*, wal: bool) -> Any:
 
 def alembic_config() -> Config:
     """Alembic's configuration for the engine's migrations (no ini file needed)."""
+    # Alembic is imported when migrating, not by every command that merely opens a database.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -101,6 +103,8 @@ async def migrate(database: Database) -> None:
 
 
 def _upgrade(connection: Connection) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
@@ -108,6 +112,9 @@ def _upgrade(connection: Connection) -> None:
 
 async def schema_is_current(database: Database) -> bool:
     """Whether the database is at the newest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
     def current(connection: Connection) -> str | None:
