@@ -674,13 +674,19 @@ class RecomsService:
         """Make the next request look for a newer catalogue (this process just changed it)."""
         self._checked_at = -math.inf
 
+    def _fresh(self) -> _Serving | None:
+        serving = self._serving
+        if serving is None:
+            return None
+        if time.monotonic() - self._checked_at < self.settings.model_refresh_seconds:
+            return serving
+        # Another request is loading what is newer: keep answering from what we have.
+        return serving if self._refresh_lock.locked() else None
+
     async def _current(self) -> _Serving:
         """The serving snapshot, refreshed from the database when it may be stale."""
-        serving = self._serving
-        if (
-            serving is not None
-            and time.monotonic() - self._checked_at < self.settings.model_refresh_seconds
-        ):
+        serving = self._fresh()
+        if serving is not None:
             return serving
         async with self._refresh_lock:
             serving = self._serving
@@ -693,31 +699,26 @@ class RecomsService:
             async with self.database.sessions() as session:
                 model_version = await SnapshotRepository(session).latest_version()
                 catalog_version = await CounterRepository(session).get(CATALOG_COUNTER)
-            if model_version is None:
-                # Build on first need; rebuild() installs the result.
-                await self.rebuild()
-                assert self._serving is not None
-                return self._serving
-            if (
-                serving is not None
-                and serving.model_version == model_version
-                and serving.catalog_version == catalog_version
+            if serving is not None and (serving.model_version, serving.catalog_version) == (
+                model_version,
+                catalog_version,
             ):
                 self._checked_at = checked
                 return serving
-            model = serving.model if serving and serving.model_version == model_version else None
-            catalog = (
-                serving.catalog if serving and serving.catalog_version == catalog_version else None
-            )
+            model: Model | None = None
+            if serving is not None and serving.model_version == model_version:
+                model = serving.model
+            elif model_version is not None:
+                model, model_version = await self._load_model()
             if model is None:
-                async with self.database.sessions() as session:
-                    snapshot = await SnapshotRepository(session).latest()
-                if snapshot is None:  # pruned by a concurrent rebuild: look again next time
-                    return serving if serving is not None else await self.rebuild_serving()
-                model = await asyncio.to_thread(Model.from_bytes, snapshot.data)
-                model_version = snapshot.version
-                log.info("model %d loaded", model_version)
-            if catalog is None:
+                # No model stored yet (or an unreadable one): build it now; rebuild() installs
+                # it with a catalogue view of its own.
+                await self.rebuild()
+                assert self._serving is not None
+                return self._serving
+            if serving is not None and serving.catalog_version == catalog_version:
+                catalog = serving.catalog
+            else:
                 async with self.database.sessions() as session:
                     products = await ProductRepository(session).all(active_only=True)
                 catalog = await asyncio.to_thread(CatalogView.from_products, products)
@@ -725,10 +726,21 @@ class RecomsService:
             self._checked_at = checked
             return self._serving
 
-    async def rebuild_serving(self) -> _Serving:
-        await self.rebuild()
-        assert self._serving is not None
-        return self._serving
+    async def _load_model(self) -> tuple[Model | None, int | None]:
+        """The newest stored model and its version; (None, None) when it cannot be read."""
+        async with self.database.sessions() as session:
+            snapshot = await SnapshotRepository(session).latest()
+        if snapshot is None:
+            return None, None
+        try:
+            model = await asyncio.to_thread(Model.from_bytes, snapshot.data)
+        except ValueError as error:
+            log.error(
+                "stored model %d cannot be read (%s); building a new one", snapshot.version, error
+            )
+            return None, None
+        log.info("model %d loaded", snapshot.version)
+        return model, snapshot.version
 
     async def stats(self) -> Stats:
         async with self.database.sessions() as session:

@@ -20,6 +20,7 @@ from recoms.domain import (
 )
 from recoms.errors import InvalidRequest, NotFound
 from recoms.service import RecomsService
+from recoms.storage.repositories import SnapshotRepository
 
 OLENA = Identity(external_id="olena-001")
 BLANKET = ProductId("nervous-system-blanket")
@@ -215,3 +216,12 @@ async def test_curated_list_keeps_its_order_and_skips_what_is_not_offered(
         source.id, params=dataclasses.replace(source.params, product_ids=wanted)
     )
     assert ids(await demo.recommend(DataSourceId(6))) == ["tiny-dopamine-pack", BLANKET]
+
+
+async def test_an_unreadable_stored_model_is_replaced(
+    demo: RecomsService, open_another: OpenService, now: datetime
+) -> None:
+    async with demo.database.sessions.begin() as session:
+        await SnapshotRepository(session).add(b"not a model", built_at=now, orders=0, lines=0)
+    fresh = await open_another()
+    assert len(await fresh.recommend(DataSourceId(2))) == 10
