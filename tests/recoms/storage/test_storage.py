@@ -149,9 +149,7 @@ async def test_datetimes_come_back_aware_and_in_utc(database: Database) -> None:
         ids = await OrderRepository(session).insert_orders(
             [NewOrder("A-1", datetime(2025, 1, 1, 10, 0, tzinfo=kyiv), None, "EUR")]
         )
-        await OrderRepository(session).insert_lines(
-            [{"order_id": ids[0], "product_id": "p", "quantity": Decimal(2), "price": None}]
-        )
+        await OrderRepository(session).insert_lines([(ids[0], "p", Decimal(2), None)])
     async with database.sessions() as session:
         columns = await OrderRepository(session).history()
     assert columns.timestamp.tolist() == [int(datetime(2025, 1, 1, 8, tzinfo=UTC).timestamp())]
@@ -170,9 +168,9 @@ async def test_history_is_column_wise_over_all_lines(database: Database) -> None
         )
         await orders.insert_lines(
             [
-                {"order_id": ids[0], "product_id": "a", "quantity": 1, "price": None},
-                {"order_id": ids[0], "product_id": "b", "quantity": 3, "price": None},
-                {"order_id": ids[1], "product_id": "a", "quantity": 1, "price": None},
+                (ids[0], "a", Decimal(1), None),
+                (ids[0], "b", Decimal(3), None),
+                (ids[1], "a", Decimal(1), None),
             ]
         )
     async with database.sessions() as session:
