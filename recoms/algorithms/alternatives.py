@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from recoms.algorithms.also_bought import fallback_rankings
+from recoms.algorithms.bestsellers import bestseller_ranking
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.model import Model
 from recoms.algorithms.ranking import Scores, select
@@ -34,8 +34,8 @@ def alternatives(
     """Products of the same category (or, without one, similar content) as ``products``,
     priced within ``[price_ratio_min, price_ratio_max]`` times the product's price, ranked by
     content similarity plus similarity of their buyers plus a little popularity; ties by
-    product id. Short lists are filled with the category's bestsellers; only a product of no
-    known kind gets plain bestsellers. Never the given products."""
+    product id. Never the given products; products the catalogue does not know get plain
+    bestsellers."""
     given = catalog.indices(products)
     prior = popularity_prior(model, catalog, window_days=window_days, now=now)
     parts: list[Scores] = []
@@ -46,11 +46,9 @@ def alternatives(
         score = 1.0 + content[members] + 0.5 * alike[members] + 0.1 * prior[members]
         parts.append(Scores(members, score))
     scores = Scores.concat(parts)
-    fill = fallback_rankings(model, catalog, given, window_days=window_days, now=now)
-    # Unrelated bestsellers are no substitutes: they only stand in when nothing is known of
-    # the product's kind at all.
-    if len(fill) > 1 or (len(fill) == 1 and scores.index.size):
-        fill = fill[:-1]
+    # Every product of the kind within the band is scored already; bestsellers of other kinds
+    # or prices are no substitutes, and only stand in for products the catalogue lacks.
+    fill = () if given else (bestseller_ranking(model, catalog, window_days=window_days, now=now),)
     return select(
         catalog,
         scores,

@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+from recoms.algorithms.sparse import row_entries
 from recoms.domain import Product, ProductId
 
 _TOKEN = re.compile(r"[^\W_]{2,}")
@@ -122,19 +123,14 @@ class CatalogView:
             terms, weights = terms[best], weights[best]
         if terms.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        postings = self.content_by_term[terms]
-        scores = (
-            sp.csr_matrix(
-                (
-                    weights.astype(np.float64),
-                    (np.zeros(terms.size, dtype=np.int64), np.arange(terms.size)),
-                ),
-                shape=(1, terms.size),
-            )
-            @ postings
+        by_term = self.content_by_term
+        offsets, lengths = row_entries(by_term.indptr, terms)
+        products = by_term.indices[offsets].astype(np.int64)
+        weight = by_term.data[offsets].astype(np.float64) * np.repeat(
+            weights.astype(np.float64), lengths
         )
-        scores = sp.csr_matrix(scores)
-        return scores.indices.astype(np.int64), scores.data.astype(np.float64)
+        unique, inverse = np.unique(products, return_inverse=True)
+        return unique, np.bincount(inverse, weights=weight).astype(np.float64)
 
     def in_category(self, category: str) -> npt.NDArray[np.bool_]:
         """Products whose category path starts with ``category`` (``"A > B"``), or, for a

@@ -199,7 +199,15 @@ class Model:
                 factor_alpha=float(archive["factor_alpha"]),
                 **matrices,
             )
-        except (OSError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        except (
+            OSError,
+            KeyError,
+            IndexError,
+            TypeError,
+            ValueError,
+            EOFError,
+            zipfile.BadZipFile,
+        ) as error:
             raise ValueError(f"not a model archive: {error}") from error
 
     def alignment(self, catalog: CatalogView) -> Alignment:

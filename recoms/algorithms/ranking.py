@@ -10,6 +10,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recoms.algorithms.catalog import CatalogView
+from recoms.algorithms.sparse import row_entries
 from recoms.domain import MAX_LIMIT, ProductId
 
 IndexArray = npt.NDArray[np.int64]
@@ -70,14 +71,9 @@ def gather(
     catalogue indices; neighbours absent from the catalogue are dropped."""
     if seeds.size == 0:
         return Scores.empty()
-    starts = neighbours.indptr[seeds]
-    stops = neighbours.indptr[seeds + 1]
-    lengths = stops - starts
-    total = int(lengths.sum())
-    if total == 0:
+    offsets, lengths = row_entries(neighbours.indptr, seeds)
+    if offsets.size == 0:
         return Scores.empty()
-    # Positions of every neighbour entry of every seed, without a Python loop.
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
     index = to_catalog[neighbours.indices[offsets]]
     score = neighbours.data[offsets].astype(np.float64) * np.repeat(weights, lengths)
     known = index >= 0

@@ -35,16 +35,22 @@ def upsell(
     """Products of the same category (or similar content) as ``products``, pricier than the
     product but at most ``price_ratio_max`` times its price, first; ranked by how alike they
     are (content, customers in common) and how often ordered. Then products bought together
-    with ``products``; then bestsellers. Ties by product id; never the given products."""
+    with ``products``; then bestsellers. Ties by product id; never the given products, nor
+    products of their kind that cost no more than them."""
     given = catalog.indices(products)
     prior = popularity_prior(model, catalog, window_days=window_days, now=now)
     parts: list[Scores] = []
+    cheaper: set[int] = set()
+    offered: set[int] = set()
     for reference in given:
         members, content = kindred(catalog, reference)
         base = float(catalog.price[reference])
         if not np.isnan(base):
+            # A cheaper product of the same kind is a step down: never on this list.
+            cheaper.update(members[catalog.price[members] <= base].tolist())
             members = members[catalog.price[members] > base]
         members = in_price_band(catalog, members, reference, 1.0, price_ratio_max)
+        offered.update(members.tolist())
         alike = customer_similarity(model, catalog, reference)
         score = 2.0 + 0.5 * content[members] + 0.5 * alike[members] + 0.25 * prior[members]
         parts.append(Scores(members, score))
@@ -61,6 +67,6 @@ def upsell(
         Scores.concat(parts),
         limit=limit,
         in_stock_only=in_stock_only,
-        exclude=[*given, *exclude],
+        exclude=[*given, *exclude, *(cheaper - offered)],
         fill=fallback_rankings(model, catalog, given, window_days=window_days, now=now),
     )

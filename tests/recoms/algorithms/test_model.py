@@ -1,0 +1,184 @@
+"""The learned model: neighbours as the formula says, storage round trip, factors, catalogue."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import scipy.sparse as sp
+
+from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
+from recoms.algorithms import model as model_module
+from recoms.algorithms.model import BuildParams, FactorParams, NeighbourParams
+from recoms.domain import Availability, ContactId, Product, ProductId
+from tests.recoms.algorithms import shop
+
+
+def random_history(seed: int, n_items: int = 40, n_orders: int = 300) -> OrderHistory:
+    rng = np.random.default_rng(seed)
+    order, product, contact = [], [], []
+    for number in range(n_orders):
+        size = int(rng.integers(1, 8))
+        # Skewed popularity, as in any shop.
+        items = rng.choice(n_items, size=size, p=_zipf(n_items))
+        order += [number] * size
+        product += items.tolist()
+        contact += [int(rng.integers(-1, 30))] * size
+    return OrderHistory(
+        product_ids=[ProductId(f"p{i:02d}") for i in range(n_items)],
+        contact_ids=[ContactId(i) for i in range(30)],
+        order_index=np.asarray(order, dtype=np.int64),
+        product_index=np.asarray(product, dtype=np.int32),
+        contact_index=np.asarray(contact, dtype=np.int32),
+        timestamp=np.full(len(order), 1_700_000_000, dtype=np.int64),
+        quantity=np.ones(len(order), dtype=np.float32),
+    )
+
+
+def _zipf(n: int) -> npt.NDArray[np.float64]:
+    weights = 1.0 / np.arange(1, n + 1)
+    return np.asarray(weights / weights.sum(), dtype=np.float64)
+
+
+def brute_force_neighbours(
+    incidence: np.ndarray, params: NeighbourParams
+) -> dict[int, list[tuple[int, float]]]:
+    """The neighbour lists computed the slow, obvious way on a dense matrix."""
+    sizes = incidence.sum(axis=1)
+    weight = np.maximum(sizes - 1.0, 1.0) ** -params.row_power
+    co = (incidence * weight[:, None]).T @ incidence
+    count = (incidence * weight[:, None]).sum(axis=0)
+    result: dict[int, list[tuple[int, float]]] = {}
+    for i in range(incidence.shape[1]):
+        entries = []
+        for j in range(incidence.shape[1]):
+            if i == j or co[i, j] == 0:
+                continue
+            score = co[i, j] / (count[i] ** params.seed_power * count[j] ** params.neighbour_power)
+            score *= co[i, j] / (co[i, j] + params.shrink)
+            entries.append((j, score))
+        entries.sort(key=lambda entry: (-entry[1], entry[0]))
+        result[i] = entries[: params.neighbours]
+    return result
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_basket_neighbours_follow_the_formula_across_blocks(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tiny block budget makes the build cut the co-occurrence matrix into many blocks.
+    monkeypatch.setattr(model_module, "_BLOCK_PAIRS", 50)
+    history = random_history(seed)
+    params = BuildParams(basket=NeighbourParams(neighbours=5), factors=FactorParams(factors=0))
+    built = build_model(history, CatalogView.from_products([]), now=shop.NOW, params=params)
+    dense = np.zeros((int(history.order_index.max()) + 1, len(history.product_ids)))
+    dense[history.order_index, history.product_index] = 1.0
+    expected = brute_force_neighbours(dense, params.basket)
+    neighbours = built.basket_neighbours
+    for item, wanted in expected.items():
+        start, stop = neighbours.indptr[item], neighbours.indptr[item + 1]
+        assert neighbours.indices[start:stop].tolist() == [j for j, _ in wanted], item
+        assert np.allclose(neighbours.data[start:stop], [s for _, s in wanted], rtol=1e-5)
+
+
+def test_only_catalogue_products_become_neighbours() -> None:
+    view = shop.catalog()
+    built = shop.model(view=view)
+    retired = built.product_ids.index(ProductId("retired"))
+    for matrix in (built.basket_neighbours, built.customer_neighbours):
+        assert retired not in matrix.indices
+    # The retired product still has neighbours of its own (carts may still hold it).
+    assert built.basket_neighbours[retired].nnz > 0
+
+
+def test_round_trip_keeps_every_array() -> None:
+    built = shop.model()
+    loaded = Model.from_bytes(built.to_bytes())
+    assert loaded.built_at == built.built_at
+    assert loaded.product_ids == built.product_ids
+    assert loaded.first_day == built.first_day
+    for name in ("day_orders", "basket_neighbours", "customer_neighbours"):
+        before: sp.csr_matrix = getattr(built, name)
+        after: sp.csr_matrix = getattr(loaded, name)
+        assert (before != after).nnz == 0, name
+    assert np.array_equal(loaded.repeat_rate, built.repeat_rate)
+    assert np.array_equal(loaded.item_factors, built.item_factors)
+
+
+@pytest.mark.parametrize("data", [b"", b"not a model", b"PK\x03\x04broken zip"])
+def test_anything_else_is_refused_with_value_error(data: bytes) -> None:
+    with pytest.raises(ValueError, match="model"):
+        Model.from_bytes(data)
+
+
+def test_repeat_rate_tells_repeat_products_from_one_off_ones() -> None:
+    built = shop.model()
+    rate = dict(zip(built.product_ids, built.repeat_rate.tolist(), strict=True))
+    # Customer 1 keeps buying bread; baguette's only buyer bought it twice too; the cake was
+    # bought once by a guest, rye once by one customer.
+    assert rate["bread"] > rate["rye"]
+    assert rate["water"] > rate["rye"]
+
+
+def test_taste_solves_the_customer_as_implicit_would() -> None:
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    built = build_model(random_history(3), CatalogView.from_products([]), now=shop.NOW)
+    als = AlternatingLeastSquares(factors=64, regularization=0.05, alpha=1.0)
+    als.item_factors = built.item_factors
+    items, orders = np.array([3, 10, 20]), np.array([1.0, 3.0, 2.0])
+    row = sp.csr_matrix((orders, (np.zeros(3, dtype=np.int64), items)), shape=(1, 40))
+    expected = built.item_factors @ als.recalculate_user(0, row)
+    assert np.allclose(built.taste(items, orders), expected, rtol=1e-3, atol=1e-4)
+
+
+def test_factors_can_be_turned_off() -> None:
+    params = BuildParams(factors=FactorParams(factors=0))
+    built = build_model(shop.history(), shop.catalog(), now=shop.NOW, params=params)
+    assert built.item_factors.shape == (len(built.product_ids), 0)
+    assert built.taste(np.array([0]), np.array([1.0])).size == 0
+
+
+# --- catalogue view ------------------------------------------------------------------------
+
+
+def test_catalogue_keeps_active_products_in_id_order_with_todays_price() -> None:
+    view = CatalogView.from_products(
+        [
+            Product(id=ProductId("b"), title="B", price=Decimal("10"), sale_price=Decimal("8")),
+            Product(id=ProductId("a"), title="A", availability=Availability.BACKORDER),
+            Product(id=ProductId("c"), title="C", active=False),
+        ]
+    )
+    assert view.product_ids == ("a", "b")
+    assert np.isnan(view.price[0])
+    assert view.price[1] == 8.0
+    assert view.in_stock.tolist() == [False, True]
+
+
+def test_category_matches_a_path_prefix_or_a_named_level() -> None:
+    view = shop.catalog()
+    bakery = {view.product_ids[i] for i in np.flatnonzero(view.in_category("Food > Bakery"))}
+    assert bakery == {"bread", "rye", "baguette", "brioche", "cake", "sourdough"}
+    assert view.in_category("food / dairy").sum() == 3
+    assert view.in_category("Dairy").sum() == 3
+    assert view.in_category("Bakery > Food").sum() == 0
+    assert view.in_category("").sum() == 0
+
+
+def test_similar_content_finds_products_sharing_distinctive_words() -> None:
+    view = shop.catalog()
+    index, score = view.similar_content(view.index[ProductId("rye")])
+    ranked = [view.product_ids[i] for i in index[np.lexsort((index, -score))]]
+    assert ranked[0] == "rye"
+    assert set(ranked[1:4]) == {"bread", "brioche", "sourdough"}
+    assert "water" not in ranked
+
+
+def test_building_needs_no_orders() -> None:
+    built = build_model(shop.history([]), shop.catalog(), now=datetime(2024, 1, 1, tzinfo=UTC))
+    assert built.n_products == 0
+    assert built.last_day < built.first_day
