@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections.abc import (
-    AsyncIterator,
+    AsyncGenerator,
     Awaitable,
     Callable,
     Iterable,
@@ -297,20 +297,21 @@ class RecomsService:
         async with self.database.sessions.begin() as session:
             writer = _OrderWriter(self, session, report, now=now, currency=currency)
             rows = read_orders(path, columns, progress=progress)
-            async for batch in _batches(rows, BATCH):
-                good: list[OrderRow] = []
-                for item in batch:
-                    report.read += 1
-                    if isinstance(item, OrderRow):
-                        if cutoff is not None and item.ordered_at >= cutoff:
-                            report.skip(f"ordered on or after {before}")
+            async with contextlib.aclosing(_batches(rows, BATCH)) as batches:
+                async for batch in batches:
+                    good: list[OrderRow] = []
+                    for item in batch:
+                        report.read += 1
+                        if isinstance(item, OrderRow):
+                            if cutoff is not None and item.ordered_at >= cutoff:
+                                report.skip(f"ordered on or after {before}")
+                            else:
+                                good.append(item)
+                        elif isinstance(item, Rejected):
+                            report.rejected.append(item)
                         else:
-                            good.append(item)
-                    elif isinstance(item, Rejected):
-                        report.rejected.append(item)
-                    else:
-                        report.skip(item.reason)
-                await writer.write(good)
+                            report.skip(item.reason)
+                    await writer.write(good)
             await writer.finish()
         self._expire_serving()
         log.info(
@@ -862,7 +863,7 @@ def _take(items: Iterator[T], count: int) -> list[T]:
     return batch
 
 
-async def _batches(items: Iterator[T], size: int) -> AsyncIterator[list[T]]:
+async def _batches(items: Iterator[T], size: int) -> AsyncGenerator[list[T], None]:
     """Batches of ``items``, parsed in a worker thread one batch ahead of the consumer, so
     parsing the next batch overlaps writing this one."""
     pending = asyncio.ensure_future(asyncio.to_thread(_take, items, size))

@@ -62,7 +62,8 @@ async def bulk_insert(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
 ) -> None:
-    """Insert plain value tuples through the driver's own executemany.
+    """Insert plain value tuples through the driver: ``executemany`` on SQLite, ``COPY`` on
+    PostgreSQL, within the session's transaction.
 
     The hot path of order imports: SQLAlchemy's per-row parameter processing costs more than
     SQLite's own work at half a million lines. Values must be what the driver takes as they
@@ -71,6 +72,14 @@ async def bulk_insert(
     if not rows:
         return
     connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        # COPY is a third faster than executemany on PostgreSQL. It goes to the driver's
+        # connection directly, so make sure the transaction has begun there first.
+        await connection.exec_driver_sql("SELECT 1")
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.copy_records_to_table(table.name, records=rows, columns=list(columns))
+        return
     sql = str(insert(table).compile(dialect=connection.dialect, column_keys=list(columns)))
     await connection.exec_driver_sql(sql, rows if isinstance(rows, list) else list(rows))
 

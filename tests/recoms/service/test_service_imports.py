@@ -195,10 +195,18 @@ async def test_an_unreadable_order_file_writes_nothing(
 ) -> None:
     with pytest.raises(ImportFileError):
         await service.import_orders(write_csv("sku,when\nmug,2025-01-01\n"))
+    # A byte that is not UTF-8 after more lines than one batch: the lines before it were
+    # written already, and must go.
+    good = "".join(
+        f"{n},p{n % 50},1,1.00,2025-06-20 09:00:00,c-{n % 70},,,Thing\n" for n in range(25_000)
+    )
     bad = tmp_path / "latin.csv"
     bad.write_bytes(
-        ORDERS.lstrip().encode() + b"2000,caf\xe9,1,1.00,2025-06-20 09:00:00,,,,Caf\xe9\n"
+        ORDERS.lstrip().encode()
+        + good.encode()
+        + b"30000,caf\xe9,1,1.00,2025-06-20 09:00:00,,,,Caf\xe9\n"
     )
-    with pytest.raises(ImportFileError):
+    with pytest.raises(ImportFileError, match="line 25011"):
         await service.import_orders(bad)
-    assert (await service.stats()).orders == 0
+    stats = await service.stats()
+    assert (stats.orders, stats.contacts, stats.products) == (0, 0, 0)
