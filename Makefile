@@ -38,8 +38,9 @@ bench: install
 	$(BIN)/python -m benchmarks
 
 locales: install
-	$(BIN)/pybabel extract --project=recoms-bot --input-dirs=bot -o locales/messages.pot
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/pybabel extract --project=recoms-bot --ignore-dirs="localapi .* ._" --no-location \
+		--sort-output -w 99 -o locales/messages.pot bot
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching -w 99
 	$(BIN)/pybabel compile -d locales -D messages --statistics
 
 clean:
