@@ -14,18 +14,14 @@ import csv
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from recoms.demo import END, FEED, ORDERS
 from recoms.domain import Product
 from recoms.importing.feed import open_feed, parse_feed
 
-HERE = Path(__file__).parent
-FEED = HERE / "demo_store_feed.xml"
-ORDERS = HERE / "demo_orders_generated.csv"
-END = date(2025, 6, 30)
-"""The day of the latest generated order; ``load_demo`` shifts all dates so it is yesterday."""
 DAYS = 180
 SEED = 20250630
 CUSTOMERS = 60
