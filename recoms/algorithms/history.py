@@ -14,7 +14,7 @@ from recoms.domain import ContactId, ProductId
 
 @dataclass(frozen=True)
 class OrderHistory:
-    """All order lines to learn from, column-wise: line ``i`` is described by ``[i]`` of each array.
+    """All order lines to learn from, column-wise: line ``i`` is ``[i]`` of each array.
 
     ``order_index`` numbers orders from 0; ``product_index`` indexes ``product_ids``;
     ``contact_index`` indexes ``contact_ids`` or is -1 for an anonymous order; ``timestamp``
