@@ -25,6 +25,9 @@ class RecomsSettings(BaseSettings):
     default_region: str = Field(
         default="UA", description="Region for phone numbers written without a country code."
     )
+    default_currency: str | None = Field(
+        default=None, description="Currency of order prices when an order file names none."
+    )
     host: str = "127.0.0.1"
     port: int = 8080
     model_refresh_seconds: float = Field(

@@ -287,8 +287,9 @@ class RecomsService:
         nothing. ``before`` keeps only lines ordered before that day (UTC), e.g. to import the
         training part of a history. Customers are found or created by external id, email and
         phone; products missing from the catalogue are created from the lines (name, latest
-        price, ``currency`` when the file has none). Raises ``ImportFileError`` when the file
-        cannot be read; then nothing is written."""
+        price, ``currency`` or else the default currency setting when the file has none).
+        Raises ``ImportFileError`` when the file cannot be read; then nothing is written."""
+        currency = currency or self.settings.default_currency
         if currency is not None:
             currency = _currency(currency)
         cutoff = None if before is None else datetime.combine(before, dt_time(), tzinfo=UTC)

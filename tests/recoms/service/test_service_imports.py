@@ -11,7 +11,8 @@ import pytest
 
 from recoms.domain import Availability, Identity, ProductId
 from recoms.errors import FeedError, ImportFileError
-from recoms.service import RecomsService
+from recoms.service import RecomsService, open_service
+from tests.recoms.service.conftest import settings_for
 
 DEMO = Path(__file__).parents[3] / "recoms" / "demo"
 
@@ -155,6 +156,18 @@ async def test_orders_group_by_order_id_and_create_contacts_and_products(
     mug = await service.get_product(ProductId("mug"))
     assert (mug.title, mug.price, mug.currency) == ("Blue mug (new)", Decimal("6.00"), "EUR")
     assert mug.in_stock
+
+
+async def test_products_from_orders_take_the_default_currency_when_the_file_names_none(
+    database_url: str, write_csv: Callable[[str], Path]
+) -> None:
+    service = await open_service(settings_for(database_url, default_currency="GBP"))
+    try:
+        await service.import_orders(write_csv(ORDERS))
+        tea = await service.get_product(ProductId("tea"))
+    finally:
+        await service.close()
+    assert (tea.price, tea.currency) == (Decimal("3.50"), "GBP")
 
 
 async def test_importing_the_same_file_twice_adds_nothing(
