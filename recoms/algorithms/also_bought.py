@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -68,11 +68,20 @@ def also_bought(
 
 def fallback_rankings(
     model: Model, catalog: CatalogView, given: Sequence[int], *, window_days: int, now: datetime
-) -> tuple[IndexArray, ...]:
-    """Bestsellers of the categories of ``given`` (catalogue indices), then all bestsellers."""
-    ranking = bestseller_ranking(model, catalog, window_days=window_days, now=now)
+) -> tuple[Callable[[], IndexArray], ...]:
+    """Bestsellers of the categories of ``given`` (catalogue indices), then all bestsellers;
+    computed only if a list needs filling."""
+
+    def everything() -> IndexArray:
+        return bestseller_ranking(model, catalog, window_days=window_days, now=now)
+
     codes = catalog.category_code[np.asarray(given, dtype=np.int64)]
-    codes = codes[codes >= 0]
+    codes = np.unique(codes[codes >= 0])
     if codes.size == 0:
-        return (ranking,)
-    return (ranking[np.isin(catalog.category_code[ranking], codes)], ranking)
+        return (everything,)
+
+    def same_category() -> IndexArray:
+        ranking = everything()
+        return ranking[np.isin(catalog.category_code[ranking], codes)]
+
+    return (same_category, everything)

@@ -9,12 +9,7 @@ from recoms.algorithms.bestsellers import bestseller_ranking
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.model import Model
 from recoms.algorithms.ranking import Scores, select
-from recoms.algorithms.similar import (
-    customer_similarity,
-    in_price_band,
-    kindred,
-    popularity_prior,
-)
+from recoms.algorithms.similar import in_price_band, kindred, likeness
 from recoms.domain import ProductId
 
 
@@ -37,13 +32,14 @@ def alternatives(
     product id. Never the given products; products the catalogue does not know get plain
     bestsellers."""
     given = catalog.indices(products)
-    prior = popularity_prior(model, catalog, window_days=window_days, now=now)
     parts: list[Scores] = []
     for reference in given:
-        members, content = kindred(catalog, reference)
+        members = kindred(catalog, reference)
         members = in_price_band(catalog, members, reference, price_ratio_min, price_ratio_max)
-        alike = customer_similarity(model, catalog, reference)
-        score = 1.0 + content[members] + 0.5 * alike[members] + 0.1 * prior[members]
+        content, alike, prior = likeness(
+            model, catalog, reference, members, window_days=window_days, now=now
+        )
+        score = 1.0 + content + 0.5 * alike + 0.1 * prior
         parts.append(Scores(members, score))
     scores = Scores.concat(parts)
     # Every product of the kind within the band is scored already; bestsellers of other kinds

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-import numpy as np
-
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.model import Model
 from recoms.algorithms.ranking import IndexArray, Scores, select
@@ -24,7 +22,7 @@ def bestseller_ranking(
     """Catalogue indices of ordered products, most distinct orders in the window first, then
     most orders ever, then product id. With ``category``, only products of that category."""
     popularity = model.popularity(catalog, window_days=window_days, now=now)
-    ranking = popularity.ranking[: int(np.count_nonzero(popularity.total))]
+    ranking = popularity.ranking[: popularity.ordered]
     if category is not None:
         ranking = ranking[catalog.in_category(category)[ranking]]
     return ranking

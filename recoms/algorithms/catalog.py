@@ -17,8 +17,10 @@ from recoms.domain import Product, ProductId
 _TOKEN = re.compile(r"[^\W_]{2,}")
 # Descriptions can be long; their first words describe the product, the rest is boilerplate.
 _DESCRIPTION_CHARS = 400
-# Words of a product looked up to find similar ones: its most distinctive few.
+# Words of a product looked up to find similar ones: its most distinctive few, and no more
+# than make this many (product, word) entries to add up.
 _QUERY_TERMS = 12
+_QUERY_POSTINGS = 20_000
 
 
 def category_key(path: Iterable[str]) -> tuple[str, ...]:
@@ -39,7 +41,8 @@ class CatalogView:
     unknown. ``category_code`` numbers distinct category paths (-1: none); ``brand_code`` the
     same for brands. ``content`` holds one L2-normalised TF-IDF row per product over the
     words of its title, description, category and brand; ``content_by_term`` is its transpose
-    (the inverted index).
+    (the inverted index). ``by_category[category_offsets[c]:category_offsets[c + 1]]`` are the
+    products of category code ``c``, in index order.
     """
 
     product_ids: tuple[ProductId, ...]
@@ -51,6 +54,8 @@ class CatalogView:
     brand_code: npt.NDArray[np.int32]
     content: sp.csr_matrix
     content_by_term: sp.csr_matrix
+    by_category: npt.NDArray[np.int64]
+    category_offsets: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.product_ids)
@@ -94,6 +99,13 @@ class CatalogView:
             )
             documents.append(_TOKEN.findall(text.casefold()))
         content = _tfidf(documents)
+        by_category = np.argsort(category_code, kind="stable").astype(np.int64)
+        by_category = by_category[category_code[by_category] >= 0]
+        category_offsets = np.zeros(len(category_codes) + 1, dtype=np.int64)
+        np.cumsum(
+            np.bincount(category_code[by_category], minlength=len(category_codes)),
+            out=category_offsets[1:],
+        )
         return cls(
             product_ids=tuple(product.id for product in ordered),
             index={product.id: i for i, product in enumerate(ordered)},
@@ -104,33 +116,65 @@ class CatalogView:
             brand_code=brand_code,
             content=content,
             content_by_term=sp.csr_matrix(content.T),
+            by_category=by_category,
+            category_offsets=category_offsets,
         )
 
     def indices(self, product_ids: Iterable[ProductId]) -> list[int]:
         """Catalogue indices of the known ids among ``product_ids``, in the order given."""
         return [self.index[pid] for pid in product_ids if pid in self.index]
 
+    def category_members(self, code: int) -> npt.NDArray[np.int64]:
+        """Products of category code ``code``, in index order."""
+        return self.by_category[self.category_offsets[code] : self.category_offsets[code + 1]]
+
     def similar_content(self, index: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
         """Products sharing words with product ``index`` and their cosine similarity to it.
 
-        Only the product's most distinctive words are looked up, so that the cost stays bounded
-        by short posting lists however large the catalogue; the product itself is included."""
-        start, stop = self.content.indptr[index], self.content.indptr[index + 1]
-        terms = self.content.indices[start:stop]
-        weights = self.content.data[start:stop]
-        if terms.size > _QUERY_TERMS:
-            best = np.lexsort((terms, -weights))[:_QUERY_TERMS]
-            terms, weights = terms[best], weights[best]
+        Only the product's most distinctive words are looked up, and no more of them than
+        ``_QUERY_POSTINGS`` products carry, so that the cost stays bounded however large the
+        catalogue; the product itself is included."""
+        terms, weights = self._query(index)
         if terms.size == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         by_term = self.content_by_term
+        postings = np.cumsum(np.diff(by_term.indptr)[terms])
+        # The most distinctive word always counts, however common.
+        keep = max(int(np.searchsorted(postings, _QUERY_POSTINGS, side="right")), 1)
+        terms, weights = terms[:keep], weights[:keep]
         offsets, lengths = row_entries(by_term.indptr, terms)
         products = by_term.indices[offsets].astype(np.int64)
-        weight = by_term.data[offsets].astype(np.float64) * np.repeat(
-            weights.astype(np.float64), lengths
-        )
+        weight = by_term.data[offsets].astype(np.float64) * np.repeat(weights, lengths)
         unique, inverse = np.unique(products, return_inverse=True)
         return unique, np.bincount(inverse, weights=weight).astype(np.float64)
+
+    def content_similarity(
+        self, index: int, others: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.float64]:
+        """Cosine similarity of product ``index`` to each of ``others`` over all its words."""
+        start, stop = self.content.indptr[index], self.content.indptr[index + 1]
+        terms = self.content.indices[start:stop]
+        order = np.argsort(terms)
+        terms, weights = terms[order], self.content.data[start:stop][order].astype(np.float64)
+        if terms.size == 0 or others.size == 0:
+            return np.zeros(others.size)
+        offsets, lengths = row_entries(self.content.indptr, others)
+        their_terms = self.content.indices[offsets]
+        position = np.minimum(np.searchsorted(terms, their_terms), terms.size - 1)
+        shared = terms[position] == their_terms
+        products = np.repeat(np.arange(others.size), lengths)
+        contribution = self.content.data[offsets] * weights[position] * shared
+        return np.bincount(products, weights=contribution, minlength=others.size).astype(
+            np.float64
+        )
+
+    def _query(self, index: int) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]:
+        """The product's words, most distinctive (highest weight) first, ties by word."""
+        start, stop = self.content.indptr[index], self.content.indptr[index + 1]
+        terms = self.content.indices[start:stop]
+        weights = self.content.data[start:stop].astype(np.float64)
+        order = np.lexsort((terms, -weights))[:_QUERY_TERMS]
+        return terms[order], weights[order]
 
     def in_category(self, category: str) -> npt.NDArray[np.bool_]:
         """Products whose category path starts with ``category`` (``"A > B"``), or, for a

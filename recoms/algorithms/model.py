@@ -23,6 +23,8 @@ _DAY = 86_400
 _FORMAT = 2
 # Bestseller rankings kept per model: one per (catalogue, window, day) in use.
 _POPULARITY_CACHE = 16
+# Bestsellers a personal list may draw from the factor model, besides products' neighbours.
+POPULAR_HEAD = 5_000
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class NeighbourParams:
     keeps its ``neighbours`` best.
     """
 
-    neighbours: int = 100
+    neighbours: int = 50
     row_power: float = 1.0
     seed_power: float = 1.0
     neighbour_power: float = 0.5
@@ -121,12 +123,15 @@ class Model:
         return cached  # type: ignore[return-value]
 
     def taste(
-        self, items: npt.NDArray[np.int64], orders: npt.NDArray[np.float64]
+        self,
+        items: npt.NDArray[np.int64],
+        orders: npt.NDArray[np.float64],
+        among: npt.NDArray[np.int64] | None = None,
     ) -> npt.NDArray[np.float64]:
-        """Scores of every model product for a customer who bought model products ``items``
-        in ``orders`` distinct orders each: their factor vector solved as one more ALS user
-        (the least-squares step implicit takes for a new user), dotted with each product's.
-        Empty when the model has no factors."""
+        """Scores of the model products ``among`` (default: all) for a customer who bought
+        model products ``items`` in ``orders`` distinct orders each: their factor vector
+        solved as one more ALS user (the least-squares step implicit takes for a new user),
+        dotted with each product's. Empty when the model has no factors."""
         factors = self.item_factors
         if factors.shape[1] == 0 or items.size == 0:
             return np.zeros(0)
@@ -139,8 +144,9 @@ class Model:
         confidence = self.factor_alpha * orders
         matrix = gram + (chosen.T * (confidence - 1.0)) @ chosen
         matrix += self.factor_regularization * np.eye(factors.shape[1])
-        user = np.linalg.solve(matrix, chosen.T @ confidence)
-        return np.asarray(factors @ user.astype(np.float32), dtype=np.float64)
+        user = np.linalg.solve(matrix, chosen.T @ confidence).astype(np.float32)
+        scored = factors if among is None else factors[among]
+        return np.asarray(scored @ user, dtype=np.float64)
 
     def model_indices(self, product_ids: Iterable[ProductId]) -> npt.NDArray[np.int64]:
         """The model index of each of ``product_ids``, -1 for products no order contains."""
@@ -252,7 +258,18 @@ class Model:
         total[alignment.to_catalog[known]] = self.order_count[known]
         # Recent orders first, then all-time orders, then product id (the catalogue order).
         ranking = np.lexsort((np.arange(len(catalog)), -total, -recent))
-        popularity = Popularity(key=key, recent=recent, total=total, ranking=ranking)
+        prior = np.log1p(recent + total / 10.0)
+        if prior.size and prior.max() > 0:
+            prior /= prior.max()
+        popularity = Popularity(
+            key=key,
+            recent=recent,
+            total=total,
+            ranking=ranking,
+            ordered=int(np.count_nonzero(total)),
+            prior=prior,
+            head=np.sort(ranking[: min(int(np.count_nonzero(total)), POPULAR_HEAD)]),
+        )
         if len(store) >= _POPULARITY_CACHE:
             store.clear()
         store[key] = popularity
@@ -270,12 +287,18 @@ class Alignment:
 
 @dataclass(frozen=True, eq=False)
 class Popularity:
-    """Bestseller ranking over the catalogue: ``ranking`` lists every index, best first."""
+    """Bestseller ranking over the catalogue: ``ranking`` lists every index, best first, the
+    first ``ordered`` of them ever ordered. ``prior`` is a popularity score in ``[0, 1]``:
+    ``log(1 + recent + total / 10)`` over its maximum. ``head`` holds the first
+    ``POPULAR_HEAD`` ordered products of the ranking, sorted by index."""
 
     key: tuple[int, int, int]
     recent: npt.NDArray[np.float64]
     total: npt.NDArray[np.float64]
     ranking: npt.NDArray[np.int64]
+    ordered: int
+    prior: npt.NDArray[np.float64]
+    head: npt.NDArray[np.int64]
 
 
 def build_model(

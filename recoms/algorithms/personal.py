@@ -93,9 +93,9 @@ def personal(
             ),
         )
     )
-    collaborative = Scores.concat(
-        (collaborative.normalised(), _taste(model, catalog, history, params.factor_weight))
-    ).normalised()
+    collaborative = collaborative.normalised()
+    taste = _taste(model, catalog, history, collaborative, params.factor_weight, window_days, now)
+    collaborative = Scores.concat((collaborative, taste)).normalised()
     bought = catalog.indices(repeat)
     parts = [collaborative]
     if not exclude_purchased and bought:
@@ -120,27 +120,46 @@ def personal(
     )
 
 
-def _taste(model: Model, catalog: CatalogView, history: ContactHistory, weight: float) -> Scores:
+def _taste(
+    model: Model,
+    catalog: CatalogView,
+    history: ContactHistory,
+    neighbours: Scores,
+    weight: float,
+    window_days: int,
+    now: datetime,
+) -> Scores:
     """The factor model's scores for the contact (purchases counted in distinct orders, the
-    cart as one more order), clipped at 0 and scaled so that the best is ``weight``."""
+    cart as one more order), clipped at 0 and scaled so that the best is ``weight``.
+
+    Scored are the products the neighbours found and the shop's ``POPULAR_HEAD``
+    bestsellers: a large catalogue's every product would cost a millisecond per request,
+    for products that could hardly make a list."""
     orders: dict[ProductId, float] = {}
-    for pid, at in {(p.product_id, p.ordered_at) for p in history.purchases}:
-        del at
+    for pid, _ in {(p.product_id, p.ordered_at) for p in history.purchases}:
         orders[pid] = orders.get(pid, 0.0) + 1.0
     for pid in history.cart:
         orders[pid] = orders.get(pid, 0.0) + 1.0
     ids = sorted(orders)
     items = model.model_indices(ids)
     known = items >= 0
-    scores = model.taste(items[known], np.array([orders[pid] for pid in ids])[known])
-    if weight <= 0 or scores.size == 0:
+    if weight <= 0 or not np.any(known) or model.item_factors.shape[1] == 0:
         return Scores.empty()
     alignment = model.alignment(catalog)
-    keep = (alignment.to_catalog >= 0) & (scores > 0)
-    if not np.any(keep):
+    head = model.popularity(catalog, window_days=window_days, now=now).head
+    found = neighbours.index
+    if head.size:
+        position = np.minimum(np.searchsorted(head, found), head.size - 1)
+        found = found[head[position] != found]
+    pool = np.concatenate((head, found))
+    among = alignment.to_model[pool]
+    pool, among = pool[among >= 0], among[among >= 0]
+    scores = model.taste(items[known], np.array([orders[pid] for pid in ids])[known], among)
+    positive = scores > 0
+    if not np.any(positive):
         return Scores.empty()
-    chosen = scores[keep]
-    return Scores(alignment.to_catalog[keep], chosen / chosen.max() * weight)
+    chosen = scores[positive]
+    return Scores(pool[positive], chosen / chosen.max() * weight)
 
 
 def _repeat_scores(

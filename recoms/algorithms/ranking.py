@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,10 +87,11 @@ def select(
     limit: int,
     in_stock_only: bool,
     exclude: Iterable[int] = (),
-    fill: Sequence[IndexArray] = (),
+    fill: Sequence[IndexArray | Callable[[], IndexArray]] = (),
 ) -> list[ProductId]:
     """The ``limit`` best positive-scored candidates, best first, ties by product id; then,
-    while the list is short, the next products of each ``fill`` ranking in turn.
+    while the list is short, the next products of each ``fill`` ranking in turn (a callable
+    ranking is computed only when it is needed).
 
     Excluded products and (with ``in_stock_only``) products out of stock never appear."""
     limit = clamp_limit(limit)
@@ -104,13 +105,19 @@ def select(
     combined = scores.combined()
     if combined.index.size:
         allowed = ~excluded[combined.index] & (combined.score > 0)
-        index = combined.index[allowed]
-        order = np.lexsort((index, -combined.score[allowed]))[:limit]
+        index, score = combined.index[allowed], combined.score[allowed]
+        if index.size > 4 * limit:
+            # Keep the head (and everything tied with its last) before sorting.
+            threshold = np.partition(score, index.size - limit)[index.size - limit]
+            head = score >= threshold
+            index, score = index[head], score[head]
+        order = np.lexsort((index, -score))[:limit]
         chosen = index[order].tolist()
         excluded[index[order]] = True
-    for ranking in fill:
+    for filler in fill:
         if len(chosen) >= limit:
             break
+        ranking = filler() if callable(filler) else filler
         position = 0
         while len(chosen) < limit and position < ranking.size:
             # Look at growing slices so that a long ranking costs little when the head suffices.

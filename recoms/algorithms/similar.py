@@ -16,20 +16,18 @@ from recoms.algorithms.ranking import IndexArray, gather
 MIN_CONTENT_SIMILARITY = 0.1
 
 
-def kindred(catalog: CatalogView, reference: int) -> tuple[IndexArray, npt.NDArray[np.float64]]:
-    """Products of the reference's kind, and a content-similarity array over the catalogue.
+def kindred(catalog: CatalogView, reference: int) -> IndexArray:
+    """Products of the reference's kind, in catalogue order, the reference left out.
 
     The kind is the reference's category when it has one; otherwise, products whose content is
-    similar enough to it. The reference itself is left out."""
-    similarity = np.zeros(len(catalog))
-    index, score = catalog.similar_content(reference)
-    similarity[index] = score
+    similar enough to it."""
     code = int(catalog.category_code[reference])
     if code >= 0:
-        members = np.flatnonzero(catalog.category_code == code)
+        members = catalog.category_members(code)
     else:
+        index, score = catalog.similar_content(reference)
         members = index[score >= MIN_CONTENT_SIMILARITY]
-    return members[members != reference], similarity
+    return np.asarray(members[members != reference], dtype=np.int64)
 
 
 def in_price_band(
@@ -45,25 +43,26 @@ def in_price_band(
     return members[keep]
 
 
-def customer_similarity(
-    model: Model, catalog: CatalogView, reference: int
-) -> npt.NDArray[np.float64]:
-    """Similarity of every catalogue product to the reference by who bought them, best = 1."""
+def likeness(
+    model: Model,
+    catalog: CatalogView,
+    reference: int,
+    members: IndexArray,
+    *,
+    window_days: int,
+    now: datetime,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """For each of ``members`` (sorted): content similarity to the reference, similarity by
+    who bought them (best neighbour = 1), and popularity (``Popularity.prior``)."""
+    content = catalog.content_similarity(reference, members)
+    alike = np.zeros(members.size)
     alignment = model.alignment(catalog)
-    similarity = np.zeros(len(catalog))
     seed = alignment.to_model[[reference]]
     seed = seed[seed >= 0]
-    scores = gather(model.customer_neighbours, seed, np.ones(seed.size), alignment.to_catalog)
-    if scores.index.size:
-        similarity[scores.index] = scores.score / scores.score.max()
-    return similarity
-
-
-def popularity_prior(
-    model: Model, catalog: CatalogView, *, window_days: int, now: datetime
-) -> npt.NDArray[np.float64]:
-    """``log(1 + orders)`` of every catalogue product over the window, scaled so the best is 1."""
-    popularity = model.popularity(catalog, window_days=window_days, now=now)
-    prior = np.log1p(popularity.recent + popularity.total / 10.0)
-    top = float(prior.max()) if prior.size else 0.0
-    return prior / top if top > 0 else prior
+    found = gather(model.customer_neighbours, seed, np.ones(seed.size), alignment.to_catalog)
+    if found.index.size and members.size:
+        position = np.minimum(np.searchsorted(members, found.index), members.size - 1)
+        hit = members[position] == found.index
+        alike[position[hit]] = found.score[hit] / found.score.max()
+    prior = model.popularity(catalog, window_days=window_days, now=now).prior[members]
+    return content, alike, prior

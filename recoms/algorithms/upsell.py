@@ -11,12 +11,7 @@ from recoms.algorithms.also_bought import fallback_rankings
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.model import Model
 from recoms.algorithms.ranking import Scores, gather, select
-from recoms.algorithms.similar import (
-    customer_similarity,
-    in_price_band,
-    kindred,
-    popularity_prior,
-)
+from recoms.algorithms.similar import in_price_band, kindred, likeness
 from recoms.domain import ProductId
 
 
@@ -38,12 +33,11 @@ def upsell(
     with ``products``; then bestsellers. Ties by product id; never the given products, nor
     products of their kind that cost no more than them."""
     given = catalog.indices(products)
-    prior = popularity_prior(model, catalog, window_days=window_days, now=now)
     parts: list[Scores] = []
     cheaper: set[int] = set()
     offered: set[int] = set()
     for reference in given:
-        members, content = kindred(catalog, reference)
+        members = kindred(catalog, reference)
         base = float(catalog.price[reference])
         if not np.isnan(base):
             # A cheaper product of the same kind is a step down: never on this list.
@@ -51,8 +45,10 @@ def upsell(
             members = members[catalog.price[members] > base]
         members = in_price_band(catalog, members, reference, 1.0, price_ratio_max)
         offered.update(members.tolist())
-        alike = customer_similarity(model, catalog, reference)
-        score = 2.0 + 0.5 * content[members] + 0.5 * alike[members] + 0.25 * prior[members]
+        content, alike, prior = likeness(
+            model, catalog, reference, members, window_days=window_days, now=now
+        )
+        score = 2.0 + 0.5 * content + 0.5 * alike + 0.25 * prior
         parts.append(Scores(members, score))
     alignment = model.alignment(catalog)
     seeds = model.model_indices(products)
