@@ -158,6 +158,18 @@ def evaluate(
         rows=tuple(rows),
         build_seconds=build_seconds,
         seconds=time.perf_counter() - started,
+        notes=(
+            (
+                f"ALS: {als_params.factors} factors, regularization "
+                f"{als_params.regularization}, alpha {als_params.alpha}, "
+                f"{als_params.iterations} iterations; BM25 item-kNN: K={bm25_params.neighbours}, "
+                f"K1={bm25_params.k1}, B={bm25_params.b} (customers: customer x product "
+                "orders; baskets: order x product). Baseline lists are filled with popularity "
+                "to the full length, as the engine's are.",
+            )
+            if baselines
+            else ()
+        ),
     )
 
 
@@ -417,6 +429,7 @@ def format_report(report: EvaluationReport) -> str:
         f"{report.split_date}, scored on {report.test_lines:,} lines of the next "
         f"{report.test_days} days; {report.products:,} products ranked, top {report.k}.",
         f"Model built in {report.build_seconds:.1f} s; evaluation took {report.seconds:.0f} s.",
+        *report.notes,
         "",
     ]
     k = report.k
