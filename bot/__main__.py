@@ -23,6 +23,7 @@ from aiogram.fsm.storage.redis import RedisStorage
 from aiohttp import web
 from redis.asyncio import Redis
 
+from bot.commands import show_all_commands
 from bot.config import BotSettings
 from bot.deeplinks import DeepLinkError
 from bot.factory import create_bot, create_dispatcher, create_web_app
@@ -31,7 +32,6 @@ from bot.links import DeepLinks
 from bot.ports import Recommender
 from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
-from bot.staff import show_all_commands
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import BotDatabase, migrate
 from recoms.config import RecomsSettings

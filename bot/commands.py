@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeDefault
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
+
+from bot.staff import StaffDirectory
+
+log = logging.getLogger(__name__)
 
 
 def customer_commands() -> list[BotCommand]:
@@ -30,13 +38,54 @@ def staff_commands() -> list[BotCommand]:
     ]
 
 
-async def show_customer_commands(bot: Bot, i18n: I18n) -> None:
-    """The default command list, in every language we have (Telegram picks by the client's)."""
+def _language_code(i18n: I18n, locale: str) -> str | None:
+    """The default locale's list is the one for every language we have no catalog for."""
+    return None if locale == i18n.default_locale else locale
+
+
+async def _set_commands(
+    bot: Bot,
+    i18n: I18n,
+    commands: Callable[[], list[BotCommand]],
+    scope: BotCommandScopeDefault | BotCommandScopeChat,
+) -> None:
+    """``commands()`` in every language we have (Telegram picks by the client's language)."""
     for locale in i18n.available_locales:
         with i18n.context(), i18n.use_locale(locale):
-            commands = customer_commands()
-        await bot.set_my_commands(
-            commands,
-            scope=BotCommandScopeDefault(),
-            language_code=None if locale == i18n.default_locale else locale,
-        )
+            listed = commands()
+        await bot.set_my_commands(listed, scope=scope, language_code=_language_code(i18n, locale))
+
+
+async def show_customer_commands(bot: Bot, i18n: I18n) -> None:
+    await _set_commands(bot, i18n, customer_commands, BotCommandScopeDefault())
+
+
+async def show_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int) -> bool:
+    """Register the staff command list for one staff member's private chat only.
+
+    Returns False when Telegram does not know the chat yet (they never opened the bot); the
+    list is registered again when they send /start.
+    """
+    scope = BotCommandScopeChat(chat_id=telegram_user_id)
+    try:
+        await _set_commands(bot, i18n, lambda: customer_commands() + staff_commands(), scope)
+    except (TelegramBadRequest, TelegramForbiddenError) as error:
+        log.info("no staff commands for chat %s yet: %s", telegram_user_id, error.message)
+        return False
+    return True
+
+
+async def hide_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int) -> None:
+    scope = BotCommandScopeChat(chat_id=telegram_user_id)
+    try:
+        for locale in i18n.available_locales:
+            await bot.delete_my_commands(scope=scope, language_code=_language_code(i18n, locale))
+    except (TelegramBadRequest, TelegramForbiddenError) as error:
+        log.info("could not remove staff commands of chat %s: %s", telegram_user_id, error.message)
+
+
+async def show_all_commands(bot: Bot, i18n: I18n, staff: StaffDirectory) -> None:
+    """At start: the customers' command list for everyone, the staff list in staff chats."""
+    await show_customer_commands(bot, i18n)
+    for member in await staff.member_ids():
+        await show_staff_commands(bot, i18n, member)

@@ -10,7 +10,6 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import translations
 from bot.keyboards.menu import MENU_LISTS
-from bot.records import Role
 from bot.staff import StaffDirectory
 
 
@@ -47,15 +46,10 @@ class IsStaff(Filter):
     """Passes staff (handing the handler its ``role``); anyone else falls through, so they get
     the same answer as for an unknown command."""
 
-    def __init__(self, role: Role | None = None) -> None:
-        self.required = role
-
     async def __call__(
         self, _event: Any, staff: StaffDirectory, event_from_user: User | None = None
     ) -> bool | dict[str, Any]:
         if event_from_user is None:
             return False
         role = await staff.role(event_from_user.id)
-        if role is None or (self.required is not None and role != self.required):
-            return False
-        return {"role": role}
+        return False if role is None else {"role": role}

@@ -10,7 +10,7 @@ import logging
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramForbiddenError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, MagicData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -18,6 +18,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.cards import clean, cut_escaped
+from bot.commands import hide_staff_commands, show_staff_commands
 from bot.deeplinks import DeepLinkError
 from bot.filters import IsStaff
 from bot.keyboards.callbacks import KIND_CODES, StaffCB
@@ -26,7 +27,7 @@ from bot.links import DeepLinks, LinksDisabled
 from bot.ports import CustomerProfile, ListKind, Recommender
 from bot.presenter import CardPresenter, ListPage
 from bot.records import BotStore, Role
-from bot.staff import StaffDirectory, hide_staff_commands, show_staff_commands
+from bot.staff import StaffDirectory
 from bot.support import Support, split_recs_args
 from bot.views import compact_list_text, profile_text, stats_text
 
@@ -170,30 +171,30 @@ async def cmd_stats(
     await message.answer(stats_text(stats, audit, len(members), i18n.current_locale))
 
 
-def _user_id(text: str | None) -> int | None:
-    word = (text or "").split(maxsplit=1)[0] if (text or "").strip() else ""
-    return int(word) if word.isdigit() and 0 < int(word) < 2**53 else None
+def _user_id(args: str | None) -> int | None:
+    """The Telegram user id a staff command names first, when it is one."""
+    words = (args or "").split()
+    if words and words[0].isdigit() and 0 < int(words[0]) < 2**53:
+        return int(words[0])
+    return None
 
 
 async def cmd_staff_add(
     message: Message,
     command: CommandObject,
     event_from_user: User,
-    role: Role,
     staff: StaffDirectory,
     support: Support,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    if role is not Role.ADMIN:
-        await message.answer(_("Only admins can add or remove staff."))
-        return
-    args = (command.args or "").split()
+    words = (command.args or "").split()
     user_id = _user_id(command.args)
-    new_role = Role.ADMIN if len(args) > 1 and args[1].lower() == Role.ADMIN else Role.AGENT
-    if user_id is None or (len(args) > 1 and args[1].lower() not in set(Role)):
+    role_name = words[1].lower() if len(words) > 1 else Role.AGENT
+    if user_id is None or role_name not in set(Role):
         await message.answer(html.quote(_("Usage: /staff_add <Telegram user id> [agent | admin]")))
         return
+    new_role = Role(role_name)
     await staff.add(user_id, new_role, added_by=event_from_user.id)
     await support.audit(event_from_user.id, "staff_add", target=str(user_id), detail=new_role)
     await show_staff_commands(bot, i18n, user_id)
@@ -206,15 +207,11 @@ async def cmd_staff_remove(
     message: Message,
     command: CommandObject,
     event_from_user: User,
-    role: Role,
     staff: StaffDirectory,
     support: Support,
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    if role is not Role.ADMIN:
-        await message.answer(_("Only admins can add or remove staff."))
-        return
     user_id = _user_id(command.args)
     if user_id is None:
         await message.answer(html.quote(_("Usage: /staff_remove <Telegram user id>")))
@@ -232,6 +229,11 @@ async def cmd_staff_remove(
     await support.audit(event_from_user.id, "staff_remove", target=str(user_id))
     await hide_staff_commands(bot, i18n, user_id)
     await message.answer(_("{user_id} is no longer staff.").format(user_id=user_id))
+
+
+async def cmd_admins_only(message: Message) -> None:
+    """An agent tried an admin command: unlike outsiders, staff may know that it exists."""
+    await message.answer(_("Only admins can add or remove staff."))
 
 
 async def on_staff_list(
@@ -281,35 +283,48 @@ async def _send_to_customer(
         await support.audit_send(agent.id, profile.contact_id, kind, "not linked")
         await bot.send_message(staff_chat_id, _("This customer has not linked Telegram yet."))
         return
-    if await store.is_blocked(customer_id):
+    sent = None
+    if not await store.is_blocked(customer_id):
+        sent = await _deliver(bot, customer_id, profile, kind, support, store, presenter, i18n)
+    if sent is None:
         await support.audit_send(agent.id, profile.contact_id, kind, "blocked")
         await bot.send_message(
             staff_chat_id, _("This customer has blocked the bot, so nothing was sent.")
         )
         return
-    cards = await support.list_for_customer(profile, kind)
-    language = await store.language(customer_id)
-    if language not in i18n.available_locales:
-        language = i18n.default_locale
-    assert language is not None
-    try:
-        with i18n.use_locale(language):
-            await bot.send_message(customer_id, _("Our shop assistant picked these for you:"))
-            await presenter.send(bot, customer_id, ListPage(kind=kind, cards=cards, page=0))
-    except TelegramForbiddenError:
-        await store.mark_blocked(customer_id)
-        await support.audit_send(agent.id, profile.contact_id, kind, "blocked")
-        await bot.send_message(
-            staff_chat_id, _("This customer has blocked the bot, so nothing was sent.")
-        )
-        return
-    await support.audit_send(agent.id, profile.contact_id, kind, f"sent {len(cards)} products")
+    await support.audit_send(agent.id, profile.contact_id, kind, f"sent {sent} products")
     await bot.send_message(
         staff_chat_id,
         html.quote(_("Sent “{list}” to customer #{id}.")).format(
             list=html.quote(list_title(kind)), id=profile.contact_id
         ),
     )
+
+
+async def _deliver(
+    bot: Bot,
+    customer_id: int,
+    profile: CustomerProfile,
+    kind: ListKind,
+    support: Support,
+    store: BotStore,
+    presenter: CardPresenter,
+    i18n: I18n,
+) -> int | None:
+    """The list in the customer's language: how many products went out, or None when the
+    customer turns out to have blocked the bot (which is then remembered)."""
+    cards = await support.list_for_customer(profile, kind)
+    language = await store.language(customer_id)
+    if language is None or language not in i18n.available_locales:
+        language = i18n.default_locale
+    try:
+        with i18n.use_locale(language):
+            await bot.send_message(customer_id, _("Our shop assistant picked these for you:"))
+            await presenter.send(bot, customer_id, ListPage(kind=kind, cards=cards, page=0))
+    except TelegramForbiddenError:
+        await store.mark_blocked(customer_id)
+        return None
+    return len(cards)
 
 
 def create_router() -> Router:
@@ -323,7 +338,9 @@ def create_router() -> Router:
     router.message.register(cmd_product, Command("product"))
     router.message.register(cmd_link, Command("link"))
     router.message.register(cmd_stats, Command("stats"))
-    router.message.register(cmd_staff_add, Command("staff_add"))
-    router.message.register(cmd_staff_remove, Command("staff_remove"))
+    is_admin = MagicData(F.role == Role.ADMIN)
+    router.message.register(cmd_staff_add, Command("staff_add"), is_admin)
+    router.message.register(cmd_staff_remove, Command("staff_remove"), is_admin)
+    router.message.register(cmd_admins_only, Command("staff_add", "staff_remove"))
     router.callback_query.register(on_staff_list, StaffCB.filter())
     return router

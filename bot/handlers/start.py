@@ -10,6 +10,7 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.commands import show_staff_commands
 from bot.config import BotSettings
 from bot.deeplinks import DeepLinkError
 from bot.keyboards.menu import main_menu
@@ -17,7 +18,7 @@ from bot.links import DeepLinks
 from bot.ports import CustomerKey, Recommender
 from bot.privacy import mask_phone, normalize_phone
 from bot.records import BotStore
-from bot.staff import StaffDirectory, show_staff_commands
+from bot.staff import StaffDirectory
 
 log = logging.getLogger(__name__)
 
