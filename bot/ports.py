@@ -74,6 +74,25 @@ class OrderSummary:
     total: Decimal | None = None
     currency: str | None = None
 
+    @classmethod
+    def from_lines(
+        cls,
+        number: str,
+        ordered_at: datetime,
+        currency: str | None,
+        lines: Sequence[tuple[str, Decimal, Decimal | None]],
+    ) -> OrderSummary:
+        """``lines`` are (product id, quantity, unit price). Product ids keep their first
+        order; the total is known only when every line has a price."""
+        priced = [quantity * price for _, quantity, price in lines if price is not None]
+        return cls(
+            number=number,
+            ordered_at=ordered_at,
+            product_ids=tuple(dict.fromkeys(product_id for product_id, _, _ in lines)),
+            total=sum(priced, Decimal(0)) if priced and len(priced) == len(lines) else None,
+            currency=currency,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CustomerProfile:

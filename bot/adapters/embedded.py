@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
-from decimal import Decimal
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,8 +29,6 @@ from recoms.domain import (
 )
 from recoms.errors import InvalidRequest, NotFound
 from recoms.service import RecomsService
-
-log = logging.getLogger(__name__)
 
 
 def to_identity(customer: CustomerKey) -> Identity:
@@ -61,15 +59,20 @@ def to_card(product: Product) -> ProductCard:
 
 
 def _order_summary(order: Order) -> OrderSummary:
-    prices = [line.price * line.quantity for line in order.lines if line.price is not None]
-    total = sum(prices, Decimal(0)) if len(prices) == len(order.lines) and prices else None
-    return OrderSummary(
-        number=order.number,
-        ordered_at=order.ordered_at,
-        product_ids=tuple(dict.fromkeys(str(line.product_id) for line in order.lines)),
-        total=total,
-        currency=order.currency,
-    )
+    lines = [(str(line.product_id), line.quantity, line.price) for line in order.lines]
+    return OrderSummary.from_lines(order.number, order.ordered_at, order.currency, lines)
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """The engine's deliberate errors are the request's fault; database and file failures
+    mean the engine is unavailable for now."""
+    try:
+        yield
+    except (InvalidRequest, NotFound) as error:
+        raise RequestRejected(error.message) from error
+    except (SQLAlchemyError, OSError) as error:
+        raise RecommenderUnavailable(str(error)) from error
 
 
 def _contact_profile(contact: Contact, profile: ContactProfile | None = None) -> CustomerProfile:
@@ -95,74 +98,50 @@ class EmbeddedRecommender:
     async def recommend(
         self, data_source_id: int, customer: CustomerKey, products: Sequence[str] = ()
     ) -> list[ProductCard]:
-        try:
+        with _engine_errors():
             found = await self._service.recommend(
                 DataSourceId(data_source_id),
                 to_identity(customer),
                 products=[ProductId(product) for product in products],
             )
-        except (InvalidRequest, NotFound) as error:
-            raise RequestRejected(error.message) from error
-        except (SQLAlchemyError, OSError) as error:
-            raise RecommenderUnavailable(str(error)) from error
         return [to_card(product) for product in found]
 
     async def product(self, product_id: str) -> ProductCard | None:
-        try:
-            return to_card(await self._service.get_product(ProductId(product_id)))
-        except NotFound:
-            return None
-        except (SQLAlchemyError, OSError) as error:
-            raise RecommenderUnavailable(str(error)) from error
+        with _engine_errors():
+            try:
+                return to_card(await self._service.get_product(ProductId(product_id)))
+            except NotFound:
+                return None
 
     async def search(self, query: str, limit: int = 10) -> list[ProductCard]:
-        try:
+        with _engine_errors():
             found = await self._service.search_products(query, limit=limit)
-        except (SQLAlchemyError, OSError) as error:
-            raise RecommenderUnavailable(str(error)) from error
         return [to_card(product) for product in found]
 
     async def profile(self, customer: CustomerKey) -> CustomerProfile | None:
         if customer.is_empty():
             return None
-        try:
-            profile = await self._service.contact_profile(to_identity(customer))
-        except NotFound:
-            return None
-        except InvalidRequest as error:
-            raise RequestRejected(error.message) from error
-        except (SQLAlchemyError, OSError) as error:
-            raise RecommenderUnavailable(str(error)) from error
+        with _engine_errors():
+            try:
+                profile = await self._service.contact_profile(to_identity(customer))
+            except NotFound:
+                return None
         return _contact_profile(profile.contact, profile)
 
     async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
-        identity = to_identity(
-            CustomerKey(
-                contact_id=customer.contact_id,
-                external_id=customer.external_id,
-                email=customer.email,
-                phone=customer.phone,
-            )
-        )
-        try:
+        # Whom to link is named by the shop's identifiers, never by a Telegram id.
+        identity = to_identity(replace(customer, telegram_user_id=None))
+        with _engine_errors():
             contact = await self._service.link_telegram(identity, telegram_user_id)
-        except (InvalidRequest, NotFound) as error:
-            raise RequestRejected(error.message) from error
-        except (SQLAlchemyError, OSError) as error:
-            raise RecommenderUnavailable(str(error)) from error
         return _contact_profile(contact)
 
     async def unlink(self, telegram_user_id: int) -> None:
-        try:
+        with _engine_errors():
             await self._service.unlink_telegram(telegram_user_id)
-        except (SQLAlchemyError, OSError) as error:
-            raise RecommenderUnavailable(str(error)) from error
 
     async def stats(self) -> EngineStats:
-        try:
+        with _engine_errors():
             stats = await self._service.stats()
-        except (SQLAlchemyError, OSError) as error:
-            raise RecommenderUnavailable(str(error)) from error
         return EngineStats(
             products=stats.products,
             products_in_stock=stats.products_in_stock,

@@ -131,24 +131,22 @@ class _Stats(_Camel):
 
 
 def _profile(contact: _Contact, profile: _Profile | None = None) -> CustomerProfile:
-    orders: list[OrderSummary] = []
-    for order in profile.last_orders if profile else []:
-        prices = [
-            Decimal(str(line.price)) * Decimal(str(line.quantity))
-            for line in order.lines
-            if line.price is not None
-        ]
-        orders.append(
-            OrderSummary(
-                number=order.number,
-                ordered_at=order.ordered_at,
-                product_ids=tuple(dict.fromkeys(line.product_id for line in order.lines)),
-                total=sum(prices, Decimal(0))
-                if prices and len(prices) == len(order.lines)
-                else None,
-                currency=order.currency,
-            )
+    orders = [
+        OrderSummary.from_lines(
+            order.number,
+            order.ordered_at,
+            order.currency,
+            [
+                (
+                    line.product_id,
+                    Decimal(str(line.quantity)),
+                    None if line.price is None else Decimal(str(line.price)),
+                )
+                for line in order.lines
+            ],
         )
+        for order in (profile.last_orders if profile else [])
+    ]
     return CustomerProfile(
         contact_id=contact.contact_id,
         name=contact.name,
@@ -330,14 +328,7 @@ class HttpRecommender:
             stats = _Stats.model_validate(body)
         except ValidationError as error:
             raise RecommenderUnavailable(f"unexpected stats from the API: {error}") from error
-        return EngineStats(
-            products=stats.products,
-            products_in_stock=stats.products_in_stock,
-            contacts=stats.contacts,
-            telegram_linked=stats.telegram_linked,
-            events_last_24h=stats.events_last_24h,
-            model_built_at=stats.model_built_at,
-        )
+        return EngineStats(**stats.model_dump())
 
 
 def _json_or_none(response: aiohttp.ClientResponse, text: str) -> Any:
