@@ -6,7 +6,6 @@ server with a web chat, the bot and the engine's API, all in this one process.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import logging
@@ -15,16 +14,19 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.storage.redis import RedisStorage
 from aiohttp import web
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
+from bot.cli import build_parser
 from bot.commands import show_all_commands
-from bot.config import BotSettings
+from bot.config import DEMO_BOT_USERNAME, BotSettings
 from bot.deeplinks import DeepLinkError
 from bot.factory import create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n
@@ -36,56 +38,12 @@ from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import BotDatabase, migrate
 from recoms.config import RecomsSettings
 
+if TYPE_CHECKING:
+    from bot.localapi import LocalBotApiServer
+    from recoms.service import RecomsService
+
 log = logging.getLogger("bot")
 REMOTE_BOT_DATABASE = "sqlite+aiosqlite:///var/bot.db"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="recoms-bot",
-        description=(
-            "Product recommendations in Telegram. Settings come from BOT_* and RECOMS_* "
-            "environment variables or a .env file."
-        ),
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = commands.add_parser(
-        "run",
-        help="run the bot (polling, or webhook when BOT_WEBHOOK_URL is set)",
-        description=(
-            "Run the bot and, on the same web app, the engine's HTTP API, /healthz and the "
-            "deep-link endpoint. Long polling by default; a webhook when BOT_WEBHOOK_URL is "
-            "set. Without BOT_TOKEN: loads the demo shop when the database is empty, starts a "
-            "local Bot API server with a web chat and prints its URL."
-        ),
-    )
-    run.add_argument("--host", help="address of the web app (default BOT_HOST, 127.0.0.1)")
-    run.add_argument("--port", type=int, help="port of the web app (default BOT_PORT, 8080)")
-    link = commands.add_parser(
-        "link",
-        help="print a signed deep link that links a customer's chat",
-        description=(
-            "Print https://t.me/<bot>?start=<payload> for a shop customer's external id. The "
-            "payload is signed with BOT_LINK_SECRET; the customer opens the link in Telegram."
-        ),
-    )
-    link.add_argument("external_id", metavar="EXTERNAL_ID", help="the shop's customer id")
-    link.add_argument("--username", help="the bot's @username (default: BOT_USERNAME or getMe)")
-    audit = commands.add_parser(
-        "audit",
-        help="print the staff audit log, newest first",
-        description="Print staff lookups and sends (who, what, when), newest first.",
-    )
-    audit.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
-    local = commands.add_parser(
-        "local",
-        help="run only the local Bot API server with its web chat",
-        description="Run a local Telegram Bot API server with a web chat, nothing else.",
-    )
-    from bot.localapi.cli import build_parser as local_parser
-
-    local_parser(local)
-    return parser
 
 
 def bot_database_url(settings: BotSettings, recoms: RecomsSettings) -> str:
@@ -121,15 +79,37 @@ async def open_engine(settings: BotSettings, recoms: RecomsSettings) -> AsyncIte
 
     service = await open_service(recoms)
     try:
-        if settings.is_demo and (await service.stats()).products == 0:
-            from recoms.demo import load_demo
-
-            print("Loading the demo shop into the empty database...", flush=True)
-            await load_demo(service)
+        if settings.is_demo:
+            await _load_demo_into_empty(service)
         key = recoms.api_key.get_secret_value() if recoms.api_key else None
         yield Engine(EmbeddedRecommender(service), create_app(service, recoms), key)
     finally:
         await service.close()
+
+
+@asynccontextmanager
+async def open_local_api(settings: BotSettings) -> AsyncIterator[LocalBotApiServer]:
+    """The quick start's stand-in for Telegram: a local Bot API server with a web chat."""
+    from bot.localapi import LocalBotApiServer
+
+    local = LocalBotApiServer(
+        host=settings.local_api_host,
+        port=settings.local_api_port,
+        bot_username=settings.bot_username() or DEMO_BOT_USERNAME,
+    )
+    await local.start()
+    try:
+        yield local
+    finally:
+        await local.stop()
+
+
+async def _load_demo_into_empty(service: RecomsService) -> None:
+    from recoms.demo import load_demo
+
+    if (await service.stats()).products == 0:
+        print("Loading the demo shop into the empty database...", flush=True)
+        await load_demo(service)
 
 
 @asynccontextmanager
@@ -163,27 +143,19 @@ async def run(
     handle_signals: bool = True,
 ) -> None:
     """Run until stopped (Ctrl+C, SIGTERM, or cancellation of this coroutine)."""
+    _warn_about_missing_secrets(settings)
     async with AsyncExitStack() as stack:
-        api_url = settings.telegram_api_url
-        token = settings.token.get_secret_value() if settings.token else None
-        chat_url: str | None = None
+        token, api_url = settings.token, settings.telegram_api_url
+        local = None
         if token is None:
-            from bot.localapi import LocalBotApiServer
-
-            local = LocalBotApiServer(
-                host=settings.local_api_host,
-                port=settings.local_api_port,
-                bot_username=settings.bot_username() or "recoms_demo_bot",
-            )
-            await local.start()
-            stack.push_async_callback(local.stop)
-            token, api_url, chat_url = local.token, local.api_base, local.chat_url
+            local = await stack.enter_async_context(open_local_api(settings))
+            token, api_url = SecretStr(local.token), local.api_base
         engine = await stack.enter_async_context(open_engine(settings, recoms))
         store = await stack.enter_async_context(open_bot_store(bot_database_url(settings, recoms)))
         storage, seen = fsm_storage(settings)
         stack.push_async_callback(storage.close)
         i18n = create_i18n(settings.locales_dir, settings.default_locale)
-        bot = create_bot(token, api_url=api_url)
+        bot = create_bot(token.get_secret_value(), api_url=api_url)
         stack.push_async_callback(bot.session.close)
         dp = create_dispatcher(
             settings=settings,
@@ -201,36 +173,48 @@ async def run(
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, host, port).start()
         port = int(runner.addresses[0][1])  # the one picked when asked for port 0
-        if settings.link_key() is None:
-            log.warning("BOT_LINK_SECRET is not set: deep links are off")
-        if settings.webhook_url and settings.webhook_secret is None:
-            log.warning("BOT_WEBHOOK_SECRET is not set: anyone may post updates to the webhook")
         me = await bot.me()
         await register_commands(bot, dp)
         print(f"Bot @{me.username} is up; web app (API, /healthz) at http://{host}:{port}")
-        if chat_url is not None:
+        if local is not None:
             print(
-                f"Demo: open the web chat at {chat_url} (customers Olena and Taras, staff Iryna)"
+                f"Demo: open the web chat at {local.chat_url} "
+                "(customers Olena and Taras, staff Iryna)"
             )
         if settings.webhook_url:
-            await bot.set_webhook(
-                settings.webhook_url.rstrip("/") + settings.webhook_path,
-                secret_token=(
-                    settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-                ),
-                allowed_updates=dp.resolve_used_update_types(),
-            )
-            print(f"Webhook: {settings.webhook_url.rstrip('/')}{settings.webhook_path}")
-            await _wait_for_signal(handle_signals)
+            await _serve_webhook(bot, dp, settings, handle_signals)
         else:
-            await bot.delete_webhook()
-            print("Long polling; press Ctrl+C to stop.", flush=True)
-            await dp.start_polling(
-                bot,
-                allowed_updates=dp.resolve_used_update_types(),
-                close_bot_session=False,
-                handle_signals=handle_signals,
-            )
+            await _serve_polling(bot, dp, handle_signals)
+
+
+def _warn_about_missing_secrets(settings: BotSettings) -> None:
+    if settings.link_key() is None:
+        log.warning("BOT_LINK_SECRET is not set: deep links are off")
+    if settings.webhook_url and settings.webhook_secret is None:
+        log.warning("BOT_WEBHOOK_SECRET is not set: anyone may post updates to the webhook")
+
+
+async def _serve_webhook(
+    bot: Bot, dp: Dispatcher, settings: BotSettings, handle_signals: bool
+) -> None:
+    """Telegram posts updates to the web app, which already serves them; wait to be stopped."""
+    assert settings.webhook_url is not None
+    url = settings.webhook_url.rstrip("/") + settings.webhook_path
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
+    print(f"Webhook: {url}")
+    await _wait_for_signal(handle_signals)
+
+
+async def _serve_polling(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None:
+    await bot.delete_webhook()
+    print("Long polling; press Ctrl+C to stop.", flush=True)
+    await dp.start_polling(
+        bot,
+        allowed_updates=dp.resolve_used_update_types(),
+        close_bot_session=False,
+        handle_signals=handle_signals,
+    )
 
 
 async def _wait_for_signal(handle_signals: bool) -> None:
@@ -273,9 +257,7 @@ async def print_audit(settings: BotSettings, recoms: RecomsSettings, limit: int)
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    _configure_logging()
     if args.command == "local":
         from bot.localapi.cli import serve
 
@@ -291,6 +273,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(settings, recoms, args.host or settings.host, args.port or settings.port))
     return 0
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    # Drivers log statement parameters (phones, emails) at DEBUG; alembic is chatty at INFO.
+    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -73,12 +73,15 @@ class CardPresenter:
         self._utm_medium = utm_medium
         self._bad_photos: OrderedDict[str, None] = OrderedDict()
 
-    def _remember_bad_photo(self, url: str | None) -> None:
-        if url is None:
-            return
+    def _photo_refused(self, error: TelegramBadRequest, view: ListPage, url: str) -> bool:
+        """Whether Telegram could not use the photo; such a URL is not offered again."""
+        if not is_bad_photo(error):
+            return False
+        log.warning("photo of %r refused by Telegram: %s", view.card.id, error.message)
         self._bad_photos[url] = None
         while len(self._bad_photos) > _BAD_PHOTO_MEMORY:
             self._bad_photos.popitem(last=False)
+        return True
 
     async def _render(
         self, view: ListPage, *, photo: bool = True
@@ -112,10 +115,8 @@ class CardPresenter:
                     chat_id, photo=rendered.photo, caption=rendered.text, reply_markup=markup
                 )
             except TelegramBadRequest as error:
-                if not is_bad_photo(error):
+                if not self._photo_refused(error, view, rendered.photo):
                     raise
-                log.warning("photo of %r refused by Telegram: %s", view.card.id, error.message)
-                self._remember_bad_photo(rendered.photo)
                 rendered, markup = await self._render(view, photo=False)
         return await bot.send_message(
             chat_id, rendered.text, reply_markup=markup, link_preview_options=_NO_PREVIEW
@@ -136,24 +137,16 @@ class CardPresenter:
             await self.send_empty(bot, message.chat.id, view.kind)
             return
         rendered, markup = await self._render(view)
-        is_photo = bool(message.photo)
         try:
-            if rendered.photo is not None and is_photo:
-                try:
-                    await bot.edit_message_media(
-                        media=InputMediaPhoto(media=rendered.photo, caption=rendered.text),
-                        chat_id=message.chat.id,
-                        message_id=message.message_id,
-                        reply_markup=markup,
-                    )
-                    return
-                except TelegramBadRequest as error:
-                    if not is_bad_photo(error):
-                        raise
-                    log.warning("photo of %r refused by Telegram: %s", view.card.id, error.message)
-                    self._remember_bad_photo(rendered.photo)
-                    rendered, markup = await self._render(view, photo=False)
-            elif rendered.photo is None and not is_photo:
+            if rendered.photo is not None and message.photo:
+                await bot.edit_message_media(
+                    media=InputMediaPhoto(media=rendered.photo, caption=rendered.text),
+                    chat_id=message.chat.id,
+                    message_id=message.message_id,
+                    reply_markup=markup,
+                )
+                return
+            if rendered.photo is None and not message.photo:
                 await bot.edit_message_text(
                     text=rendered.text,
                     chat_id=message.chat.id,
@@ -165,7 +158,10 @@ class CardPresenter:
         except TelegramBadRequest as error:
             if is_not_modified(error):
                 return
-            raise
+            # A refused photo leaves the message as it was; a text card replaces it below.
+            if rendered.photo is None or not self._photo_refused(error, view, rendered.photo):
+                raise
+        # Telegram cannot turn a photo message into a text one or back: a new message it is.
         await self._delete(bot, message)
         await self.send(bot, message.chat.id, view)
 

@@ -88,3 +88,9 @@ class BotStore(Protocol):
         ...
 
     async def resolve_ref(self, key: str) -> str | None: ...
+
+
+async def is_linked(store: BotStore, telegram_user_id: int) -> bool:
+    """Whether the user's chat is linked to a shop customer (the menu offers more then)."""
+    user = await store.user(telegram_user_id)
+    return user is not None and user.contact_id is not None

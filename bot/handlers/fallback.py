@@ -8,22 +8,20 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.menu import main_menu
-from bot.records import BotStore
+from bot.records import BotStore, is_linked
 
 
 async def on_unknown_command(message: Message, event_from_user: User, store: BotStore) -> None:
-    user = await store.user(event_from_user.id)
     await message.answer(
         _("I do not know this command. Send /help to see what I can do."),
-        reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
+        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
     )
 
 
 async def on_other(message: Message, event_from_user: User, store: BotStore) -> None:
-    user = await store.user(event_from_user.id)
     await message.answer(
         _("Pick a list from the menu below."),
-        reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
+        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
     )
 
 

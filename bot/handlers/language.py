@@ -12,7 +12,7 @@ from bot.filters import MenuButton
 from bot.i18n import LANGUAGE_NAMES
 from bot.keyboards.callbacks import LanguageCB
 from bot.keyboards.menu import LANGUAGE_BUTTON, language_picker, main_menu
-from bot.records import BotStore
+from bot.records import BotStore, is_linked
 
 
 async def cmd_language(message: Message) -> None:
@@ -28,14 +28,14 @@ async def on_language(
     bot: Bot,
 ) -> None:
     await store.set_language(event_from_user.id, callback_data.code)
-    user = await store.user(event_from_user.id)
+    linked = await is_linked(store, event_from_user.id)
     chat_id = query.message.chat.id if query.message is not None else event_from_user.id
     with i18n.use_locale(callback_data.code):
         # The menu is a reply keyboard: it changes language only with a new message.
         await bot.send_message(
             chat_id,
             "✅ " + _("Language: {language}").format(language=LANGUAGE_NAMES[callback_data.code]),
-            reply_markup=main_menu(linked=user is not None and user.contact_id is not None),
+            reply_markup=main_menu(linked=linked),
         )
 
 

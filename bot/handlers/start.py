@@ -17,15 +17,10 @@ from bot.keyboards.menu import main_menu
 from bot.links import DeepLinks
 from bot.ports import CustomerKey, Recommender
 from bot.privacy import mask_phone, normalize_phone
-from bot.records import BotStore
+from bot.records import BotStore, is_linked
 from bot.staff import StaffDirectory
 
 log = logging.getLogger(__name__)
-
-
-async def _is_linked(store: BotStore, telegram_user_id: int) -> bool:
-    user = await store.user(telegram_user_id)
-    return user is not None and user.contact_id is not None
 
 
 async def cmd_start_link(
@@ -46,7 +41,7 @@ async def cmd_start_link(
                 "This link is not valid. Please ask the shop for a new one, "
                 "or share your phone number with the button below."
             ),
-            reply_markup=main_menu(linked=await _is_linked(store, event_from_user.id)),
+            reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
         )
         return
     profile = await recommender.link_customer(
@@ -72,7 +67,7 @@ async def cmd_start(
     bot: Bot,
     i18n: I18n,
 ) -> None:
-    linked = await _is_linked(store, event_from_user.id)
+    linked = await is_linked(store, event_from_user.id)
     text = _("Hello, {name}! I pick products from our shop for you.").format(
         name=html.quote(event_from_user.first_name)
     )
@@ -98,7 +93,7 @@ async def on_contact(
 ) -> None:
     contact = message.contact
     assert contact is not None
-    linked = await _is_linked(store, event_from_user.id)
+    linked = await is_linked(store, event_from_user.id)
     if contact.user_id != event_from_user.id:
         log.info("user %s shared someone else's contact; refused", event_from_user.id)
         await message.answer(
@@ -137,7 +132,7 @@ async def on_contact(
 async def cmd_menu(message: Message, event_from_user: User, store: BotStore) -> None:
     await message.answer(
         _("Pick a list from the menu below."),
-        reply_markup=main_menu(linked=await _is_linked(store, event_from_user.id)),
+        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
     )
 
 
@@ -153,7 +148,7 @@ async def cmd_help(message: Message, event_from_user: User, store: BotStore) -> 
                 _("/forget: unlink your account and delete what I stored about you"),
             )
         ),
-        reply_markup=main_menu(linked=await _is_linked(store, event_from_user.id)),
+        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
     )
 
 

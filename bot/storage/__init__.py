@@ -3,8 +3,4 @@
 from bot.storage.database import BotDatabase, open_bot_database
 from bot.storage.store import SqlBotStore
 
-# The implementation of ``bot.records.BotStore``, also under that name for callers that only
-# ever meet this one.
-BotStore = SqlBotStore
-
-__all__ = ["BotDatabase", "BotStore", "SqlBotStore", "open_bot_database"]
+__all__ = ["BotDatabase", "SqlBotStore", "open_bot_database"]

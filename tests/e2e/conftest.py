@@ -21,7 +21,7 @@ from bot.config import BotSettings
 from bot.factory import create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n
 from bot.localapi import LocalBotApiServer
-from bot.storage import BotStore, open_bot_database
+from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
 from recoms.config import RecomsSettings
 from recoms.demo import load_demo
@@ -36,7 +36,7 @@ WEBHOOK_SECRET = "e2e-webhook-secret"
 class World:
     server: LocalBotApiServer
     service: RecomsService
-    store: BotStore
+    store: SqlBotStore
     http: aiohttp.ClientSession
     mode: str
 
@@ -60,7 +60,7 @@ async def start_bot(
     stack: AsyncExitStack,
     server: LocalBotApiServer,
     service: RecomsService,
-    store: BotStore,
+    store: SqlBotStore,
     mode: str,
 ) -> None:
     """Wire the bot as ``recoms-bot run`` does and run it in polling or webhook mode."""
@@ -128,7 +128,7 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         database = open_bot_database(url)
         stack.push_async_callback(database.dispose)
         await migrate(database)
-        store = BotStore(database.sessions)
+        store = SqlBotStore(database.sessions)
         http = await stack.enter_async_context(aiohttp.ClientSession())
         await start_bot(stack, server, service, store, request.param)
         yield World(server, service, store, http, request.param)
