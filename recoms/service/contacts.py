@@ -1,0 +1,192 @@
+"""Contacts: found by any identifier, created or filled in, linked to Telegram, profiled."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recoms.domain import Contact, ContactProfile, Identity
+from recoms.errors import InvalidRequest, NotFound
+from recoms.importing.identifiers import mask_email, mask_phone, normalise_email, normalise_phone
+from recoms.storage.repositories import (
+    CartRepository,
+    ContactRepository,
+    EventRepository,
+    OrderRepository,
+)
+
+CONTACT_KEYS = ("external_id", "email", "phone")
+"""The identifiers that find or create a contact, in the order they are tried."""
+MAX_NAME = 200
+VIEW_EVENTS = ("ProductPage",)
+# A contact's latest views read at a time (for the profile and for personal lists).
+HISTORY_VIEWS = 200
+RECENTLY_VIEWED = 20
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """Reads raw emails and phones into the one spelling contacts are stored under."""
+
+    default_region: str
+
+    def email(self, raw: str | None) -> str | None:
+        return None if not raw else normalise_email(raw)
+
+    def phone(self, raw: str | None) -> str | None:
+        return None if not raw else normalise_phone(raw, self.default_region)
+
+    def checked_email(self, raw: str | None) -> str | None:
+        """As ``email``, but an address given and unreadable raises ``InvalidRequest``."""
+        email = self.email(raw)
+        if raw and email is None:
+            raise InvalidRequest(f"not an email address: {mask_email(raw)}")
+        return email
+
+    def checked_phone(self, raw: str | None) -> str | None:
+        """As ``phone``, but a number given and unreadable raises ``InvalidRequest``."""
+        phone = self.phone(raw)
+        if raw and phone is None:
+            raise InvalidRequest(f"not a phone number: {mask_phone(raw)}")
+        return phone
+
+
+def clean_external_id(raw: str | None) -> str | None:
+    return (raw or "").strip() or None
+
+
+def clean_name(raw: str | None) -> str | None:
+    return (raw or "").strip()[:MAX_NAME] or None
+
+
+def describe(identity: Identity) -> str:
+    """An identity for messages and logs, with phones and emails masked."""
+    parts = []
+    if identity.contact_id is not None:
+        parts.append(f"contactId={identity.contact_id}")
+    if identity.external_id:
+        parts.append(f"externalCustomerId={identity.external_id}")
+    if identity.email:
+        parts.append(f"email={mask_email(identity.email)}")
+    if identity.phone:
+        parts.append(f"phone={mask_phone(identity.phone)}")
+    if identity.web_id:
+        parts.append(f"webId={identity.web_id}")
+    if identity.telegram_user_id is not None:
+        parts.append(f"telegramUserId={identity.telegram_user_id}")
+    return ", ".join(parts) or "nobody"
+
+
+class Contacts:
+    """Contact work within the caller's session; the caller owns the transaction."""
+
+    def __init__(self, session: AsyncSession, identifiers: Identifiers) -> None:
+        self.session = session
+        self.identifiers = identifiers
+        self.repository = ContactRepository(session)
+
+    async def find(self, identity: Identity) -> Contact | None:
+        """The contact ``identity`` names (lookup order: contact id, external id, email,
+        phone, web id, Telegram user id; the first that matches wins), or None."""
+        contacts = self.repository
+        found: Contact | None = None
+        if identity.contact_id is not None:
+            found = await contacts.get(identity.contact_id)
+        if found is None and (external := clean_external_id(identity.external_id)):
+            found = await contacts.find_by("external_id", external)
+        if found is None and (email := self.identifiers.email(identity.email)):
+            found = await contacts.find_by("email", email)
+        if found is None and (phone := self.identifiers.phone(identity.phone)):
+            found = await contacts.find_by("phone", phone)
+        if found is None and identity.web_id:
+            found = await contacts.find_by_web_id(identity.web_id)
+        if found is None and identity.telegram_user_id is not None:
+            found = await contacts.find_by("telegram_user_id", identity.telegram_user_id)
+        return found
+
+    async def upsert(
+        self,
+        *,
+        now: datetime,
+        external_id: str | None,
+        email: str | None,
+        phone: str | None,
+        name: str | None,
+    ) -> tuple[Contact, bool]:
+        """Find the contact by external id, then email, then phone (all already normalised),
+        fill in identifiers it lacks that no other contact holds, or create it. Returns
+        (contact, created). Two contacts that each hold one of the identifiers are not
+        merged: the first by that order wins and the other keeps its own."""
+        given = {"external_id": external_id, "email": email, "phone": phone}
+        found: Contact | None = None
+        for key, value in given.items():
+            if value is not None:
+                found = await self.repository.find_by(key, value)
+                if found is not None:
+                    break
+        if found is None:
+            created = await self.repository.create(
+                now=now, external_id=external_id, email=email, phone=phone, name=name
+            )
+            return created, True
+        missing: dict[str, Any] = {}
+        for key, value in given.items():
+            # Filled in only when no other contact holds it: that would merge two people.
+            if value is None or getattr(found, key) is not None:
+                continue
+            if await self.repository.find_by(key, value) is None:
+                missing[key] = value
+        if name and not found.name:
+            missing["name"] = name
+        if missing:
+            await self.repository.update(found.id, **missing)
+            found = dataclasses.replace(found, **missing)
+        return found, False
+
+    async def link_telegram(
+        self, identity: Identity, telegram_user_id: int, *, now: datetime
+    ) -> Contact:
+        """See ``RecomsService.link_telegram``; identifiers are already checked readable."""
+        lookup = dataclasses.replace(identity, telegram_user_id=None)
+        contact = None if lookup.is_empty() else await self.find(lookup)
+        if contact is None:
+            external = clean_external_id(identity.external_id)
+            phone = self.identifiers.phone(identity.phone)
+            if not (external or phone):
+                raise NotFound("contact", describe(identity))
+            contact, _ = await self.upsert(
+                now=now,
+                external_id=external,
+                email=self.identifiers.email(identity.email),
+                phone=phone,
+                name=None,
+            )
+        if contact.telegram_user_id != telegram_user_id:
+            # Cleared first: the unique index must not see two rows with this id, even for a
+            # moment.
+            await self.repository.clear_telegram(telegram_user_id)
+            await self.repository.update(contact.id, telegram_user_id=telegram_user_id)
+        linked = await self.repository.get(contact.id)
+        assert linked is not None
+        return linked
+
+    async def profile(self, identity: Identity, *, orders: int) -> ContactProfile:
+        """Raises ``NotFound`` for an unknown contact."""
+        contact = await self.find(identity)
+        if contact is None:
+            raise NotFound("contact", describe(identity))
+        last_orders = await OrderRepository(self.session).last_orders(contact.id, orders)
+        cart = await CartRepository(self.session).get(contact_id=contact.id, web_id=None)
+        viewed = await EventRepository(self.session).products(
+            VIEW_EVENTS, contact_id=contact.id, web_id=None, limit=HISTORY_VIEWS
+        )
+        return ContactProfile(
+            contact=contact,
+            last_orders=tuple(last_orders),
+            cart=tuple(cart),
+            recently_viewed=tuple(list(dict.fromkeys(reversed(viewed)))[:RECENTLY_VIEWED]),
+        )

@@ -1,0 +1,361 @@
+"""``RecomsService``: every use case the API, the CLI and the bot may ask of the engine.
+
+Each public method opens the session or the transaction it needs and hands the work to the
+module that does it (``catalogue``, ``orders``, ``tracking``, ``contacts``, ``datasources``,
+``recommendations``, ``serving``, ``stats``); those modules never commit. Imports parse in a
+worker thread and write in one transaction each: a feed or order file that fails half way
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recoms.algorithms import recommend as rank
+from recoms.config import RecomsSettings
+from recoms.domain import (
+    Algorithm,
+    Contact,
+    ContactProfile,
+    DataSource,
+    DataSourceId,
+    DataSourceParams,
+    Identity,
+    Product,
+    ProductId,
+)
+from recoms.errors import InvalidRequest
+from recoms.importing.events import parse_event
+from recoms.service import catalogue, datasources, orders, recommendations, tracking
+from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
+from recoms.service.serving import ServingModel
+from recoms.service.stats import read_stats
+from recoms.storage.database import Database, create_database, migrate
+from recoms.storage.repositories import ContactRepository, DataSourceRepository
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+NOBODY = Identity()
+MAX_PROFILE_ORDERS = 100
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RecomsService:
+    """Everything the API, the CLI and the bot's embedded adapter may ask of the engine."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: RecomsSettings,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self._clock = clock
+        self._identifiers = Identifiers(settings.default_region)
+        self._serving = ServingModel(
+            database, refresh_seconds=settings.model_refresh_seconds, clock=self._now
+        )
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+
+    def _contacts(self, session: AsyncSession) -> Contacts:
+        return Contacts(session, self._identifiers)
+
+    # --- catalogue ---------------------------------------------------------------------
+    async def import_feed(
+        self, source: str | Path, *, full: bool = True, progress: Progress | None = None
+    ) -> ImportReport:
+        """Import a Google Merchant feed from a file path or an http(s) URL, streaming.
+
+        With ``full`` the feed is the whole catalogue: active products absent from it are
+        deactivated (a feed without a single good item deactivates nothing: it is more likely
+        broken than a shop closing down). Raises ``FeedError`` when the XML is hostile or
+        unreadable; then nothing is written."""
+        async with self.database.sessions.begin() as session:
+            report = await catalogue.import_feed(
+                session, source, full=full, now=self._now(), progress=progress
+            )
+        self._serving.expire()
+        log.info(
+            "feed %s: %d read, %d created, %d updated, %d deactivated, %d rejected",
+            source,
+            report.read,
+            report.created,
+            report.updated,
+            report.deactivated,
+            len(report.rejected),
+        )
+        return report
+
+    async def get_product(self, product_id: ProductId) -> Product:
+        """Raises ``NotFound``."""
+        async with self.database.sessions() as session:
+            return await catalogue.get_product(session, product_id)
+
+    async def get_products(self, product_ids: Sequence[ProductId]) -> list[Product]:
+        """Known products in the order asked; unknown ids are left out."""
+        async with self.database.sessions() as session:
+            return await catalogue.get_products(session, product_ids)
+
+    async def search_products(self, query: str, *, limit: int = 10) -> list[Product]:
+        """Active products whose id, title or brand contains ``query`` (case-insensitive),
+        by title."""
+        async with self.database.sessions() as session:
+            return await catalogue.search_products(session, query, limit=limit)
+
+    # --- orders and events -------------------------------------------------------------
+    async def import_orders(
+        self,
+        path: Path,
+        *,
+        columns: Mapping[str, str] | None = None,
+        progress: Progress | None = None,
+        before: date | None = None,
+        currency: str | None = None,
+    ) -> ImportReport:
+        """Import an order CSV (or .csv.gz). ``columns`` maps our names to the file's headers.
+
+        Lines are grouped into orders by order id. An order number already stored is left
+        alone (its lines count as skipped ``already imported``), so importing a file twice adds
+        nothing. ``before`` keeps only lines ordered before that day (UTC), e.g. to import the
+        training part of a history. Customers are found or created by external id, email and
+        phone; products missing from the catalogue are created from the lines (name, latest
+        price, ``currency`` or else the default currency setting when the file has none).
+        Raises ``ImportFileError`` when the file cannot be read; then nothing is written."""
+        currency = orders.currency_code(currency or self.settings.default_currency)
+        async with self.database.sessions.begin() as session:
+            report = await orders.import_orders(
+                session,
+                path,
+                columns=columns,
+                before=before,
+                currency=currency,
+                identifiers=self._identifiers,
+                now=self._now(),
+                progress=progress,
+            )
+        self._serving.expire()
+        log.info(
+            "orders %s: %d lines read, %d orders created (%d lines), %d contacts and %d "
+            "products created, skipped %s, %d rejected",
+            path.name,
+            report.read,
+            report.created,
+            report.lines,
+            report.contacts_created,
+            report.products_created,
+            report.skipped,
+            len(report.rejected),
+        )
+        return report
+
+    async def import_events(
+        self, lines: Iterable[str], *, progress: Progress | None = None
+    ) -> ImportReport:
+        """Import tracker events, one JSON object per line, in one transaction. Bad lines are
+        rejected with their line number; ``created`` counts the events stored."""
+        async with self.database.sessions.begin() as session:
+            return await tracking.import_events(
+                session,
+                lines,
+                received_at=self._now(),
+                identifiers=self._identifiers,
+                progress=progress,
+            )
+
+    async def track(self, payload: Mapping[str, Any]) -> None:
+        """Record one tracker event (the HTTP ``POST`` body). Raises ``InvalidRequest``."""
+        event = parse_event(payload, received_at=self._now())
+
+        async def record() -> None:
+            async with self.database.sessions.begin() as session:
+                recorder = tracking.EventRecorder(session, self._identifiers, ImportReport())
+                await recorder.record(event)
+
+        await _retry_on_conflict(record)
+
+    # --- contacts ----------------------------------------------------------------------
+    async def find_contact(self, identity: Identity) -> Contact | None:
+        """The contact ``identity`` names (lookup order: contact id, external id, email,
+        phone, web id, Telegram user id; the first that matches wins), or None."""
+        async with self.database.sessions() as session:
+            return await self._contacts(session).find(identity)
+
+    async def upsert_contact(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+        name: str | None = None,
+    ) -> Contact:
+        """Find by external id, email or phone (normalised) and fill in what is new; else create.
+
+        Raises ``InvalidRequest`` when no identifier is given or one cannot be read."""
+        normal_email = self._identifiers.checked_email(email)
+        normal_phone = self._identifiers.checked_phone(phone)
+        external = clean_external_id(external_id)
+        if not (external or normal_email or normal_phone):
+            raise InvalidRequest("an external id, email or phone is required")
+
+        async def upsert() -> Contact:
+            async with self.database.sessions.begin() as session:
+                contact, _ = await self._contacts(session).upsert(
+                    now=self._now(),
+                    external_id=external,
+                    email=normal_email,
+                    phone=normal_phone,
+                    name=clean_name(name),
+                )
+                return contact
+
+        return await _retry_on_conflict(upsert)
+
+    async def link_telegram(self, identity: Identity, telegram_user_id: int) -> Contact:
+        """Link a Telegram user to the contact named by ``identity``, creating the contact when
+        the identity carries a phone or external id that is not known yet. A Telegram user is
+        linked to one contact at most: an earlier link is moved.
+
+        Raises ``NotFound`` when the identity names no contact and cannot create one, and
+        ``InvalidRequest`` for an empty identity or an unreadable phone or email."""
+        if identity.is_empty():
+            raise InvalidRequest("name the contact to link")
+        self._identifiers.checked_phone(identity.phone)
+        self._identifiers.checked_email(identity.email)
+
+        async def link() -> Contact:
+            async with self.database.sessions.begin() as session:
+                return await self._contacts(session).link_telegram(
+                    identity, telegram_user_id, now=self._now()
+                )
+
+        linked = await _retry_on_conflict(link)
+        log.info("telegram user %s linked to contact %s", telegram_user_id, linked.id)
+        return linked
+
+    async def unlink_telegram(self, telegram_user_id: int) -> None:
+        async with self.database.sessions.begin() as session:
+            await ContactRepository(session).clear_telegram(telegram_user_id)
+
+    async def contact_profile(self, identity: Identity, *, orders: int = 5) -> ContactProfile:
+        """The contact, their last ``orders`` orders (newest first, at most 100), cart and
+        recently viewed products. Raises ``NotFound`` for an unknown contact."""
+        orders = max(0, min(orders, MAX_PROFILE_ORDERS))
+        async with self.database.sessions() as session:
+            return await self._contacts(session).profile(identity, orders=orders)
+
+    # --- data sources and recommendations ----------------------------------------------
+    async def list_data_sources(self) -> list[DataSource]:
+        """Every data source, by id."""
+        async with self.database.sessions() as session:
+            return await DataSourceRepository(session).list()
+
+    async def get_data_source(self, data_source_id: DataSourceId) -> DataSource:
+        """Raises ``NotFound``."""
+        async with self.database.sessions() as session:
+            return await datasources.get(session, data_source_id)
+
+    async def create_data_source(
+        self, name: str, algorithm: Algorithm, params: DataSourceParams
+    ) -> DataSource:
+        """Raises ``InvalidRequest`` for an empty name or params out of range."""
+        async with self.database.sessions.begin() as session:
+            return await datasources.create(session, name, algorithm, params)
+
+    async def update_data_source(
+        self,
+        data_source_id: DataSourceId,
+        *,
+        name: str | None = None,
+        params: DataSourceParams | None = None,
+    ) -> DataSource:
+        """Raises ``NotFound`` and ``InvalidRequest`` (as ``create_data_source``)."""
+        async with self.database.sessions.begin() as session:
+            return await datasources.update(session, data_source_id, name=name, params=params)
+
+    async def recommend(
+        self,
+        data_source_id: DataSourceId,
+        identity: Identity = NOBODY,
+        *,
+        products: Sequence[ProductId] = (),
+        category: str | None = None,
+    ) -> list[Product]:
+        """The data source's list for this request, best first.
+
+        Raises ``NotFound`` for an unknown data source and ``InvalidRequest`` when the
+        algorithm needs products and none are given. An unknown contact is not an error.
+        The contact's purchases, cart and views are read at each call, so what they just did
+        counts at once; item-to-item structures change with the next rebuild."""
+        products = recommendations.reference_products(products)
+        async with self.database.sessions() as session:
+            source = await recommendations.data_source_for(session, data_source_id, products)
+            history = await recommendations.history(self._contacts(session), identity)
+        serving = await self._serving.current()
+        ranked = rank(
+            serving.model,
+            serving.catalog,
+            source,
+            history=history,
+            products=products,
+            category=(category or "").strip() or None,
+            now=self._now(),
+        )
+        return await self.get_products(ranked)
+
+    # --- model and figures -------------------------------------------------------------
+    async def rebuild(self) -> RebuildReport:
+        """Recompute the item-to-item structures from stored orders and swap them in.
+
+        The build runs in a worker thread; requests keep being answered from the previous
+        model until the new one is stored and swapped in."""
+        return await self._serving.rebuild()
+
+    async def stats(self) -> Stats:
+        async with self.database.sessions() as session:
+            return await read_stats(session, now=self._now())
+
+
+async def open_service(
+    settings: RecomsSettings, *, clock: Callable[[], datetime] = utc_now
+) -> RecomsService:
+    """Open the database named by the settings, migrate it to the newest schema, and wrap it
+    in a service. The caller closes the service."""
+    database = create_database(settings.database_url)
+    try:
+        await migrate(database)
+    except BaseException:
+        await database.dispose()
+        raise
+    return RecomsService(database, settings, clock=clock)
+
+
+async def _retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run a short write transaction, once more if a concurrent one took a unique key first
+    (two events creating the same new contact, a tracker resending an order): the second
+    run finds what the first one created."""
+    try:
+        return await operation()
+    except IntegrityError:
+        log.info("write conflict with a concurrent request; trying once more")
+        return await operation()

@@ -1,0 +1,61 @@
+"""What the engine's use cases hand back: import summaries, rebuild reports and figures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from recoms.domain import Rejected
+
+Progress = Callable[[int], None]
+"""Called with the number of records (or bytes) processed since the previous call."""
+
+
+@dataclass
+class ImportReport:
+    """Summary of one import. ``skipped`` counts records left out on purpose, by reason
+    (e.g. ``{"cancellation": 9288, "no customer": 107927}``); ``rejected`` lists bad records.
+
+    ``read`` counts records read (feed items, order lines, events); ``created`` and
+    ``updated`` count products for a feed, orders for an order file and events stored for
+    an event file. ``lines``, ``contacts_created`` and ``products_created`` say what else an
+    order or event import added."""
+
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    rejected: list[Rejected] = field(default_factory=list)
+    lines: int = 0
+    contacts_created: int = 0
+    products_created: int = 0
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    """A model rebuild: the stored version, what it was built from, and its wall time."""
+
+    version: int
+    built_at: datetime
+    orders: int
+    lines: int
+    products: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Stats:
+    """What the engine holds; ``model_built_at`` is None before the first rebuild."""
+
+    products: int
+    products_in_stock: int
+    contacts: int
+    telegram_linked: int
+    events_last_24h: int
+    orders: int
+    model_built_at: datetime | None

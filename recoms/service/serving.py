@@ -1,0 +1,187 @@
+"""The serving model's lifecycle: built from stored orders, stored, loaded and swapped whole.
+
+A process looks for a newer model or catalogue in the database at most every
+``refresh_seconds``, so ``recoms rebuild`` or an import run elsewhere takes effect without a
+restart. Without any stored model yet, the first request that needs one builds it from the
+stored orders (an empty database builds instantly; a large history should be rebuilt with
+``recoms rebuild`` after importing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
+from recoms.service.catalogue import CATALOG_COUNTER
+from recoms.service.reports import RebuildReport
+from recoms.storage.database import Database
+from recoms.storage.repositories import (
+    CounterRepository,
+    HistoryColumns,
+    OrderRepository,
+    ProductRepository,
+    SnapshotRepository,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Serving:
+    """What serving reads, swapped as a whole: never a new model with a stale catalogue."""
+
+    model: Model
+    model_version: int | None
+    catalog: CatalogView
+    catalog_version: int
+
+
+class ServingModel:
+    """Holds the current ``Serving`` of a process and knows when and how to renew it."""
+
+    def __init__(
+        self, database: Database, *, refresh_seconds: float, clock: Callable[[], datetime]
+    ) -> None:
+        self._database = database
+        self._refresh_seconds = refresh_seconds
+        self._clock = clock
+        self._serving: Serving | None = None
+        self._checked_at = -math.inf
+        self._refresh_lock = asyncio.Lock()
+        self._rebuild_lock = asyncio.Lock()
+
+    def expire(self) -> None:
+        """Make the next request look for a newer catalogue (this process just changed it)."""
+        self._checked_at = -math.inf
+
+    async def current(self) -> Serving:
+        """The serving snapshot, refreshed from the database when it may be stale.
+
+        Call it outside any session: a refresh may load or build a model, which must not
+        hold a connection meanwhile."""
+        serving = self._serving
+        if serving is not None and (self._checked_lately() or self._refresh_lock.locked()):
+            # Checked lately, or another request is loading what is newer: keep answering
+            # from what we have.
+            return serving
+        async with self._refresh_lock:
+            return await self._refresh()
+
+    async def rebuild(self) -> RebuildReport:
+        """Recompute the model from stored orders, store it and swap it in.
+
+        The build runs in a worker thread; requests keep being answered from the previous
+        model until the new one is stored and swapped in."""
+        async with self._rebuild_lock:
+            started = time.perf_counter()
+            now = self._clock()
+            async with self._database.sessions() as session:
+                catalog_version = await CounterRepository(session).get(CATALOG_COUNTER)
+                columns = await OrderRepository(session).history()
+                products = await ProductRepository(session).all(active_only=True)
+            catalog = await asyncio.to_thread(CatalogView.from_products, products)
+            del products
+            history = _order_history(columns)
+            model = await asyncio.to_thread(build_model, history, catalog, now=now)
+            data = await asyncio.to_thread(model.to_bytes)
+            async with self._database.sessions.begin() as session:
+                version = await SnapshotRepository(session).add(
+                    data, built_at=now, orders=columns.orders, lines=history.n_lines
+                )
+            self._install(Serving(model, version, catalog, catalog_version), time.monotonic())
+            report = RebuildReport(
+                version=version,
+                built_at=now,
+                orders=columns.orders,
+                lines=history.n_lines,
+                products=len(catalog),
+                seconds=time.perf_counter() - started,
+            )
+        log.info(
+            "model %d built from %d orders (%d lines) over %d products in %.1f s",
+            report.version,
+            report.orders,
+            report.lines,
+            report.products,
+            report.seconds,
+        )
+        return report
+
+    def _checked_lately(self) -> bool:
+        return time.monotonic() - self._checked_at < self._refresh_seconds
+
+    def _install(self, serving: Serving, checked_at: float) -> Serving:
+        self._serving = serving
+        self._checked_at = checked_at
+        return serving
+
+    async def _refresh(self) -> Serving:
+        """Under the refresh lock: reuse what is still current, load what is newer."""
+        serving = self._serving
+        if serving is not None and self._checked_lately():
+            return serving
+        checked = time.monotonic()
+        async with self._database.sessions() as session:
+            model_version = await SnapshotRepository(session).latest_version()
+            catalog_version = await CounterRepository(session).get(CATALOG_COUNTER)
+        if serving is not None and (serving.model_version, serving.catalog_version) == (
+            model_version,
+            catalog_version,
+        ):
+            return self._install(serving, checked)
+        model: Model | None = None
+        if serving is not None and serving.model_version == model_version:
+            model = serving.model
+        elif model_version is not None:
+            model, model_version = await self._load_model()
+        if model is None:
+            # No model stored yet (or an unreadable one): build it now; rebuild() installs
+            # it with a catalogue view of its own.
+            await self.rebuild()
+            assert self._serving is not None
+            return self._serving
+        if serving is not None and serving.catalog_version == catalog_version:
+            catalog = serving.catalog
+        else:
+            catalog = await self._load_catalog()
+        return self._install(Serving(model, model_version, catalog, catalog_version), checked)
+
+    async def _load_catalog(self) -> CatalogView:
+        async with self._database.sessions() as session:
+            products = await ProductRepository(session).all(active_only=True)
+        return await asyncio.to_thread(CatalogView.from_products, products)
+
+    async def _load_model(self) -> tuple[Model | None, int | None]:
+        """The newest stored model and its version; (None, None) when it cannot be read."""
+        async with self._database.sessions() as session:
+            snapshot = await SnapshotRepository(session).latest()
+        if snapshot is None:
+            return None, None
+        try:
+            model = await asyncio.to_thread(Model.from_bytes, snapshot.data)
+        except ValueError as error:
+            log.error(
+                "stored model %d cannot be read (%s); building a new one", snapshot.version, error
+            )
+            return None, None
+        log.info("model %d loaded", snapshot.version)
+        return model, snapshot.version
+
+
+def _order_history(columns: HistoryColumns) -> OrderHistory:
+    """Storage's column arrays as the model builder takes them (the two layers do not meet)."""
+    return OrderHistory(
+        product_ids=columns.product_ids,
+        contact_ids=columns.contact_ids,
+        order_index=columns.order_index,
+        product_index=columns.product_index,
+        contact_index=columns.contact_index,
+        timestamp=columns.timestamp,
+        quantity=columns.quantity,
+    )

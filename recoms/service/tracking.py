@@ -1,0 +1,183 @@
+"""Tracker events applied to contacts, carts and orders, and kept in the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recoms.domain import CartLine, OrderLine, ProductId
+from recoms.importing.events import (
+    CartStatus,
+    CategoryView,
+    CustomerData,
+    EventPayload,
+    ProductView,
+    SearchRequest,
+    TrackerEvent,
+    WishlistAdd,
+    read_events,
+)
+from recoms.importing.events import Purchase as TrackedPurchase
+from recoms.service.batches import take_in_thread
+from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.reports import ImportReport, Progress
+from recoms.storage.repositories import (
+    CartRepository,
+    EventRepository,
+    NewOrder,
+    OrderRepository,
+)
+
+EVENT_BATCH = 2_000
+
+
+async def import_events(
+    session: AsyncSession,
+    lines: Iterable[str],
+    *,
+    received_at: datetime,
+    identifiers: Identifiers,
+    progress: Progress | None,
+) -> ImportReport:
+    """See ``RecomsService.import_events``; writes within the caller's transaction."""
+    report = ImportReport()
+    recorder = EventRecorder(session, identifiers, report)
+    events = read_events(lines, received_at=received_at)
+    while batch := await take_in_thread(events, EVENT_BATCH):
+        for item in batch:
+            if isinstance(item, TrackerEvent):
+                await recorder.record(item)
+            else:
+                report.rejected.append(item)
+        report.read += len(batch)
+        if progress is not None:
+            progress(len(batch))
+    return report
+
+
+class EventRecorder:
+    """Applies tracker events within the caller's session, counting what it does in ``report``."""
+
+    def __init__(
+        self, session: AsyncSession, identifiers: Identifiers, report: ImportReport
+    ) -> None:
+        self.session = session
+        self.identifiers = identifiers
+        self.report = report
+        self.contacts = Contacts(session, identifiers)
+
+    async def record(self, event: TrackerEvent) -> None:
+        contact_id = await self._contact(event)
+        payload = event.payload
+        if isinstance(payload, CartStatus) and (contact_id is not None or event.web_id):
+            await CartRepository(self.session).replace(
+                payload.lines, contact_id=contact_id, web_id=event.web_id, now=event.occurred_at
+            )
+        elif isinstance(payload, TrackedPurchase):
+            await self._purchase(payload, event.occurred_at, contact_id)
+        product_id, details = _logged(payload)
+        if event.site_id:
+            details["site_id"] = event.site_id
+        await EventRepository(self.session).add_many(
+            [
+                {
+                    "name": event.name,
+                    "contact_id": contact_id,
+                    "web_id": event.web_id,
+                    "occurred_at": event.occurred_at,
+                    "product_id": product_id,
+                    "payload": {key: value for key, value in details.items() if value is not None},
+                }
+            ]
+        )
+        self.report.created += 1
+
+    async def _contact(self, event: TrackerEvent) -> int | None:
+        """The contact the event is about: found or created from its identifiers, else the
+        contact its web id is linked to. A web id newly linked brings its earlier anonymous
+        events and its cart along."""
+        external = clean_external_id(event.external_id)
+        email = self.identifiers.email(event.email)
+        phone = self.identifiers.phone(event.phone)
+        contact_id: int | None = None
+        if external or email or phone:
+            name = event.payload.name if isinstance(event.payload, CustomerData) else None
+            contact, created = await self.contacts.upsert(
+                now=event.occurred_at,
+                external_id=external,
+                email=email,
+                phone=phone,
+                name=clean_name(name),
+            )
+            contact_id = contact.id
+            self.report.contacts_created += created
+        if not event.web_id:
+            return contact_id
+        contacts = self.contacts.repository
+        if contact_id is None:
+            linked = await contacts.find_by_web_id(event.web_id)
+            return None if linked is None else linked.id
+        if await contacts.link_web_id(event.web_id, contact_id):
+            await EventRepository(self.session).attribute(event.web_id, contact_id)
+            await CartRepository(self.session).adopt(event.web_id, contact_id)
+        return contact_id
+
+    async def _purchase(
+        self, purchase: TrackedPurchase, occurred_at: datetime, contact_id: int | None
+    ) -> None:
+        """Store the order unless its number is stored already (trackers resend)."""
+        orders = OrderRepository(self.session)
+        if await orders.ids_by_number([purchase.order_number]):
+            self.report.skip("order already recorded")
+            return
+        (order_id,) = await orders.insert_orders(
+            [NewOrder(purchase.order_number, occurred_at, contact_id, None)]
+        )
+        await orders.insert_lines(
+            [(order_id, line.product_id, line.quantity, line.price) for line in purchase.lines]
+        )
+        self.report.lines += len(purchase.lines)
+
+
+def _logged(payload: EventPayload) -> tuple[ProductId | None, dict[str, Any]]:
+    """The product an event is about, if any, and what else the event log keeps of it."""
+    match payload:
+        case ProductView():
+            return payload.product_id, {
+                "price": _json_number(payload.price),
+                "in_stock": payload.in_stock,
+            }
+        case WishlistAdd():
+            return payload.product_id, {}
+        case CategoryView():
+            return None, {"category": payload.category}
+        case SearchRequest():
+            return None, {"query": payload.query}
+        case CartStatus():
+            return None, {"lines": _json_lines(payload.lines), "guid": payload.guid}
+        case TrackedPurchase():
+            return None, {
+                "order_number": payload.order_number,
+                "lines": _json_lines(payload.lines),
+            }
+        case CustomerData():
+            return None, {"name": payload.name} if payload.name else {}
+
+
+def _json_number(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _json_lines(lines: Iterable[CartLine | OrderLine]) -> list[dict[str, str | None]]:
+    return [
+        {
+            "productKey": line.product_id,
+            "quantity": str(line.quantity),
+            "price": _json_number(line.price),
+        }
+        for line in lines
+    ]
