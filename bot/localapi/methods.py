@@ -338,9 +338,7 @@ async def close(context: Context, params: Params) -> bool:
 async def get_updates(context: Context, params: Params) -> list[JsonDict]:
     limit = params.integer("limit") or 100
     timeout = params.raw("timeout")
-    allowed = params.decoded("allowed_updates", "allowed_updates JSON array")
-    if allowed is not None and not isinstance(allowed, list):
-        raise ApiError.bad_request("can't parse allowed_updates JSON array")
+    allowed = _allowed_updates(params)
     try:
         seconds = float(timeout) if timeout is not None else 0.0
     except (TypeError, ValueError):
@@ -349,47 +347,51 @@ async def get_updates(context: Context, params: Params) -> list[JsonDict]:
         params.integer("offset"),
         min(max(limit, 1), 100),
         max(seconds, 0.0),
-        [str(kind) for kind in allowed] if allowed is not None else None,
+        allowed,
     )
+
+
+def _allowed_updates(params: Params) -> list[str] | None:
+    allowed = params.decoded("allowed_updates", "allowed_updates JSON array")
+    if allowed is None:
+        return None
+    if not isinstance(allowed, list):
+        raise ApiError.bad_request("can't parse allowed_updates JSON array")
+    return [str(kind) for kind in allowed]
+
+
+def _use_webhook(state: BotApiState, webhook: Webhook | None, params: Params) -> bool:
+    """Set (or, with None, remove) the webhook; pending updates go when asked to drop them."""
+    state.webhook = webhook
+    if params.flag("drop_pending_updates"):
+        state.drop_pending()
+    state.updates_changed.fire()
+    return True
 
 
 @method("setWebhook")
 async def set_webhook(context: Context, params: Params) -> bool:
-    state = context.state
     url = params.text("url") or ""
     if not url:
-        state.webhook = None
-        if params.flag("drop_pending_updates"):
-            state.drop_pending()
-        return True
+        return _use_webhook(context.state, None, params)
     if not re.match(r"(?i)https?://[^/\s]+", url):
         raise ApiError.bad_request("bad webhook: invalid webhook URL specified")
     secret = params.text("secret_token")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise ApiError.bad_request("secret token contains unallowed characters")
-    allowed = params.decoded("allowed_updates", "allowed_updates JSON array")
-    if allowed is not None and not isinstance(allowed, list):
-        raise ApiError.bad_request("can't parse allowed_updates JSON array")
-    state.webhook = Webhook(
+    webhook = Webhook(
         url=url,
         secret_token=secret,
         max_connections=params.integer("max_connections") or 40,
-        allowed_updates=[str(kind) for kind in allowed] if allowed else None,
+        # An empty list means "all kinds", as no list does.
+        allowed_updates=_allowed_updates(params) or None,
     )
-    if params.flag("drop_pending_updates"):
-        state.drop_pending()
-    state.updates_changed.fire()
-    return True
+    return _use_webhook(context.state, webhook, params)
 
 
 @method("deleteWebhook")
 async def delete_webhook(context: Context, params: Params) -> bool:
-    state = context.state
-    state.webhook = None
-    if params.flag("drop_pending_updates"):
-        state.drop_pending()
-    state.updates_changed.fire()
-    return True
+    return _use_webhook(context.state, None, params)
 
 
 @method("getWebhookInfo")

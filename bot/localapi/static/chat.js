@@ -136,21 +136,31 @@ function photoElement(message) {
 function inlineKeyboard(message) {
   const box = document.createElement("div");
   box.className = "inline-keyboard";
-  for (const row of message.reply_markup.inline_keyboard) {
+  appendButtonRows(box, message.reply_markup.inline_keyboard, "inline", (button, b) => {
+    if (b.url) {
+      button.classList.add("url");
+      button.title = b.url;
+    }
+    button.addEventListener("click", () => pressInline(message, b, button));
+  });
+  return box;
+}
+
+// Rows of `<kind>-button`s in `<kind>-row`s; `dress` adds what differs between keyboards.
+function appendButtonRows(box, rows, kind, dress) {
+  for (const row of rows) {
     const line = document.createElement("div");
-    line.className = "inline-row";
+    line.className = kind + "-row";
     for (const b of row) {
       const button = document.createElement("button");
       button.type = "button";
-      button.className = "inline-button" + (b.url ? " url" : "");
+      button.className = kind + "-button";
       button.textContent = b.text;
-      if (b.url) button.title = b.url;
-      button.addEventListener("click", () => pressInline(message, b, button));
+      dress(button, b);
       line.append(button);
     }
     box.append(line);
   }
-  return box;
 }
 
 function messageElement(message) {
@@ -262,19 +272,10 @@ function renderReplyKeyboard() {
     box.hidden = true;
     return;
   }
-  for (const row of markup.keyboard) {
-    const line = document.createElement("div");
-    line.className = "reply-row";
-    for (const b of row) {
-      const button = document.createElement("button");
-      button.type = "button";
-      button.className = "reply-button" + (b.request_contact ? " request" : "");
-      button.textContent = b.text;
-      button.addEventListener("click", () => pressReply(b));
-      line.append(button);
-    }
-    box.append(line);
-  }
+  appendButtonRows(box, markup.keyboard, "reply", (button, b) => {
+    if (b.request_contact) button.classList.add("request");
+    button.addEventListener("click", () => pressReply(b));
+  });
   box.hidden = false;
 }
 
