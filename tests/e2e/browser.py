@@ -106,7 +106,9 @@ class Page:
 @contextlib.asynccontextmanager
 async def chromium(executable: str, http: aiohttp.ClientSession) -> AsyncIterator[Page]:
     """A headless Chromium that can reach loopback only: any other host fails to resolve."""
-    profile = tempfile.TemporaryDirectory()
+    # Chromium's helper processes may still write to the profile for a moment after the
+    # browser exits; a leftover file there must not fail the test.
+    profile = tempfile.TemporaryDirectory(ignore_cleanup_errors=True)
     process = await asyncio.create_subprocess_exec(
         executable,
         "--headless",
