@@ -48,6 +48,8 @@ def create_database(url: str | URL) -> Database:
 
     A SQLite file's folder is created when missing; SQLite connections run in WAL mode with
     foreign keys on and a busy timeout, so a CLI import and a serving process can share the file.
+    Database errors leave statement parameters out of their text: they would carry customers'
+    phones and emails into logs.
     """
     parsed = make_url(url)
     options: dict[str, Any] = {}
@@ -59,10 +61,10 @@ def create_database(url: str | URL) -> Database:
             options["poolclass"] = StaticPool
         else:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, **options)
+        engine = create_async_engine(parsed, hide_parameters=True, **options)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(wal=not in_memory))
     else:
-        engine = create_async_engine(parsed, pool_pre_ping=True)
+        engine = create_async_engine(parsed, hide_parameters=True, pool_pre_ping=True)
     return Database(
         url=parsed,
         engine=engine,

@@ -139,11 +139,6 @@ def product_values(product: Product, now: datetime) -> dict[str, Any]:
     }
 
 
-def _same_product(a: Product, b: Product) -> bool:
-    """Equal as a customer would see them (``67`` and ``67.00`` are the same price)."""
-    return a == b
-
-
 class ProductRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -181,7 +176,8 @@ class ProductRepository:
             before = existing.get(product.id)
             if before is None:
                 new[product.id] = product_values(product, now)
-            elif not _same_product(before, product):
+            elif before != product:
+                # Decimal equality ignores scale: a feed's "67.00" does not rewrite a stored 67.
                 changed[product.id] = product_values(product, now)
         if new:
             await self.session.execute(insert(PRODUCTS), list(new.values()))

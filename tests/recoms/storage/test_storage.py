@@ -142,6 +142,21 @@ async def test_contact_identifiers_are_unique(database: Database) -> None:
             await ContactRepository(session).create(now=NOW, email="a@example.com")
 
 
+async def test_a_database_error_does_not_carry_phones_or_emails(database: Database) -> None:
+    async with database.sessions.begin() as session:
+        await ContactRepository(session).create(
+            now=NOW, phone="+380501110001", email="olena@example.com"
+        )
+    with pytest.raises(IntegrityError) as raised:
+        async with database.sessions.begin() as session:
+            await ContactRepository(session).create(
+                now=NOW, phone="+380501110001", email="olena@example.com"
+            )
+    # The error's text is what a log of an unexpected failure would show.
+    assert "+380501110001" not in str(raised.value)
+    assert "olena@example.com" not in str(raised.value)
+
+
 async def test_datetimes_come_back_aware_and_in_utc(database: Database) -> None:
     kyiv = timezone(timedelta(hours=2))
     async with database.sessions.begin() as session:
