@@ -122,9 +122,7 @@ def build_parser() -> ArgumentParser:
         help="reference products (comma-separated or repeated); product-based lists need them",
     )
     recommend.add_argument("--category", help="narrow bestsellers to a category (A > B)")
-    recommend.add_argument(
-        "--json", action="store_true", help="print the API's JSON instead of a table"
-    )
+    _json_argument(recommend)
 
     sources = commands.add_parser(
         "data-sources",
@@ -133,25 +131,25 @@ def build_parser() -> ArgumentParser:
     )
     actions = sources.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="list the data sources")
-    listing.add_argument("--json", action="store_true", help="print the API's JSON")
+    _json_argument(listing)
     create = actions.add_parser("create", help="create a data source")
     create.add_argument("name")
     create.add_argument("algorithm", choices=[str(item) for item in Algorithm])
     _params_arguments(create)
-    create.add_argument("--json", action="store_true", help="print the API's JSON")
+    _json_argument(create)
     update = actions.add_parser("update", help="change a data source's name or params")
     update.add_argument("data_source", metavar="DATA_SOURCE_ID", type=_positive_int)
     update.add_argument("--name")
     _params_arguments(update)
-    update.add_argument("--json", action="store_true", help="print the API's JSON")
+    _json_argument(update)
 
     stats = commands.add_parser("stats", help="print counts of what the engine holds")
-    stats.add_argument("--json", action="store_true", help="print the API's JSON")
+    _json_argument(stats)
 
     serve = commands.add_parser(
         "serve",
         help="serve the HTTP API",
-        description="Serve the Yespo-compatible HTTP API (OpenAPI at /api/openapi.json).",
+        description="Serve the Yespo-compatible HTTP API (OpenAPI at /openapi.json).",
     )
     _listen_arguments(serve)
 
@@ -211,6 +209,10 @@ def _params_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--product-ids", metavar="ID,...", help="curated list of the 'other' algorithm"
     )
+
+
+def _json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print the API's JSON instead of text")
 
 
 def _listen_arguments(parser: argparse.ArgumentParser) -> None:
@@ -436,7 +438,7 @@ async def serve(
                 f"cannot listen on {host}:{port}: {error.strerror or error}"
             ) from None
         base = f"http://{_url_host(host)}:{port}"
-        print(f"serving the recoms API on {base}/ (OpenAPI: {base}/api/openapi.json)", file=out)
+        print(f"serving the recoms API on {base}/ (OpenAPI: {base}/openapi.json)", file=out)
         if ready is not None:
             ready(base)
         out.flush()

@@ -142,6 +142,15 @@ class Algorithm(enum.StrEnum):
 
 MAX_LIMIT = 50
 
+# What storage holds: longer ids and larger numbers are refused where they come in (feed item,
+# order line, tracker event, API request) rather than failing a whole write on PostgreSQL.
+MAX_ID_LENGTH = 200
+"""The longest product id, order number, external customer id or web id."""
+MAX_AMOUNT = Decimal("999999999999.99")
+"""The largest price (12 digits before the decimal mark)."""
+MAX_QUANTITY = Decimal("99999999999.999")
+"""The largest quantity of an order or cart line (11 digits before the decimal mark)."""
+
 
 @dataclass(frozen=True, slots=True)
 class DataSourceParams:

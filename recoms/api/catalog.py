@@ -13,14 +13,8 @@ from aiohttp import web
 
 from recoms.api.keys import FEED_LIMIT, SERVICE
 from recoms.api.params import body_model, query_model
-from recoms.api.schemas import (
-    MAX_ID_LENGTH,
-    FeedImportRequest,
-    ImportReportOut,
-    ProductsQuery,
-    dump,
-)
-from recoms.domain import ProductId
+from recoms.api.schemas import FeedImportRequest, ImportReportOut, ProductsQuery, dump
+from recoms.domain import MAX_ID_LENGTH, ProductId
 from recoms.errors import InvalidRequest
 from recoms.presenters import product_to_api_dict
 

@@ -8,46 +8,29 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from recoms.api.schemas import (
-    IDENTIFIER_NAMES,
-    MAX_CATEGORIES,
-    MAX_PRODUCTS,
-    MISSING_IDENTIFIER,
-    ContactOut,
-    DataSourceCreate,
-    DataSourceOut,
-    DataSourcePatch,
-    DataSourceReplace,
-    ErrorOut,
-    EventsAccepted,
-    FeedImportRequest,
-    Health,
-    ImportReportOut,
-    ProductOut,
-    ProfileOut,
-    StatsOut,
-    TelegramLinkRequest,
-)
-from recoms.domain import MAX_LIMIT
+from recoms.api import schemas
+from recoms.api.schemas import IDENTIFIER_NAMES, MAX_CATEGORIES, MAX_PRODUCTS, MISSING_IDENTIFIER
+from recoms.domain import MAX_ID_LENGTH, MAX_LIMIT
 
 Json = dict[str, Any]
 
 MODELS: tuple[type[BaseModel], ...] = (
-    ContactOut,
-    DataSourceCreate,
-    DataSourceOut,
-    DataSourcePatch,
-    DataSourceReplace,
-    ErrorOut,
-    EventsAccepted,
-    FeedImportRequest,
-    Health,
-    ImportReportOut,
-    ProductOut,
-    ProfileOut,
-    StatsOut,
-    TelegramLinkRequest,
+    schemas.ContactOut,
+    schemas.DataSourceCreate,
+    schemas.DataSourceOut,
+    schemas.DataSourcePatch,
+    schemas.DataSourceReplace,
+    schemas.ErrorOut,
+    schemas.EventsAccepted,
+    schemas.FeedImportRequest,
+    schemas.Health,
+    schemas.ImportReportOut,
+    schemas.ProductOut,
+    schemas.ProfileOut,
+    schemas.StatsOut,
+    schemas.TelegramLinkRequest,
 )
+"""The models the document's schemas are generated from (and those they refer to)."""
 
 
 def ref(name: str) -> Json:
@@ -120,7 +103,7 @@ def array_query(name: str, description: str, max_items: int) -> Json:
 
 STRING: Json = {"type": "string"}
 POSITIVE_ID: Json = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
-STRING_ID: Json = {"type": "string", "maxLength": 256}
+STRING_ID: Json = {"type": "string", "maxLength": MAX_ID_LENGTH}
 
 IDENTIFIERS: list[Json] = [
     query("contactId", "The engine's contact id.", POSITIVE_ID),

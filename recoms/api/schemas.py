@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 from typing import Annotated, Any, Self
@@ -17,6 +18,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from recoms.domain import (
+    MAX_ID_LENGTH,
     MAX_LIMIT,
     Algorithm,
     CartLine,
@@ -27,18 +29,16 @@ from recoms.domain import (
     DataSourceParams,
     Identity,
     Order,
+    OrderLine,
     ProductId,
 )
 from recoms.presenters import price_to_json
 from recoms.service import ImportReport, Stats
 
+# Ids are 64-bit in storage: a larger one is a 400, never a database error.
 INT64_MAX = 2**63 - 1
-# Data source ids are ordinary integer keys; bounding them keeps an absurd id a 400, not a
-# database error on PostgreSQL's 4-byte integers.
-INT32_MAX = 2**31 - 1
 MAX_PRODUCTS = 100
 MAX_CATEGORIES = 10
-MAX_ID_LENGTH = 256
 MAX_SEARCH_LENGTH = 200
 MAX_EVENTS = 1000
 MAX_CURATED_PRODUCTS = 500
@@ -58,7 +58,9 @@ def _printable(value: str) -> str:
 
 Printable = AfterValidator(_printable)
 ItemId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), Printable
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH),
+    Printable,
 ]
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=MAX_ID_LENGTH), Printable
@@ -176,24 +178,11 @@ class DataSourceParamsModel(ApiModel):
 
     @classmethod
     def from_domain(cls, params: DataSourceParams) -> DataSourceParamsModel:
-        return cls(
-            limit=params.limit,
-            in_stock_only=params.in_stock_only,
-            exclude_purchased=params.exclude_purchased,
-            window_days=params.window_days,
-            price_ratio_min=params.price_ratio_min,
-            price_ratio_max=params.price_ratio_max,
-            product_ids=list(params.product_ids),
-        )
+        return cls.model_validate(params, from_attributes=True)
 
     def to_domain(self) -> DataSourceParams:
         return DataSourceParams(
-            limit=self.limit,
-            in_stock_only=self.in_stock_only,
-            exclude_purchased=self.exclude_purchased,
-            window_days=self.window_days,
-            price_ratio_min=self.price_ratio_min,
-            price_ratio_max=self.price_ratio_max,
+            **self.model_dump(by_alias=False, exclude={"product_ids"}),
             product_ids=tuple(ProductId(product) for product in self.product_ids),
         )
 
@@ -289,14 +278,7 @@ class ImportReportOut(ApiModel):
 
     @classmethod
     def from_domain(cls, report: ImportReport) -> ImportReportOut:
-        return cls(
-            read=report.read,
-            created=report.created,
-            updated=report.updated,
-            deactivated=report.deactivated,
-            skipped=dict(report.skipped),
-            rejected=[RejectedOut(line=item.line, reason=item.reason) for item in report.rejected],
-        )
+        return cls.model_validate(report, from_attributes=True)
 
 
 class RejectedEvent(ApiModel):
@@ -339,6 +321,14 @@ class LineOut(ApiModel):
     quantity: float
     price: float | None
 
+    @classmethod
+    def from_domain(cls, line: OrderLine | CartLine) -> LineOut:
+        return cls(
+            product_id=line.product_id,
+            quantity=float(line.quantity),
+            price=price_to_json(line.price),
+        )
+
 
 class OrderOut(ApiModel):
     number: str
@@ -352,21 +342,8 @@ class OrderOut(ApiModel):
             number=order.number,
             ordered_at=order.ordered_at,
             currency=order.currency,
-            lines=[
-                LineOut(
-                    product_id=line.product_id,
-                    quantity=float(line.quantity),
-                    price=price_to_json(line.price),
-                )
-                for line in order.lines
-            ],
+            lines=[LineOut.from_domain(line) for line in order.lines],
         )
-
-
-def cart_line_out(line: CartLine) -> LineOut:
-    return LineOut(
-        product_id=line.product_id, quantity=float(line.quantity), price=price_to_json(line.price)
-    )
 
 
 class ProfileOut(ApiModel):
@@ -380,7 +357,7 @@ class ProfileOut(ApiModel):
         return cls(
             contact=ContactOut.from_domain(profile.contact),
             last_orders=[OrderOut.from_domain(order) for order in profile.last_orders],
-            cart=[cart_line_out(line) for line in profile.cart],
+            cart=[LineOut.from_domain(line) for line in profile.cart],
             recently_viewed=list(profile.recently_viewed),
         )
 
@@ -393,17 +370,8 @@ class TelegramLinkRequest(IdentityFields):
 
     @model_validator(mode="after")
     def _named(self) -> Self:
-        identity = self.to_identity()
-        if all(
-            value is None
-            for value in (
-                identity.contact_id,
-                identity.external_id,
-                identity.email,
-                identity.phone,
-                identity.web_id,
-            )
-        ):
+        # The Telegram user id is what gets linked, not a way to find the contact.
+        if dataclasses.replace(self.to_identity(), telegram_user_id=None).is_empty():
             raise ValueError(MISSING_IDENTIFIER)
         return self
 
@@ -444,15 +412,7 @@ class StatsOut(ApiModel):
 
     @classmethod
     def from_domain(cls, stats: Stats) -> StatsOut:
-        return cls(
-            products=stats.products,
-            products_in_stock=stats.products_in_stock,
-            contacts=stats.contacts,
-            telegram_linked=stats.telegram_linked,
-            events_last_24h=stats.events_last_24h,
-            orders=stats.orders,
-            model_built_at=stats.model_built_at,
-        )
+        return cls.model_validate(stats, from_attributes=True)
 
 
 class Health(ApiModel):

@@ -21,23 +21,12 @@ from pathlib import Path
 from recoms.demo import END, FEED, ORDERS
 from recoms.domain import Product
 from recoms.importing.feed import open_feed, parse_feed
+from recoms.importing.orders import ORDER_FIELDS
 
 DAYS = 180
 SEED = 20250630
 CUSTOMERS = 60
 ORDER_COUNT = 400
-COLUMNS = (
-    "order_id",
-    "product_id",
-    "quantity",
-    "price",
-    "ordered_at",
-    "external_customer_id",
-    "email",
-    "phone",
-    "product_name",
-    "currency",
-)
 
 
 @dataclass(frozen=True)
@@ -134,7 +123,7 @@ def generate(products: Sequence[Product], *, seed: int = SEED) -> list[dict[str,
 
 def write(lines: Sequence[dict[str, str]], path: Path = ORDERS) -> None:
     with path.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(file, fieldnames=ORDER_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(lines)
 

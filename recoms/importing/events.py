@@ -18,6 +18,7 @@ strings or numbers. Times are epoch milliseconds, epoch seconds or ISO 8601 (UTC
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,16 +26,26 @@ from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     TypeAdapter,
     ValidationError,
 )
 
-from recoms.domain import CartLine, OrderLine, ProductId, Rejected
+from recoms.domain import (
+    MAX_AMOUNT,
+    MAX_ID_LENGTH,
+    MAX_QUANTITY,
+    CartLine,
+    OrderLine,
+    ProductId,
+    Rejected,
+)
 from recoms.errors import InvalidRequest
 
 
@@ -164,7 +175,6 @@ def read_events(
 ) -> Iterator[TrackerEvent | Rejected]:
     """Read JSON lines, one event each, in order; blank lines are passed over and a bad line
     becomes ``Rejected`` with its 1-based line number."""
-    # Imported here because the service module imports this one.
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -217,10 +227,44 @@ def _web_id(value: object) -> object:
     return value
 
 
+_NUL = re.compile("\x00")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _without_nul(value: str | None) -> str | None:
+    # PostgreSQL cannot store NUL in text; refusing it here keeps it a bad event, not a failure.
+    if value is not None and _NUL.search(value):
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _printable(value: str | None) -> str | None:
+    if value is not None and _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
 Time = Annotated[datetime | None, BeforeValidator(_to_datetime)]
-Text = Annotated[str | None, BeforeValidator(_blank_to_none)]
-Amount = Annotated[Decimal | None, BeforeValidator(_blank_to_none), Field(ge=0)]
-Key = Annotated[str, Field(min_length=1)]
+Text = Annotated[str | None, BeforeValidator(_blank_to_none), AfterValidator(_without_nul)]
+# Identifiers the engine stores and looks up: bounded as storage holds them, printable.
+IdText = Annotated[
+    Annotated[str, StringConstraints(max_length=MAX_ID_LENGTH)] | None,
+    BeforeValidator(_blank_to_none),
+    AfterValidator(_printable),
+]
+Amount = Annotated[Decimal | None, BeforeValidator(_blank_to_none), Field(ge=0, le=MAX_AMOUNT)]
+Key = Annotated[str, Field(min_length=1), AfterValidator(_without_nul)]
+ProductKey = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_printable)
+]
+
+
+# Field spellings trackers use, shared by the shapes that carry the same field.
+_EXTERNAL_ID = AliasChoices("externalCustomerId", "ExternalCustomerId", "external_customer_id")
+_EMAIL = AliasChoices("user_email", "userEmail", "email", "Email")
+_PHONE = AliasChoices("user_phone", "userPhone", "phone", "Phone")
+_PRODUCT_KEY = AliasChoices("productKey", "ProductKey", "product_key", "productId")
+_PRICE = AliasChoices("price", "Price")
 
 
 class _Model(BaseModel):
@@ -237,39 +281,26 @@ class _General(_Model):
     occurred_at: Time = Field(
         None, validation_alias=AliasChoices("datetime", "dateTime", "DateTime", "timestamp")
     )
-    external_id: Text = Field(
-        None,
-        validation_alias=AliasChoices(
-            "externalCustomerId", "ExternalCustomerId", "external_customer_id"
-        ),
-    )
-    email: Text = Field(
-        None, validation_alias=AliasChoices("user_email", "userEmail", "email", "Email")
-    )
-    phone: Text = Field(
-        None, validation_alias=AliasChoices("user_phone", "userPhone", "phone", "Phone")
-    )
-    web_id: Annotated[Text, BeforeValidator(_web_id)] = Field(
+    external_id: IdText = Field(None, validation_alias=_EXTERNAL_ID)
+    email: Text = Field(None, validation_alias=_EMAIL)
+    phone: Text = Field(None, validation_alias=_PHONE)
+    web_id: Annotated[IdText, BeforeValidator(_web_id)] = Field(
         None, validation_alias=AliasChoices("cookies", "Cookies", "webId", "web_id", "sc")
     )
 
 
 class _Product(_Model):
-    product_key: Key = Field(
-        validation_alias=AliasChoices("productKey", "ProductKey", "product_key", "productId")
-    )
-    price: Amount = Field(None, validation_alias=AliasChoices("price", "Price"))
+    product_key: ProductKey = Field(validation_alias=_PRODUCT_KEY)
+    price: Amount = Field(None, validation_alias=_PRICE)
     in_stock: Annotated[bool | None, BeforeValidator(_blank_to_none)] = Field(
         None, validation_alias=AliasChoices("isInStock", "IsInStock", "is_in_stock", "inStock")
     )
 
 
 class _Line(_Model):
-    product_key: Key = Field(
-        validation_alias=AliasChoices("productKey", "ProductKey", "product_key", "productId")
-    )
-    price: Amount = Field(None, validation_alias=AliasChoices("price", "Price"))
-    quantity: Annotated[Decimal, Field(ge=0)] = Field(
+    product_key: ProductKey = Field(validation_alias=_PRODUCT_KEY)
+    price: Amount = Field(None, validation_alias=_PRICE)
+    quantity: Annotated[Decimal, Field(ge=0, le=MAX_QUANTITY)] = Field(
         Decimal(1), validation_alias=AliasChoices("quantity", "Quantity", "qty")
     )
 
@@ -281,18 +312,9 @@ class _Category(_Model):
 
 
 class _Customer(_Model):
-    external_id: Text = Field(
-        None,
-        validation_alias=AliasChoices(
-            "externalCustomerId", "ExternalCustomerId", "external_customer_id"
-        ),
-    )
-    email: Text = Field(
-        None, validation_alias=AliasChoices("user_email", "userEmail", "email", "Email")
-    )
-    phone: Text = Field(
-        None, validation_alias=AliasChoices("user_phone", "userPhone", "phone", "Phone")
-    )
+    external_id: IdText = Field(None, validation_alias=_EXTERNAL_ID)
+    email: Text = Field(None, validation_alias=_EMAIL)
+    phone: Text = Field(None, validation_alias=_PHONE)
     name: Text = Field(
         None, validation_alias=AliasChoices("user_name", "userName", "name", "Name")
     )
@@ -305,10 +327,10 @@ class _Search(_Model):
 
 
 class _Order(_Model):
-    order_number: Text = Field(
+    order_number: IdText = Field(
         None, validation_alias=AliasChoices("OrderNumber", "orderNumber", "order_number")
     )
-    guid: Text = Field(None, validation_alias=AliasChoices("GUID", "guid", "Guid"))
+    guid: IdText = Field(None, validation_alias=AliasChoices("GUID", "guid", "Guid"))
 
 
 _LINES = TypeAdapter(list[_Line])

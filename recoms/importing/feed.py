@@ -34,7 +34,7 @@ from xml.sax.xmlreader import AttributesNSImpl, Locator
 from defusedxml import DefusedXmlException
 from defusedxml.expatreader import DefusedExpatParser
 
-from recoms.domain import Availability, Product, ProductId, Rejected
+from recoms.domain import MAX_AMOUNT, MAX_ID_LENGTH, Availability, Product, ProductId, Rejected
 from recoms.errors import FeedError
 
 GOOGLE_NS = "http://base.google.com/ns/1.0"
@@ -120,7 +120,6 @@ def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
     failed read. The last two can come after items were yielded, so a caller applies a
     feed (and deactivates what it lacks) only once the iteration has ended normally.
     """
-    # Imported here because the service module imports this one.
     handler = _FeedHandler()
     parser = DefusedExpatParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
     parser.setFeature(feature_namespaces, True)
@@ -252,6 +251,11 @@ def _to_product(item: _Item, seen: dict[str, int]) -> Product | Rejected:
     product_id = first("id")
     if not product_id:
         return Rejected(item.line, "item without g:id")
+    if len(product_id) > MAX_ID_LENGTH:
+        return Rejected(
+            item.line,
+            f"item {product_id[:40]!r}...: g:id is longer than {MAX_ID_LENGTH} characters",
+        )
     if product_id in seen:
         return Rejected(
             item.line, f"item {product_id!r}: the id repeats the item at line {seen[product_id]}"
@@ -284,6 +288,8 @@ def _to_product(item: _Item, seen: dict[str, int]) -> Product | Rejected:
         parsed = parse_price(text)
         if parsed is None:
             return Rejected(item.line, f"item {product_id!r}: bad g:{name} {text!r}")
+        if parsed[0] > MAX_AMOUNT:
+            return Rejected(item.line, f"item {product_id!r}: g:{name} {text!r} is too large")
         amount, amount_currency = parsed
         if name == "price":
             price, currency = amount, amount_currency

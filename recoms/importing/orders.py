@@ -29,7 +29,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO
 
-from recoms.domain import ProductId, Rejected
+from recoms.domain import MAX_AMOUNT, MAX_ID_LENGTH, MAX_QUANTITY, ProductId, Rejected
 from recoms.errors import ImportFileError, InvalidRequest
 
 ORDER_FIELDS = (
@@ -184,7 +184,6 @@ def read_orders(
     it says so, required columns absent, not in ``encoding``. That can happen after lines
     were yielded (a bad byte deep in the file), so a caller commits only at the end.
     """
-    # Imported here because the service module imports this one.
     exact_codes, code_prefixes = _code_matcher(non_product_codes)
     with _open_text(path, encoding) as text:
         try:
@@ -234,18 +233,24 @@ def read_orders(
                 if not order_id:
                     yield Rejected(line, "empty order id")
                     continue
+                if len(order_id) > MAX_ID_LENGTH:
+                    yield Rejected(line, TOO_LONG_ORDER)
+                    continue
                 product_id = row[i_product].strip()
                 if not product_id:
                     yield Rejected(line, "empty product id")
                     continue
+                if len(product_id) > MAX_ID_LENGTH:
+                    yield Rejected(line, TOO_LONG_PRODUCT)
+                    continue
                 quantity = _decimal(row[i_quantity], decimal_comma)
-                if quantity is None:
+                if quantity is None or quantity > MAX_QUANTITY:
                     yield Rejected(line, f"bad quantity {row[i_quantity]!r}")
                     continue
                 price: Decimal | None = None
                 if i_price >= 0 and row[i_price].strip():
                     price = _decimal(row[i_price], decimal_comma)
-                    if price is None:
+                    if price is None or price > MAX_AMOUNT:
                         yield Rejected(line, f"bad price {row[i_price]!r}")
                         continue
                 date_text = row[i_date]
@@ -273,6 +278,13 @@ def read_orders(
                 customer = row[i_customer].strip() if i_customer >= 0 else ""
                 if customer.endswith(".0") and _FLOAT_INTEGER.fullmatch(customer):
                     customer = customer.partition(".")[0]
+                if len(customer) > MAX_ID_LENGTH:
+                    yield Rejected(line, TOO_LONG_CUSTOMER)
+                    continue
+                currency = row[i_currency].strip().upper() if i_currency >= 0 else ""
+                if currency and not _CURRENCY.fullmatch(currency):
+                    yield Rejected(line, f"bad currency {row[i_currency]!r}")
+                    continue
                 yield OrderRow(
                     line,
                     order_id,
@@ -284,7 +296,7 @@ def read_orders(
                     (row[i_email].strip() or None) if i_email >= 0 else None,
                     (row[i_phone].strip() or None) if i_phone >= 0 else None,
                     (row[i_name].strip() or None) if i_name >= 0 else None,
-                    (row[i_currency].strip().upper() or None) if i_currency >= 0 else None,
+                    currency or None,
                 )
         except UnicodeDecodeError:
             raise _encoding_error(path, encoding) from None
@@ -297,6 +309,10 @@ def read_orders(
 
 
 _FLOAT_INTEGER = re.compile(r"\d+\.0+")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+TOO_LONG_ORDER = f"order id longer than {MAX_ID_LENGTH} characters"
+TOO_LONG_PRODUCT = f"product id longer than {MAX_ID_LENGTH} characters"
+TOO_LONG_CUSTOMER = f"customer id longer than {MAX_ID_LENGTH} characters"
 _COMMA_THOUSANDS = re.compile(r"-?\d{1,3}(,\d{3})+(\.\d+)?")
 _DOT_THOUSANDS = re.compile(r"-?\d{1,3}(\.\d{3})+(,\d+)?")
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")

@@ -93,6 +93,8 @@ async def test_bad_link_requests(client: Client) -> None:
         ({"telegramUserId": "abc", "phone": "+380501110001"}, "telegramUserId:"),
         ({"telegramUserId": -4, "phone": "+380501110001"}, "telegramUserId:"),
         ({"telegramUserId": 1, "phone": "+38050111000" + "1" * 40}, "phone:"),
+        # Longer than storage holds: refused, never a database error.
+        ({"telegramUserId": 1, "externalCustomerId": "x" * 201}, "externalCustomerId:"),
     ]
     for body, expected in cases:
         response = await client.post(TELEGRAM, json=body)

@@ -133,3 +133,30 @@ async def test_an_oversized_body_is_refused(client: Client) -> None:
     response = await client.post(EVENTS, data=io.BytesIO(b" " * (5 * 1024 * 1024)))
     assert response.status == 413
     assert (await response.json())["error"] == "too_large"
+
+
+async def test_values_storage_cannot_hold_are_refused_naming_the_field(client: Client) -> None:
+    long_id = "x" * 201
+    cases = {
+        "productKey": event("ProductPage", {"Product": {"productKey": long_id}}, **ALICE),
+        "cookies": event(
+            "ProductPage", {"Product": {"productKey": "o-pen"}}, cookies={"sc": long_id}
+        ),
+        "externalCustomerId": event("CustomerData", {"externalCustomerId": long_id}),
+        "OrderNumber": event(
+            "PurchasedItems",
+            {"OrderNumber": long_id, "Products": [{"productKey": "o-pen"}]},
+            **ALICE,
+        ),
+        "price": event(
+            "StatusCart", {"Products": [{"productKey": "o-pen", "price": "1e20"}]}, **ALICE
+        ),
+        "quantity": event(
+            "StatusCart", {"Products": [{"productKey": "o-pen", "quantity": "1e30"}]}, **ALICE
+        ),
+        "productKey ": event("ProductPage", {"Product": {"productKey": "o\u0000pen"}}, **ALICE),
+    }
+    for field, body in cases.items():
+        response = await client.post(EVENTS, json=body)
+        assert response.status == 400, (field, await response.text())
+        assert field.strip() in (await response.json())["message"]

@@ -223,3 +223,34 @@ async def test_an_unreadable_order_file_writes_nothing(
         await service.import_orders(bad)
     stats = await service.stats()
     assert (stats.orders, stats.contacts, stats.products) == (0, 0, 0)
+
+
+async def test_values_too_large_to_store_are_rejected_by_line_and_the_rest_imports(
+    service: RecomsService, tmp_path: Path, write_csv: Callable[[str], Path]
+) -> None:
+    long_id = "x" * 201
+    feed_report = await service.import_feed(
+        feed(
+            tmp_path,
+            "big.xml",
+            item(long_id, "Long id"),
+            item("dear", "Dear", price="1000000000000.00 EUR"),
+            item("fine", "Fine"),
+        )
+    )
+    assert [rejected.line for rejected in feed_report.rejected] == [3, 4]
+    assert feed_report.created == 1
+
+    orders = write_csv(
+        "order_id,product_id,quantity,price,ordered_at,external_customer_id,currency\n"
+        f"{long_id},mug,1,5.00,2025-01-01,c-1,EUR\n"
+        f"1,{long_id},1,5.00,2025-01-01,c-1,EUR\n"
+        "2,mug,1,1000000000000,2025-01-01,c-1,EUR\n"
+        "3,mug,100000000000,5.00,2025-01-01,c-1,EUR\n"
+        f"4,mug,1,5.00,2025-01-01,{long_id},EUR\n"
+        "5,mug,1,5.00,2025-01-01,c-1,EURO\n"
+        "6,mug,1,5.00,2025-01-01,c-1,EUR\n"
+    )
+    report = await service.import_orders(orders)
+    assert [rejected.line for rejected in report.rejected] == [2, 3, 4, 5, 6, 7]
+    assert (report.created, report.lines) == (1, 1)
