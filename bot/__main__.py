@@ -82,7 +82,8 @@ async def open_engine(settings: BotSettings, recoms: RecomsSettings) -> AsyncIte
         if settings.is_demo:
             await _load_demo_into_empty(service)
         key = recoms.api_key.get_secret_value() if recoms.api_key else None
-        yield Engine(EmbeddedRecommender(service), create_app(service, recoms), key)
+        api = create_app(service, recoms, open_paths=[settings.webhook_path])
+        yield Engine(EmbeddedRecommender(service), api, key)
     finally:
         await service.close()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hmac
 import logging
-from typing import Any
 
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
@@ -19,7 +18,6 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import hdrs, web
-from aiohttp.typedefs import Handler
 
 from bot.config import BotSettings
 from bot.deeplinks import DeepLinkError
@@ -102,6 +100,7 @@ def create_web_app(
     """One aiohttp app: the engine's API (``api_app``, when the engine is embedded), /healthz,
     the deep-link endpoint for the shop's backend, and the webhook when a public URL is set.
 
+    ``api_app`` must list the webhook path in its ``open_paths``: Telegram sends no API key.
     The webhook answers 401 without Telegram's secret-token header; the deep-link endpoint
     wants HTTP Basic with ``api_key`` as the password, as the engine's API does."""
     app = api_app if api_app is not None else web.Application()
@@ -117,22 +116,8 @@ def create_web_app(
         SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
             app, path=settings.webhook_path
         )
-        if api_app is not None:
-            # Telegram cannot send the API's HTTP Basic credentials; the webhook has its own
-            # check (the secret token), so it goes straight to its handler.
-            app.middlewares.insert(0, _webhook_first(settings.webhook_path))
         setup_application(app, dp, bot=bot)
     return app
-
-
-def _webhook_first(path: str) -> Any:
-    @web.middleware
-    async def webhook_first(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path == path and request.method == hdrs.METH_POST:
-            return await request.match_info.handler(request)
-        return await handler(request)
-
-    return webhook_first
 
 
 async def _healthz(request: web.Request) -> web.Response:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from aiohttp import web
 
 from recoms.api import catalog, contacts, datasources, events, recommendations, system
-from recoms.api.keys import FEED_LIMIT, SERVICE, SETTINGS
-from recoms.api.middleware import auth_middleware, errors_middleware
+from recoms.api.keys import FEED_LIMIT, OPEN_PATHS, SERVICE, SETTINGS
+from recoms.api.middleware import ALWAYS_OPEN, auth_middleware, errors_middleware
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService
 
@@ -23,8 +25,12 @@ def create_app(
     settings: RecomsSettings,
     *,
     max_feed_bytes: int = MAX_FEED_BODY,
+    open_paths: Collection[str] = (),
 ) -> web.Application:
     """The API over ``service``; HTTP Basic with ``settings.api_key`` when one is set.
+
+    ``open_paths`` are routes that an embedding application adds and guards itself (a
+    Telegram webhook checks its own secret token), so they skip the API key like /healthz.
 
     The caller runs it (``web.run_app``, an ``AppRunner``, or as a sub-application) and owns
     the service's lifetime."""
@@ -36,6 +42,7 @@ def create_app(
     app[SERVICE] = service
     app[SETTINGS] = settings
     app[FEED_LIMIT] = max_feed_bytes
+    app[OPEN_PATHS] = ALWAYS_OPEN | frozenset(open_paths)
     for module in (recommendations, events, catalog, datasources, contacts, system):
         app.add_routes(module.routes)
     return app

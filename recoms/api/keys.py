@@ -10,4 +10,5 @@ from recoms.service import RecomsService
 SERVICE = web.AppKey("service", RecomsService)
 SETTINGS = web.AppKey("settings", RecomsSettings)
 FEED_LIMIT = web.AppKey("feed_limit", int)
+OPEN_PATHS = web.AppKey("open_paths", frozenset[str])
 """Largest XML feed body accepted, in bytes."""

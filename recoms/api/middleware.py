@@ -9,12 +9,12 @@ import logging
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from recoms.api.keys import SETTINGS
+from recoms.api.keys import OPEN_PATHS, SETTINGS
 from recoms.errors import NotFound, RecomsError
 
 log = logging.getLogger(__name__)
 
-OPEN_PATHS = frozenset({"/healthz", "/openapi.json", "/docs"})
+ALWAYS_OPEN = frozenset({"/healthz", "/openapi.json", "/docs"})
 """What a load balancer or a developer may read without the API key."""
 
 ERROR_CODES = {
@@ -100,7 +100,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     api_key = request.app[SETTINGS].api_key
     key = api_key.get_secret_value() if api_key is not None else ""
     # An empty RECOMS_API_KEY= reads as "no key", as an unset one does.
-    if not key or request.path in OPEN_PATHS:
+    if not key or request.path in request.app[OPEN_PATHS]:
         return await handler(request)
     if not _authorized(request.headers.get(hdrs.AUTHORIZATION), key):
         return error_response(

@@ -58,7 +58,11 @@ async def client(
     webhook_settings = settings.model_copy(
         update={"webhook_url": "https://bot.example", "webhook_secret": SecretStr(SECRET)}
     )
-    api = create_app(service, RecomsSettings(database_url=database_url, api_key=API_KEY))
+    api = create_app(
+        service,
+        RecomsSettings(database_url=database_url, api_key=API_KEY),
+        open_paths=[webhook_settings.webhook_path],
+    )
     app = create_web_app(dispatcher, bot, settings=webhook_settings, api_app=api, api_key=API_KEY)
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
