@@ -100,7 +100,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     api_key = request.app[SETTINGS].api_key
     key = api_key.get_secret_value() if api_key is not None else ""
     # An empty RECOMS_API_KEY= reads as "no key", as an unset one does.
-    if not key or request.path in request.app[OPEN_PATHS]:
+    # An app assembled from the API's routes without ``create_app`` opens the usual paths.
+    if not key or request.path in request.app.get(OPEN_PATHS, ALWAYS_OPEN):
         return await handler(request)
     if not _authorized(request.headers.get(hdrs.AUTHORIZATION), key):
         return error_response(
