@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import MAX_LIMIT, Algorithm, DataSource, DataSourceId, DataSourceParams
 from recoms.errors import InvalidRequest, NotFound
-from recoms.storage.repositories import DataSourceRepository
+from recoms.storage.repositories import CounterRepository, DataSourceRepository
 
+DATA_SOURCES_COUNTER = "data_sources"
+"""Bumped by every data source change, so serving processes know to reload their copy."""
 MAX_NAME = 200
 MAX_WINDOW_DAYS = 3650
 MAX_PRICE_RATIO = 100
@@ -37,7 +39,9 @@ async def create(
         known = ", ".join(str(item) for item in Algorithm)
         raise InvalidRequest(f"unknown algorithm {algorithm!r}; known: {known}") from None
     validate_params(params)
-    return await DataSourceRepository(session).create(name, algorithm, params)
+    created = await DataSourceRepository(session).create(name, algorithm, params)
+    await CounterRepository(session).bump(DATA_SOURCES_COUNTER)
+    return created
 
 
 async def update(
@@ -55,6 +59,7 @@ async def update(
     source = await DataSourceRepository(session).update(data_source_id, name=name, params=params)
     if source is None:
         raise NotFound("data source", data_source_id)
+    await CounterRepository(session).bump(DATA_SOURCES_COUNTER)
     return source
 
 

@@ -280,7 +280,9 @@ class RecomsService:
     ) -> DataSource:
         """Raises ``InvalidRequest`` for an empty name or params out of range."""
         async with self.database.sessions.begin() as session:
-            return await datasources.create(session, name, algorithm, params)
+            created = await datasources.create(session, name, algorithm, params)
+        self._serving.expire()
+        return created
 
     async def update_data_source(
         self,
@@ -291,7 +293,9 @@ class RecomsService:
     ) -> DataSource:
         """Raises ``NotFound`` and ``InvalidRequest`` (as ``create_data_source``)."""
         async with self.database.sessions.begin() as session:
-            return await datasources.update(session, data_source_id, name=name, params=params)
+            updated = await datasources.update(session, data_source_id, name=name, params=params)
+        self._serving.expire()
+        return updated
 
     async def recommend(
         self,
@@ -308,10 +312,14 @@ class RecomsService:
         The contact's purchases, cart and views are read at each call, so what they just did
         counts at once; item-to-item structures change with the next rebuild."""
         products = recommendations.reference_products(products)
-        async with self.database.sessions() as session:
-            source = await recommendations.data_source_for(session, data_source_id, products)
-            history = await recommendations.history(self._contacts(session), identity)
         serving = await self._serving.current()
+        async with self.database.sessions() as session:
+            source = serving.data_sources.get(data_source_id)
+            if source is None:
+                # Created in another process since the last refresh, or unknown (NotFound).
+                source = await recommendations.data_source_for(session, data_source_id, products)
+            recommendations.check_products(source, products)
+            history = await recommendations.history(session, self._identifiers, identity)
         ranked = rank(
             serving.model,
             serving.catalog,
@@ -321,7 +329,12 @@ class RecomsService:
             category=(category or "").strip() or None,
             now=self._now(),
         )
-        return await self.get_products(ranked)
+        # The ranking offers only products of the snapshot's catalogue: no query needed.
+        known = serving.catalogue.products
+        answer = [known[pid] for pid in dict.fromkeys(ranked) if pid in known]
+        if len(answer) < len(ranked):
+            return await self.get_products(ranked)
+        return answer
 
     # --- model and figures -------------------------------------------------------------
     async def rebuild(self) -> RebuildReport:

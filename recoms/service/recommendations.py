@@ -10,12 +10,17 @@ from recoms.algorithms import ContactHistory, Purchase
 from recoms.domain import DataSource, DataSourceId, Identity, ProductId
 from recoms.errors import InvalidRequest
 from recoms.service import datasources
-from recoms.service.contacts import HISTORY_VIEWS, VIEW_EVENTS, Contacts
-from recoms.storage.repositories import CartRepository, EventRepository, OrderRepository
+from recoms.service.contacts import HISTORY_VIEWS, VIEW_EVENTS, Identifiers, clean_external_id
+from recoms.storage.repositories import Activity, ActivityRepository
 
 # A contact's latest order lines read for each personal list.
 HISTORY_PURCHASES = 2_000
 WISHLIST_EVENTS = ("AddToWishlist",)
+HISTORY_EVENTS = {
+    "viewed": (VIEW_EVENTS, HISTORY_VIEWS),
+    "wishlist": (WISHLIST_EVENTS, HISTORY_VIEWS),
+}
+VISITOR_EVENTS = {"viewed": (VIEW_EVENTS, HISTORY_VIEWS)}
 
 
 def reference_products(products: Sequence[ProductId]) -> list[ProductId]:
@@ -23,12 +28,8 @@ def reference_products(products: Sequence[ProductId]) -> list[ProductId]:
     return list(dict.fromkeys(ProductId(pid.strip()) for pid in products if pid.strip()))
 
 
-async def data_source_for(
-    session: AsyncSession, data_source_id: DataSourceId, products: Sequence[ProductId]
-) -> DataSource:
-    """Raises ``NotFound`` for an unknown data source and ``InvalidRequest`` when its
-    algorithm needs products and none are given."""
-    source = await datasources.get(session, data_source_id)
+def check_products(source: DataSource, products: Sequence[ProductId]) -> DataSource:
+    """Raises ``InvalidRequest`` when the source's algorithm needs products and none are given."""
     if source.algorithm.needs_products and not products:
         raise InvalidRequest(
             f"data source {source.id} ({source.algorithm}) needs products: give the "
@@ -37,37 +38,58 @@ async def data_source_for(
     return source
 
 
-async def history(contacts: Contacts, identity: Identity) -> ContactHistory | None:
-    """The contact's history, a visitor's (web id only), or None for nobody known."""
+async def data_source_for(
+    session: AsyncSession, data_source_id: DataSourceId, products: Sequence[ProductId]
+) -> DataSource:
+    """Raises ``NotFound`` for an unknown data source and ``InvalidRequest`` when its
+    algorithm needs products and none are given."""
+    return check_products(await datasources.get(session, data_source_id), products)
+
+
+def lookup_keys(identity: Identity, identifiers: Identifiers) -> list[tuple[str, str | int]]:
+    """The identity's keys in the order ``Contacts.find`` tries them, normalised as stored."""
+    keys: list[tuple[str, str | int]] = []
+    if identity.contact_id is not None:
+        keys.append(("id", identity.contact_id))
+    if external := clean_external_id(identity.external_id):
+        keys.append(("external_id", external))
+    if email := identifiers.email(identity.email):
+        keys.append(("email", email))
+    if phone := identifiers.phone(identity.phone):
+        keys.append(("phone", phone))
+    if identity.web_id:
+        keys.append(("web_id", identity.web_id))
+    if identity.telegram_user_id is not None:
+        keys.append(("telegram_user_id", identity.telegram_user_id))
+    return keys
+
+
+async def history(
+    session: AsyncSession, identifiers: Identifiers, identity: Identity
+) -> ContactHistory | None:
+    """The contact's history, a visitor's (web id only), or None for nobody known.
+
+    Read fresh at every request (one statement for a known contact), so what the contact
+    just did counts at once in every process."""
     if identity.is_empty():
         return None
-    session = contacts.session
-    contact = await contacts.find(identity)
-    if contact is None:
-        return await _visitor_history(session, identity.web_id) if identity.web_id else None
-    events = EventRepository(session)
-    purchases = await OrderRepository(session).purchases(contact.id, HISTORY_PURCHASES)
-    viewed = await events.products(
-        VIEW_EVENTS, contact_id=contact.id, web_id=None, limit=HISTORY_VIEWS
+    activity = await ActivityRepository(session).of_contact(
+        lookup_keys(identity, identifiers), purchases=HISTORY_PURCHASES, events=HISTORY_EVENTS
     )
-    wishlist = await events.products(
-        WISHLIST_EVENTS, contact_id=contact.id, web_id=None, limit=HISTORY_VIEWS
-    )
-    cart = await CartRepository(session).get(contact_id=contact.id, web_id=None)
-    return ContactHistory(
-        purchases=[Purchase(pid, at, quantity) for pid, at, quantity in purchases],
-        viewed=viewed,
-        cart=[line.product_id for line in cart],
-        wishlist=wishlist,
-    )
-
-
-async def _visitor_history(session: AsyncSession, web_id: str) -> ContactHistory | None:
-    """What an anonymous visitor viewed and has in the cart; None when nothing yet."""
-    viewed = await EventRepository(session).products(
-        VIEW_EVENTS, contact_id=None, web_id=web_id, limit=HISTORY_VIEWS
-    )
-    cart = await CartRepository(session).get(contact_id=None, web_id=web_id)
-    if not viewed and not cart:
+    if activity is not None:
+        return _contact_history(activity)
+    if not identity.web_id:
         return None
-    return ContactHistory(viewed=viewed, cart=[line.product_id for line in cart])
+    visitor = await ActivityRepository(session).of_visitor(identity.web_id, events=VISITOR_EVENTS)
+    if not visitor.events["viewed"] and not visitor.cart:
+        return None
+    return ContactHistory(viewed=visitor.events["viewed"], cart=visitor.cart)
+
+
+def _contact_history(activity: Activity) -> ContactHistory:
+    return ContactHistory(
+        purchases=[Purchase(pid, at, quantity) for pid, at, quantity in activity.purchases],
+        viewed=activity.events["viewed"],
+        cart=activity.cart,
+        wishlist=activity.events["wishlist"],
+    )

@@ -1,10 +1,12 @@
 """The serving model's lifecycle: built from stored orders, stored, loaded and swapped whole.
 
-A process looks for a newer model or catalogue in the database at most every
-``refresh_seconds``, so ``recoms rebuild`` or an import run elsewhere takes effect without a
-restart. Without any stored model yet, the first request that needs one builds it from the
-stored orders (an empty database builds instantly; a large history should be rebuilt with
-``recoms rebuild`` after importing).
+A process looks for a newer model, catalogue or data source list in the database at most every
+``refresh_seconds``, so ``recoms rebuild``, an import or a data source edit run elsewhere takes
+effect without a restart. The snapshot keeps the catalogue's products and the data sources in
+memory, so a request reads only the asker's own history from the database. Without any
+stored model yet, the first request that needs one builds it from the stored orders (an empty
+database builds instantly; a large history should be rebuilt with ``recoms rebuild`` after
+importing).
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
+from recoms.domain import DataSource, DataSourceId, Product, ProductId
 from recoms.service.catalogue import CATALOG_COUNTER
+from recoms.service.datasources import DATA_SOURCES_COUNTER
 from recoms.service.reports import RebuildReport
 from recoms.storage.database import Database
 from recoms.storage.repositories import (
     CounterRepository,
+    DataSourceRepository,
     HistoryColumns,
     OrderRepository,
     ProductRepository,
@@ -33,13 +38,36 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
+class Catalogue:
+    """The active products as ranking reads them and as answers show them, of one version."""
+
+    view: CatalogView
+    products: Mapping[ProductId, Product]
+    version: int
+
+    @classmethod
+    def of(cls, products: list[Product], version: int) -> Catalogue:
+        """Built in a worker thread: a large catalogue takes a while."""
+        return cls(
+            CatalogView.from_products(products),
+            {product.id: product for product in products if product.active},
+            version,
+        )
+
+
+@dataclass(frozen=True, eq=False)
 class Serving:
     """What serving reads, swapped as a whole: never a new model with a stale catalogue."""
 
     model: Model
     model_version: int | None
-    catalog: CatalogView
-    catalog_version: int
+    catalogue: Catalogue
+    data_sources: Mapping[DataSourceId, DataSource]
+    data_sources_version: int
+
+    @property
+    def catalog(self) -> CatalogView:
+        return self.catalogue.view
 
 
 class ServingModel:
@@ -82,11 +110,15 @@ class ServingModel:
             started = time.perf_counter()
             now = self._clock()
             async with self._database.sessions() as session:
-                catalog_version = await CounterRepository(session).get(CATALOG_COUNTER)
+                counters = CounterRepository(session)
+                catalog_version = await counters.get(CATALOG_COUNTER)
+                sources_version = await counters.get(DATA_SOURCES_COUNTER)
                 columns = await OrderRepository(session).history()
                 products = await ProductRepository(session).all(active_only=True)
-            catalog = await asyncio.to_thread(CatalogView.from_products, products)
+                sources = await DataSourceRepository(session).list()
+            catalogue = await asyncio.to_thread(Catalogue.of, products, catalog_version)
             del products
+            catalog = catalogue.view
             history = _order_history(columns)
             model = await asyncio.to_thread(build_model, history, catalog, now=now)
             data = await asyncio.to_thread(model.to_bytes)
@@ -94,7 +126,10 @@ class ServingModel:
                 version = await SnapshotRepository(session).add(
                     data, built_at=now, orders=columns.orders, lines=history.n_lines
                 )
-            self._install(Serving(model, version, catalog, catalog_version), time.monotonic())
+            self._install(
+                Serving(model, version, catalogue, _by_id(sources), sources_version),
+                time.monotonic(),
+            )
             report = RebuildReport(
                 version=version,
                 built_at=now,
@@ -130,10 +165,12 @@ class ServingModel:
         async with self._database.sessions() as session:
             model_version = await SnapshotRepository(session).latest_version()
             catalog_version = await CounterRepository(session).get(CATALOG_COUNTER)
-        if serving is not None and (serving.model_version, serving.catalog_version) == (
-            model_version,
-            catalog_version,
-        ):
+            sources_version = await CounterRepository(session).get(DATA_SOURCES_COUNTER)
+        if serving is not None and (
+            serving.model_version,
+            serving.catalogue.version,
+            serving.data_sources_version,
+        ) == (model_version, catalog_version, sources_version):
             return self._install(serving, checked)
         model: Model | None = None
         if serving is not None and serving.model_version == model_version:
@@ -146,16 +183,23 @@ class ServingModel:
             await self.rebuild()
             assert self._serving is not None
             return self._serving
-        if serving is not None and serving.catalog_version == catalog_version:
-            catalog = serving.catalog
+        if serving is not None and serving.catalogue.version == catalog_version:
+            catalogue = serving.catalogue
         else:
-            catalog = await self._load_catalog()
-        return self._install(Serving(model, model_version, catalog, catalog_version), checked)
+            catalogue = await self._load_catalogue(catalog_version)
+        if serving is not None and serving.data_sources_version == sources_version:
+            sources = serving.data_sources
+        else:
+            async with self._database.sessions() as session:
+                sources = _by_id(await DataSourceRepository(session).list())
+        return self._install(
+            Serving(model, model_version, catalogue, sources, sources_version), checked
+        )
 
-    async def _load_catalog(self) -> CatalogView:
+    async def _load_catalogue(self, version: int) -> Catalogue:
         async with self._database.sessions() as session:
             products = await ProductRepository(session).all(active_only=True)
-        return await asyncio.to_thread(CatalogView.from_products, products)
+        return await asyncio.to_thread(Catalogue.of, products, version)
 
     async def _load_model(self) -> tuple[Model | None, int | None]:
         """The newest stored model and its version; (None, None) when it cannot be read."""
@@ -172,6 +216,10 @@ class ServingModel:
             return None, None
         log.info("model %d loaded", snapshot.version)
         return model, snapshot.version
+
+
+def _by_id(sources: list[DataSource]) -> Mapping[DataSourceId, DataSource]:
+    return {source.id: source for source in sources}
 
 
 def _order_history(columns: HistoryColumns) -> OrderHistory:

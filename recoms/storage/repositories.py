@@ -11,7 +11,22 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Float, Table, cast, delete, func, insert, or_, select, update
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    Table,
+    cast,
+    delete,
+    func,
+    insert,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import (
@@ -34,11 +49,13 @@ from recoms.storage.models import (
     ContactRow,
     DataSourceRow,
     EventRow,
+    Id64,
     ModelSnapshotRow,
     OrderLineRow,
     OrderRow,
     ProductRow,
     SettingRow,
+    UtcDateTime,
     WebIdRow,
 )
 
@@ -751,6 +768,186 @@ class CartRepository:
             .values(contact_id=contact_id, web_id=None)
             .execution_options(synchronize_session=False)
         )
+
+
+# --- a contact's activity in one statement ------------------------------------------------
+
+CONTACT_KEYS = frozenset({"id", "external_id", "email", "phone", "web_id", "telegram_user_id"})
+# Row kinds of the activity statement; event groups take the kinds from EVENTS_KIND on.
+FOUND_KIND, PURCHASES_KIND, CART_KIND, EVENTS_KIND = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Activity:
+    """What a contact (or a visitor's web id) did, oldest first: the inputs of a personal list.
+
+    ``contact_id`` is None for a visitor or when nobody matched; ``events`` holds the product
+    ids of each event group asked for, by the group's name."""
+
+    contact_id: ContactId | None
+    purchases: list[tuple[ProductId, datetime, float]]
+    events: dict[str, list[ProductId]]
+    cart: list[ProductId]
+
+
+class ActivityRepository:
+    """Reads a whole history in one round trip: per-request latency is mostly round trips."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def of_contact(
+        self,
+        keys: Sequence[tuple[str, str | int]],
+        *,
+        purchases: int,
+        events: Mapping[str, tuple[Sequence[str], int]],
+    ) -> Activity | None:
+        """The activity of the first contact matched by ``keys`` (``(field, value)`` pairs in
+        the order they are tried, fields from ``CONTACT_KEYS``), or None when none matches.
+
+        ``purchases`` is how many of the latest order lines to read; ``events`` maps a group
+        name to the event names it takes and how many of the latest to read."""
+        if not keys:
+            return None
+        found = _first_contact(keys)
+        contact_id = select(found.c.id).scalar_subquery()
+        parts = [
+            select(*_row(FOUND_KIND, seq=found.c.id)),
+            _limited(
+                select(
+                    *_row(
+                        PURCHASES_KIND,
+                        OrderLineRow.product_id,
+                        OrderRow.ordered_at,
+                        cast(OrderLineRow.quantity, Float),
+                        OrderLineRow.id,
+                    )
+                )
+                .join(OrderRow, OrderLineRow.order_id == OrderRow.id)
+                .where(OrderRow.contact_id == contact_id)
+                .order_by(OrderRow.ordered_at.desc(), OrderLineRow.id.desc())
+                .limit(purchases)
+            ),
+            _cart_part(CartLineRow.contact_id == contact_id),
+            *_event_parts(EventRow.contact_id == contact_id, events),
+        ]
+        rows = await self._run(parts)
+        if not rows or rows[0][0] != FOUND_KIND:
+            return None
+        return _activity(ContactId(int(rows[0][4])), rows[1:], events)
+
+    async def of_visitor(
+        self, web_id: str, *, events: Mapping[str, tuple[Sequence[str], int]]
+    ) -> Activity:
+        """A web id's events (as ``of_contact``) and the cart it holds before it is linked."""
+        parts = [
+            _cart_part((CartLineRow.web_id == web_id) & CartLineRow.contact_id.is_(None)),
+            *_event_parts(EventRow.web_id == web_id, events),
+        ]
+        return _activity(None, await self._run(parts), events)
+
+    async def _run(self, parts: Sequence[Any]) -> Sequence[Any]:
+        union = union_all(*parts).subquery()
+        connection = await self.session.connection()
+        result = await connection.execute(
+            select(union).order_by(union.c.kind, union.c.at, union.c.seq, union.c.seq2)
+        )
+        return result.all()
+
+
+def _first_contact(keys: Sequence[tuple[str, str | int]]) -> Any:
+    """A one-row (or empty) subquery: the id of the contact the first matching key names."""
+    branches = []
+    for rank, (field, value) in enumerate(keys):
+        order = literal_column(str(rank), Integer).label("rank")
+        if field == "web_id":
+            branch = (
+                select(ContactRow.id.label("id"), order)
+                .join(WebIdRow)
+                .where(WebIdRow.web_id == value)
+            )
+        elif field == "id":
+            branch = select(ContactRow.id.label("id"), order).where(ContactRow.id == value)
+        else:
+            column = IDENTIFIER_COLUMNS[field]
+            branch = select(ContactRow.id.label("id"), order).where(column == value)
+        branches.append(branch)
+    ranked = union_all(*branches).subquery()
+    return select(ranked.c.id).order_by(ranked.c.rank).limit(1).cte("found")
+
+
+def _row(
+    kind: int,
+    product_id: Any = None,
+    at: Any = None,
+    quantity: Any = None,
+    seq: Any = None,
+    seq2: Any = None,
+) -> list[Any]:
+    """The columns every member of the activity UNION has, typed alike (NULLs cast)."""
+    return [
+        literal_column(str(kind), Integer).label("kind"),
+        (cast(null(), String) if product_id is None else product_id).label("product_id"),
+        (cast(null(), UtcDateTime()) if at is None else at).label("at"),
+        (cast(null(), Float) if quantity is None else quantity).label("quantity"),
+        (cast(null(), Id64) if seq is None else seq).label("seq"),
+        (cast(null(), Id64) if seq2 is None else seq2).label("seq2"),
+    ]
+
+
+def _limited(query: Any) -> Any:
+    """A member of a UNION with its own ORDER BY and LIMIT (SQLite wants it as a subquery)."""
+    inner = query.subquery()
+    return select(inner)
+
+
+def _cart_part(owner: Any) -> Any:
+    return select(
+        *_row(
+            CART_KIND,
+            CartLineRow.product_id,
+            seq=cast(CartLineRow.position, Id64),
+            seq2=CartLineRow.id,
+        )
+    ).where(owner)
+
+
+def _event_parts(owner: Any, events: Mapping[str, tuple[Sequence[str], int]]) -> list[Any]:
+    return [
+        _limited(
+            select(
+                *_row(
+                    EVENTS_KIND + number,
+                    EventRow.product_id,
+                    EventRow.occurred_at,
+                    seq=EventRow.id,
+                )
+            )
+            .where(owner, EventRow.name.in_(names), EventRow.product_id.is_not(None))
+            .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
+            .limit(limit)
+        )
+        for number, (names, limit) in enumerate(events.values())
+    ]
+
+
+def _activity(
+    contact_id: ContactId | None,
+    rows: Sequence[Any],
+    events: Mapping[str, tuple[Sequence[str], int]],
+) -> Activity:
+    """Rows arrive by kind, oldest first within a kind (the cart by position)."""
+    groups = list(events)
+    found = Activity(contact_id, [], {group: [] for group in groups}, [])
+    for kind, product_id, at, quantity, _seq, _seq2 in rows:
+        if kind == PURCHASES_KIND:
+            found.purchases.append((ProductId(product_id), at, quantity))
+        elif kind == CART_KIND:
+            found.cart.append(ProductId(product_id))
+        elif product_id:
+            found.events[groups[kind - EVENTS_KIND]].append(ProductId(product_id))
+    return found
 
 
 # --- data sources, model snapshots, shared counters ----------------------------------------

@@ -124,6 +124,43 @@ async def test_a_visitors_cart_shapes_their_personal_list_at_once(demo: RecomsSe
     assert ids(await demo.recommend(DataSourceId(1), visitor)) != before
 
 
+async def test_what_a_contact_views_and_wishes_for_shapes_their_list_at_once(
+    demo: RecomsService,
+) -> None:
+    web = {"cookies": {"sc": "taras-phone"}}
+    await demo.track(
+        {
+            "GeneralInfo": {"eventName": "CustomerData", **web},
+            "CustomerData": {"user_phone": "+380501110002"},
+        }
+    )
+    taras = Identity(phone="050 111 0002")
+    seen: list[list[str]] = [ids(await demo.recommend(DataSourceId(1), taras))]
+    for name, product in (("ProductPage", "meeting-email-mug"), ("AddToWishlist", BLANKET)):
+        await demo.track(
+            {"GeneralInfo": {"eventName": name, **web}, name: {"Product": {"productKey": product}}}
+        )
+        # No rebuild in between: the history is read with each request.
+        seen.append(ids(await demo.recommend(DataSourceId(1), taras)))
+    assert seen[0] != seen[1] != seen[2]
+
+
+async def test_the_first_identifier_that_names_a_contact_says_whose_list_it_is(
+    demo: RecomsService,
+) -> None:
+    olena = ids(await demo.recommend(DataSourceId(1), OLENA))
+    taras = await demo.upsert_contact(phone="+380501110002")
+    own = ids(await demo.recommend(DataSourceId(1), Identity(contact_id=taras.id)))
+    assert own != olena
+    for identity, expected in (
+        (Identity(external_id="no-such-customer", phone="050 111 0001"), olena),
+        (Identity(external_id="olena-001", phone="+380501110002"), olena),
+        (Identity(contact_id=taras.id, external_id="olena-001"), own),
+        (Identity(email="nobody@example.com", phone="+380501110002"), own),
+    ):
+        assert ids(await demo.recommend(DataSourceId(1), identity)) == expected, identity
+
+
 async def test_excluding_purchases_and_limits_come_from_the_data_source(
     demo: RecomsService,
 ) -> None:
@@ -205,6 +242,25 @@ async def test_a_serving_process_waits_for_the_refresh_interval(
     await importer.rebuild()
     # Within the interval the server keeps its model: no database round trip per request.
     assert await server.recommend(DataSourceId(2)) == []
+
+
+async def test_data_source_edits_reach_other_processes_after_the_refresh_interval(
+    open_another: OpenService, now: datetime
+) -> None:
+    editor = await open_another()
+    server = await open_another(model_refresh_seconds=3600)
+    await load_demo(editor, today=now.date())
+    assert len(await server.recommend(DataSourceId(2))) == 10
+    await editor.update_data_source(DataSourceId(2), params=DataSourceParams(limit=3))
+    # Within the interval the server keeps its copy of the data sources ...
+    assert len(await server.recommend(DataSourceId(2))) == 10
+    # ... but one created meanwhile is found at once, not refused as unknown.
+    created = await editor.create_data_source(
+        "Top 4", Algorithm.BESTSELLERS, DataSourceParams(limit=4)
+    )
+    assert len(await server.recommend(created.id)) == 4
+    prompt = await open_another(model_refresh_seconds=0)
+    assert len(await prompt.recommend(DataSourceId(2))) == 3
 
 
 async def test_curated_list_keeps_its_order_and_skips_what_is_not_offered(
