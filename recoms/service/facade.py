@@ -313,13 +313,16 @@ class RecomsService:
         counts at once; item-to-item structures change with the next rebuild."""
         products = recommendations.reference_products(products)
         serving = await self._serving.current()
-        async with self.database.sessions() as session:
-            source = serving.data_sources.get(data_source_id)
-            if source is None:
-                # Created in another process since the last refresh, or unknown (NotFound).
+        source = serving.data_sources.get(data_source_id)
+        if source is None:
+            # Created in another process since the last refresh, or unknown (NotFound).
+            async with self.database.sessions() as session:
                 source = await recommendations.data_source_for(session, data_source_id, products)
-            recommendations.check_products(source, products)
-            history = await recommendations.history(session, self._identifiers, identity)
+        recommendations.check_products(source, products)
+        history = None
+        if recommendations.reads_history(source):
+            async with self.database.sessions() as session:
+                history = await recommendations.history(session, self._identifiers, identity)
         ranked = rank(
             serving.model,
             serving.catalog,

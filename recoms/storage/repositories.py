@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,10 +13,12 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
+    BindParameter,
     Float,
     Integer,
     String,
     Table,
+    bindparam,
     cast,
     delete,
     func,
@@ -810,9 +813,42 @@ class ActivityRepository:
         name to the event names it takes and how many of the latest to read."""
         if not keys:
             return None
-        found = _first_contact(keys)
-        contact_id = select(found.c.id).scalar_subquery()
-        parts = [
+        statement = _contact_statement(
+            tuple(field for field, _ in keys), purchases, _groups(events)
+        )
+        rows = await self._run(statement, {f"key_{n}": value for n, (_, value) in enumerate(keys)})
+        if not rows or rows[0][0] != FOUND_KIND:
+            return None
+        return _activity(ContactId(int(rows[0][4])), rows[1:], events)
+
+    async def of_visitor(
+        self, web_id: str, *, events: Mapping[str, tuple[Sequence[str], int]]
+    ) -> Activity:
+        """A web id's events (as ``of_contact``) and the cart it holds before it is linked."""
+        rows = await self._run(_visitor_statement(_groups(events)), {"web_id": web_id})
+        return _activity(None, rows, events)
+
+    async def _run(self, statement: Any, params: Mapping[str, Any]) -> Sequence[Any]:
+        connection = await self.session.connection()
+        return (await connection.execute(statement, params)).all()
+
+
+EventGroups = tuple[tuple[str, tuple[str, ...], int], ...]
+
+
+def _groups(events: Mapping[str, tuple[Sequence[str], int]]) -> EventGroups:
+    return tuple((group, tuple(names), limit) for group, (names, limit) in events.items())
+
+
+# Statements are built once per shape and reused: building and keying one costs more than
+# SQLite's whole work on a contact's history.
+@functools.lru_cache(maxsize=128)
+def _contact_statement(fields: tuple[str, ...], purchases: int, events: EventGroups) -> Any:
+    """Values bind as ``key_0``, ``key_1``... in the order of ``fields``."""
+    found = _first_contact(fields)
+    contact_id = select(found.c.id).scalar_subquery()
+    return _ordered(
+        [
             select(*_row(FOUND_KIND, seq=found.c.id)),
             _limited(
                 select(
@@ -832,34 +868,31 @@ class ActivityRepository:
             _cart_part(CartLineRow.contact_id == contact_id),
             *_event_parts(EventRow.contact_id == contact_id, events),
         ]
-        rows = await self._run(parts)
-        if not rows or rows[0][0] != FOUND_KIND:
-            return None
-        return _activity(ContactId(int(rows[0][4])), rows[1:], events)
+    )
 
-    async def of_visitor(
-        self, web_id: str, *, events: Mapping[str, tuple[Sequence[str], int]]
-    ) -> Activity:
-        """A web id's events (as ``of_contact``) and the cart it holds before it is linked."""
-        parts = [
+
+@functools.lru_cache(maxsize=8)
+def _visitor_statement(events: EventGroups) -> Any:
+    """The value binds as ``web_id``."""
+    web_id = bindparam("web_id", type_=String)
+    return _ordered(
+        [
             _cart_part((CartLineRow.web_id == web_id) & CartLineRow.contact_id.is_(None)),
             *_event_parts(EventRow.web_id == web_id, events),
         ]
-        return _activity(None, await self._run(parts), events)
-
-    async def _run(self, parts: Sequence[Any]) -> Sequence[Any]:
-        union = union_all(*parts).subquery()
-        connection = await self.session.connection()
-        result = await connection.execute(
-            select(union).order_by(union.c.kind, union.c.at, union.c.seq, union.c.seq2)
-        )
-        return result.all()
+    )
 
 
-def _first_contact(keys: Sequence[tuple[str, str | int]]) -> Any:
+def _ordered(parts: Sequence[Any]) -> Any:
+    union = union_all(*parts).subquery()
+    return select(union).order_by(union.c.kind, union.c.at, union.c.seq, union.c.seq2)
+
+
+def _first_contact(fields: Sequence[str]) -> Any:
     """A one-row (or empty) subquery: the id of the contact the first matching key names."""
     branches = []
-    for rank, (field, value) in enumerate(keys):
+    for rank, field in enumerate(fields):
+        value: BindParameter[Any] = bindparam(f"key_{rank}")
         order = literal_column(str(rank), Integer).label("rank")
         if field == "web_id":
             branch = (
@@ -913,7 +946,7 @@ def _cart_part(owner: Any) -> Any:
     ).where(owner)
 
 
-def _event_parts(owner: Any, events: Mapping[str, tuple[Sequence[str], int]]) -> list[Any]:
+def _event_parts(owner: Any, events: EventGroups) -> list[Any]:
     return [
         _limited(
             select(
@@ -928,7 +961,7 @@ def _event_parts(owner: Any, events: Mapping[str, tuple[Sequence[str], int]]) ->
             .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
             .limit(limit)
         )
-        for number, (names, limit) in enumerate(events.values())
+        for number, (_, names, limit) in enumerate(events)
     ]
 
 
