@@ -57,8 +57,8 @@ from recoms.storage.models import (
     OrderLineRow,
     OrderRow,
     ProductRow,
+    RunsOfUtcDateTime,
     SettingRow,
-    UtcDateTime,
     WebIdRow,
 )
 
@@ -922,7 +922,8 @@ def _row(
     return [
         literal_column(str(kind), Integer).label("kind"),
         (cast(null(), String) if product_id is None else product_id).label("product_id"),
-        (cast(null(), UtcDateTime()) if at is None else at).label("at"),
+        # The first member's types convert the whole UNION's values.
+        (cast(null(), RunsOfUtcDateTime()) if at is None else at).label("at"),
         (cast(null(), Float) if quantity is None else quantity).label("quantity"),
         (cast(null(), Id64) if seq is None else seq).label("seq"),
         (cast(null(), Id64) if seq2 is None else seq2).label("seq2"),
