@@ -23,7 +23,13 @@ from recoms.evaluation.baselines import (
     own_most_bought,
     popularity_ranking,
 )
-from recoms.evaluation.data import OrderLog, contact_histories, load_orders, training_set
+from recoms.evaluation.data import (
+    OrderLog,
+    TrainingSet,
+    contact_histories,
+    load_orders,
+    training_set,
+)
 from recoms.evaluation.metrics import Scores, mean_scores
 
 ALL_ITEMS = "all items"
@@ -68,7 +74,7 @@ class EvaluationReport:
 
 
 PERSONAL = "personal"
-PERSONAL_NEW = "personal, exclude_purchased"
+PERSONAL_NEW = "personal exclude_purchased"
 BESTSELLERS = "bestsellers"
 ALSO_BOUGHT = "also_bought"
 UPSELL = "you_may_also_like"
@@ -124,26 +130,22 @@ def evaluate(
     model = build_model(training.history, catalog, now=split_at, params=build_params)
     build_seconds = time.perf_counter() - build_started
 
-    # Catalogue index of each log product (-1: first ordered after the split).
-    to_catalog = np.full(len(log.product_ids), -1, dtype=np.int64)
-    to_catalog[training.log_product] = [
-        catalog.index[log.product_ids[i]] for i in training.log_product.tolist()
-    ]
+    to_catalog = catalogue_index(log, training)
     n_items = len(catalog)
     baskets = _incidence(train.order, to_catalog[train.product], n_items, len(log.order_ids))
     popular = popularity_ranking(baskets)
 
     customers = Customers.of(train, test, to_catalog, n_items)
     rows = _customer_rows(model, catalog, train, customers, split_at, k)
-    basket_cases = _basket_cases(test, to_catalog, seed)
-    rows += _basket_rows(model, catalog, basket_cases, split_at, k)
+    cases = basket_cases(test, to_catalog, seed)
+    rows += _basket_rows(model, catalog, cases, split_at, k)
     if baselines:
         als = Implicit.als(customers.orders, als_params, threads)
         rows += _customer_baselines(
             customers, popular, k, als, Implicit.bm25(customers.orders, bm25_params, threads)
         )
         rows += _basket_baselines(
-            basket_cases, popular, n_items, k, als, Implicit.bm25(baskets, bm25_params, threads)
+            cases, popular, n_items, k, als, Implicit.bm25(baskets, bm25_params, threads)
         )
     return EvaluationReport(
         path=path,
@@ -154,7 +156,7 @@ def evaluate(
         test_lines=test.n_lines,
         products=n_items,
         customers=customers.ids.size,
-        baskets=len(basket_cases),
+        baskets=len(cases),
         rows=tuple(rows),
         build_seconds=build_seconds,
         seconds=time.perf_counter() - started,
@@ -171,6 +173,15 @@ def evaluate(
             else ()
         ),
     )
+
+
+def catalogue_index(log: OrderLog, training: TrainingSet) -> npt.NDArray[np.int64]:
+    """The catalogue index of each log product (-1: first ordered after the split)."""
+    to_catalog = np.full(len(log.product_ids), -1, dtype=np.int64)
+    to_catalog[training.log_product] = [
+        training.catalog.index[log.product_ids[i]] for i in training.log_product.tolist()
+    ]
+    return to_catalog
 
 
 def _incidence(
@@ -339,9 +350,14 @@ class BasketCase:
     hidden: int
 
 
-def _basket_cases(
-    test: OrderLog, to_catalog: npt.NDArray[np.int64], seed: int
-) -> list[BasketCase]:
+# Products given with one basket: a site asks with a cart, not a wholesale order of hundreds
+# (the API takes at most 100).
+MAX_GIVEN = 50
+
+
+def basket_cases(test: OrderLog, to_catalog: npt.NDArray[np.int64], seed: int) -> list[BasketCase]:
+    """One case per test order of two or more catalogue products: one hidden at random, the
+    rest given (a random ``MAX_GIVEN`` of them in a larger order)."""
     item = to_catalog[test.product]
     known = item >= 0
     pair = np.unique(np.stack([test.order[known], item[known]]), axis=1)
@@ -354,6 +370,8 @@ def _basket_cases(
             continue
         items = pair[1, start:stop].tolist()
         hidden = items.pop(int(random.integers(len(items))))
+        if len(items) > MAX_GIVEN:
+            items = sorted(random.choice(items, size=MAX_GIVEN, replace=False).tolist())
         cases.append(BasketCase(tuple(items), hidden))
     return cases
 
