@@ -3,6 +3,7 @@ the customers bought next."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,8 @@ from recoms.importing.orders import OrderRow, Skipped, read_orders
 class OrderLog:
     """Clean order lines, column-wise. ``order``, ``product`` and ``customer`` index
     ``order_ids``, ``product_ids`` and ``customer_ids`` (``customer`` -1: anonymous);
-    ``timestamp`` is Unix seconds. ``names`` and ``prices`` are the last seen per product."""
+    ``timestamp`` is Unix seconds; ``price`` is the line's unit price (nan: none); ``name``
+    indexes ``names``, the distinct product names (-1: none)."""
 
     order_ids: Sequence[str]
     product_ids: Sequence[ProductId]
@@ -32,8 +34,9 @@ class OrderLog:
     customer: npt.NDArray[np.int64]
     timestamp: npt.NDArray[np.int64]
     quantity: npt.NDArray[np.float32]
-    names: Mapping[ProductId, str]
-    prices: Mapping[ProductId, Decimal]
+    price: npt.NDArray[np.float64]
+    name: npt.NDArray[np.int32]
+    names: Sequence[str]
     skipped: Mapping[str, int] = field(default_factory=dict)
     rejected: int = 0
 
@@ -52,8 +55,9 @@ class OrderLog:
             customer=self.customer[mask],
             timestamp=self.timestamp[mask],
             quantity=self.quantity[mask],
+            price=self.price[mask],
+            name=self.name[mask],
             names=self.names,
-            prices=self.prices,
             skipped=self.skipped,
             rejected=self.rejected,
         )
@@ -70,8 +74,9 @@ def load_orders(path: Path, columns: Mapping[str, str] | None = None) -> OrderLo
     customer: list[int] = []
     timestamp: list[int] = []
     quantity: list[float] = []
-    names: dict[ProductId, str] = {}
-    prices: dict[ProductId, Decimal] = {}
+    price: list[float] = []
+    name: list[int] = []
+    names: dict[str, int] = {}
     skipped: Counter[str] = Counter()
     rejected = 0
     for row in read_orders(path, columns):
@@ -82,10 +87,8 @@ def load_orders(path: Path, columns: Mapping[str, str] | None = None) -> OrderLo
             customer.append(-1 if who is None else customers.setdefault(who, len(customers)))
             timestamp.append(int(row.ordered_at.timestamp()))
             quantity.append(float(row.quantity))
-            if row.product_name:
-                names[row.product_id] = row.product_name
-            if row.price is not None:
-                prices[row.product_id] = row.price
+            price.append(math.nan if row.price is None else float(row.price))
+            name.append(names.setdefault(row.product_name, len(names)) if row.product_name else -1)
         elif isinstance(row, Skipped):
             skipped[row.reason] += 1
         else:
@@ -99,8 +102,9 @@ def load_orders(path: Path, columns: Mapping[str, str] | None = None) -> OrderLo
         customer=np.asarray(customer, dtype=np.int64),
         timestamp=np.asarray(timestamp, dtype=np.int64),
         quantity=np.asarray(quantity, dtype=np.float32),
-        names=names,
-        prices=prices,
+        price=np.asarray(price, dtype=np.float64),
+        name=np.asarray(name, dtype=np.int32),
+        names=list(names),
         skipped=dict(skipped),
         rejected=rejected,
     )
@@ -133,14 +137,22 @@ def training_set(train: OrderLog) -> TrainingSet:
         timestamp=train.timestamp,
         quantity=train.quantity,
     )
-    catalog = CatalogView.from_products(
-        Product(
-            id=product_id,
-            title=train.names.get(product_id, product_id),
-            price=train.prices.get(product_id),
+    # Each product as its latest line before the split describes it, as an import would.
+    latest = np.lexsort((train.timestamp, train.product))
+    last = latest[np.r_[train.product[latest][1:] != train.product[latest][:-1], True]]
+    described = dict(zip(train.product[last].tolist(), last.tolist(), strict=True))
+    products = []
+    for index, product_id in zip(used.tolist(), product_ids, strict=True):
+        line = described[index]
+        name, price = int(train.name[line]), float(train.price[line])
+        products.append(
+            Product(
+                id=product_id,
+                title=train.names[name] if name >= 0 else product_id,
+                price=None if math.isnan(price) else Decimal(str(price)),
+            )
         )
-        for product_id in product_ids
-    )
+    catalog = CatalogView.from_products(products)
     return TrainingSet(history=history, catalog=catalog, log_product=used)
 
 
