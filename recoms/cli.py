@@ -179,6 +179,18 @@ def build_parser() -> ArgumentParser:
     evaluate.add_argument(
         "--no-baselines", action="store_true", help="score only the engine's own lists"
     )
+    evaluate.add_argument(
+        "--url",
+        help="score a running API at this base URL instead of the engine in this process; it "
+        "must hold only the orders before the split (import-orders --before D, rebuild)",
+    )
+    evaluate.add_argument(
+        "--sources",
+        metavar="LIST=ID,...",
+        default="personal=1,also_bought=3",
+        help="with --url: the data source behind each scored list (default: %(default)s; "
+        "a source with exclude_purchased scores as 'personal exclude_purchased=ID')",
+    )
     return parser
 
 
@@ -258,7 +270,7 @@ def _split(values: Sequence[str] | str | None) -> list[str]:
 async def run(args: argparse.Namespace, settings: RecomsSettings, out: TextIO) -> int:
     """Run the parsed command; returns the exit status. ``RecomsError`` propagates."""
     if args.command == "evaluate":
-        return await _evaluate(args, out)
+        return await _evaluate(args, settings, out)
     service = await open_service(settings)
     try:
         return await _dispatch(service, settings, args, out)
@@ -392,10 +404,28 @@ def _params(base: DataSourceParams, args: argparse.Namespace) -> DataSourceParam
     return dataclasses.replace(base, **changes)
 
 
-async def _evaluate(args: argparse.Namespace, out: TextIO) -> int:
+async def _evaluate(args: argparse.Namespace, settings: RecomsSettings, out: TextIO) -> int:
     from recoms.evaluation import evaluate, format_report
+    from recoms.evaluation.http import evaluate_http, parse_sources
 
     columns = _parse_columns(args.columns)
+    if args.url:
+        try:
+            sources = parse_sources(args.sources)
+        except ValueError as error:
+            raise InvalidRequest(str(error)) from None
+        key = settings.api_key.get_secret_value() if settings.api_key else None
+        report = await evaluate_http(
+            args.path,
+            split_date=args.split_date,
+            base_url=args.url,
+            sources=sources,
+            columns=columns,
+            test_days=args.test_days,
+            api_key=key,
+        )
+        print(format_report(report), file=out)
+        return 0
     report = await asyncio.to_thread(
         evaluate,
         args.path,

@@ -366,7 +366,7 @@ def _factors(
         return np.zeros((n_items, 0), dtype=np.float32)
     # Imported here: implicit is slow to import and only a rebuild needs it.
     from implicit.cpu.als import AlternatingLeastSquares
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits
 
     counts = sp.csr_matrix(
         (np.ones(contact.size, dtype=np.float32), (contact, product)),

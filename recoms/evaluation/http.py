@@ -8,19 +8,17 @@ the shop's site gets from the API is measured, history reads and all.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
-import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
 
 from recoms.domain import ProductId
-from recoms.errors import InvalidRequest
+from recoms.errors import RecomsError
 from recoms.evaluation.data import OrderLog, load_orders, training_set
 from recoms.evaluation.evaluate import (
     ALL_ITEMS,
@@ -36,10 +34,13 @@ from recoms.evaluation.evaluate import (
     Row,
     basket_cases,
     catalogue_index,
-    format_report,
 )
 from recoms.evaluation.metrics import mean_scores
-from recoms.importing.orders import parse_columns
+
+
+class ApiError(RecomsError):
+    """The API under evaluation could not be reached or refused a request."""
+
 
 CUSTOMER_METHODS = (PERSONAL, PERSONAL_NEW)
 BASKET_METHODS = (ALSO_BOUGHT, UPSELL, ALTERNATIVES)
@@ -97,13 +98,16 @@ async def evaluate_http(
     async with aiohttp.ClientSession(headers=headers, timeout=timeout) as session:
 
         async def ask(source: int, params: list[tuple[str, str]]) -> list[ProductId]:
-            async with limit, session.get(url.format(source), params=params) as response:
-                if response.status != 200:
-                    raise RuntimeError(
-                        f"the API answered {response.status} to {response.url}: "
-                        f"{(await response.text())[:200]}"
-                    )
-                body = await response.json()
+            try:
+                async with limit, session.get(url.format(source), params=params) as response:
+                    if response.status != 200:
+                        raise ApiError(
+                            f"the API answered {response.status} to {response.url}: "
+                            f"{(await response.text())[:200]}"
+                        )
+                    body = await response.json()
+            except (aiohttp.ClientError, TimeoutError) as error:
+                raise ApiError(f"the API at {base_url} cannot be reached: {error}") from None
             return [ProductId(str(item["id"])) for item in body]
 
         for method in CUSTOMER_METHODS:
@@ -164,49 +168,3 @@ def parse_sources(option: str) -> dict[str, int]:
         except ValueError:
             raise ValueError(f"bad data source {item.strip()!r}: expected NAME=ID") from None
     return sources
-
-
-def _columns(option: str) -> dict[str, str]:
-    try:
-        return parse_columns(option)
-    except InvalidRequest as error:
-        raise argparse.ArgumentTypeError(error.message) from None
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m recoms.evaluation.http ORDERS --split-date D --url URL --sources ...``"""
-    parser = argparse.ArgumentParser(
-        prog="python -m recoms.evaluation.http",
-        description="Score a running API's lists on an order export split at a date. The "
-        "engine behind URL must hold only the orders before the split "
-        "(recoms import-orders ORDERS --before D; recoms rebuild).",
-    )
-    parser.add_argument("path", metavar="ORDERS.csv", type=Path)
-    parser.add_argument("--split-date", type=date.fromisoformat, required=True)
-    parser.add_argument("--url", required=True, help="the API's base URL")
-    parser.add_argument(
-        "--sources",
-        type=parse_sources,
-        default={PERSONAL: 1, ALSO_BOUGHT: 3},
-        help="METHOD=DATA_SOURCE_ID,... (default personal=1,also_bought=3)",
-    )
-    parser.add_argument("--columns", type=_columns, help="as for import-orders")
-    parser.add_argument("--api-key", default=os.environ.get("RECOMS_API_KEY"))
-    parser.add_argument("--test-days", type=int, default=30)
-    args = parser.parse_args(argv)
-    report = asyncio.run(
-        evaluate_http(
-            args.path,
-            split_date=args.split_date,
-            base_url=args.url,
-            sources=args.sources,
-            columns=args.columns,
-            test_days=args.test_days,
-            api_key=args.api_key,
-        )
-    )
-    print(format_report(report))
-
-
-if __name__ == "__main__":
-    main()

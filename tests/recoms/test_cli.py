@@ -210,3 +210,53 @@ def test_demo_serves_recommendations_and_stops_on_sigterm(tmp_path: Path) -> Non
         for stream in (process.stdout, process.stderr):
             if stream is not None:
                 stream.close()
+
+
+def test_evaluate_scores_a_running_api_over_http(tmp_path: Path, recoms: Run) -> None:
+    from tests.recoms.evaluation.test_evaluate import SPLIT, write_orders
+
+    orders = write_orders(tmp_path / "history.csv")
+    status, _, _ = recoms("import-orders", str(orders), "--before", SPLIT.isoformat())
+    assert status == 0
+    assert recoms("rebuild")[0] == 0
+    port = _free_port()
+    env = dict(os.environ, RECOMS_DATABASE_URL=os.environ["RECOMS_DATABASE_URL"])
+    env.pop("RECOMS_API_KEY", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "recoms", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        status, out, err = recoms(
+            "evaluate", str(orders), "--split-date", SPLIT.isoformat(), "--url", base
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert status == 0, err
+    assert "personal (HTTP)" in out
+    assert "also_bought (HTTP)" in out
+
+
+def test_evaluate_says_when_the_api_cannot_be_reached(tmp_path: Path, recoms: Run) -> None:
+    from tests.recoms.evaluation.test_evaluate import SPLIT, write_orders
+
+    orders = write_orders(tmp_path / "history.csv")
+    url = f"http://127.0.0.1:{_free_port()}"
+    status, _, err = recoms(
+        "evaluate", str(orders), "--split-date", SPLIT.isoformat(), "--url", url
+    )
+    assert status == 2
+    assert "cannot be reached" in err
+    assert "Traceback" not in err

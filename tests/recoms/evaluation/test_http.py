@@ -19,7 +19,7 @@ from recoms.evaluation.evaluate import (
     PERSONAL,
     PERSONAL_NEW,
 )
-from recoms.evaluation.http import evaluate_http, parse_sources
+from recoms.evaluation.http import ApiError, evaluate_http, parse_sources
 from recoms.service import open_service
 from tests.recoms.evaluation.test_evaluate import SPLIT, write_orders
 
@@ -75,7 +75,7 @@ async def test_an_api_that_refuses_is_reported(database_url: str, tmp_path: Path
         server = TestServer(create_app(service, settings))
         await server.start_server()
         try:
-            with pytest.raises(RuntimeError, match="answered 401"):
+            with pytest.raises(ApiError, match="answered 401"):
                 await evaluate_http(
                     orders,
                     split_date=SPLIT,
