@@ -38,7 +38,7 @@ from recoms.service.contacts import Contacts, Identifiers, clean_external_id, cl
 from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
 from recoms.service.serving import ServingModel
 from recoms.service.stats import read_stats
-from recoms.storage.database import Database, create_database, migrate
+from recoms.storage.database import Database, create_database, migrate, refresh_statistics
 from recoms.storage.repositories import ContactRepository, DataSourceRepository
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ T = TypeVar("T")
 
 NOBODY = Identity()
 MAX_PROFILE_ORDERS = 100
+# What an order import fills: the tables a contact's history is read from.
+ORDER_TABLES = ("contacts", "orders", "order_lines", "products")
 
 
 def utc_now() -> datetime:
@@ -155,6 +157,8 @@ class RecomsService:
                 progress=progress,
             )
         self._serving.expire()
+        if report.created:
+            await refresh_statistics(self.database, ORDER_TABLES)
         log.info(
             "orders %s: %d lines read, %d orders created (%d lines), %d contacts and %d "
             "products created, skipped %s, %d rejected",
@@ -330,12 +334,11 @@ class RecomsService:
             category=(category or "").strip() or None,
             now=self._now(),
         )
-        # The ranking offers only products of the snapshot's catalogue: no query needed.
-        known = serving.catalogue.products
-        answer = [known[pid] for pid in dict.fromkeys(ranked) if pid in known]
-        if len(answer) < len(ranked):
-            return await self.get_products(ranked)
-        return answer
+        shown = serving.catalogue.shown
+        wanted = list(dict.fromkeys(ranked))
+        if missing := [pid for pid in wanted if pid not in shown]:
+            shown.update((product.id, product) for product in await self.get_products(missing))
+        return [shown[pid] for pid in wanted if pid in shown]
 
     # --- model and figures -------------------------------------------------------------
     async def rebuild(self) -> RebuildReport:

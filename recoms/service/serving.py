@@ -2,11 +2,11 @@
 
 A process looks for a newer model, catalogue or data source list in the database at most every
 ``refresh_seconds``, so ``recoms rebuild``, an import or a data source edit run elsewhere takes
-effect without a restart. The snapshot keeps the catalogue's products and the data sources in
-memory, so a request reads only the asker's own history from the database. Without any
-stored model yet, the first request that needs one builds it from the stored orders (an empty
-database builds instantly; a large history should be rebuilt with ``recoms rebuild`` after
-importing).
+effect without a restart. The snapshot keeps the catalogue view, the data sources and the
+products answers showed in memory, so a request reads only the asker's own history from the
+database. Without any stored model yet, the first request that needs one builds it from the
+stored orders (an empty database builds instantly; a large history should be rebuilt with
+``recoms rebuild`` after importing).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
@@ -39,20 +39,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, eq=False)
 class Catalogue:
-    """The active products as ranking reads them and as answers show them, of one version."""
+    """The active products as ranking reads them, of one version, and the products answers
+    showed so far (read once per version: a popular product is not read at every request,
+    and memory grows with what is recommended, not with the whole catalogue)."""
 
     view: CatalogView
-    products: Mapping[ProductId, Product]
     version: int
+    shown: dict[ProductId, Product] = field(default_factory=dict)
 
     @classmethod
     def of(cls, products: list[Product], version: int) -> Catalogue:
         """Built in a worker thread: a large catalogue takes a while."""
-        return cls(
-            CatalogView.from_products(products),
-            {product.id: product for product in products if product.active},
-            version,
-        )
+        return cls(CatalogView.from_products(products), version)
 
 
 @dataclass(frozen=True, eq=False)

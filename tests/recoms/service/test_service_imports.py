@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from recoms.domain import Availability, Identity, ProductId
 from recoms.errors import FeedError, ImportFileError
@@ -168,6 +169,21 @@ async def test_products_from_orders_take_the_default_currency_when_the_file_name
     finally:
         await service.close()
     assert (tea.price, tea.currency) == (Decimal("3.50"), "GBP")
+
+
+async def test_postgresql_plans_history_reads_with_the_imported_lines_counted(
+    service: RecomsService, write_csv: Callable[[str], Path]
+) -> None:
+    if service.database.dialect != "postgresql":
+        pytest.skip("SQLite plans from its indexes alone")
+    await service.import_orders(write_csv(ORDERS))
+    async with service.database.engine.connect() as connection:
+        counted = await connection.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'order_lines'")
+        )
+    # Never analysed, PostgreSQL reads -1 and guesses; a guess can make it scan every line of
+    # every customer to read one contact's history.
+    assert counted == 6
 
 
 async def test_importing_the_same_file_twice_adds_nothing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -261,6 +262,32 @@ async def test_data_source_edits_reach_other_processes_after_the_refresh_interva
     assert len(await server.recommend(created.id)) == 4
     prompt = await open_another(model_refresh_seconds=0)
     assert len(await prompt.recommend(DataSourceId(2))) == 3
+
+
+async def test_a_feed_imported_elsewhere_shows_in_answers_after_the_refresh_interval(
+    open_another: OpenService, now: datetime, tmp_path: Path
+) -> None:
+    importer = await open_another()
+    await load_demo(importer, today=now.date())
+    waiting = await open_another(model_refresh_seconds=3600)
+    prompt = await open_another(model_refresh_seconds=0)
+    first = (await prompt.recommend(DataSourceId(2)))[0]
+    assert (await waiting.recommend(DataSourceId(2)))[0] == first
+    renamed = dataclasses.replace(first, title="Renamed in the feed", price=Decimal("1.23"))
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">'
+        f"<channel><item><g:id>{first.id}</g:id><title>{renamed.title}</title>"
+        f"<g:price>1.23 {first.currency}</g:price><g:availability>in stock</g:availability>"
+        f"<link>{first.link}</link></item></channel></rss>",
+        encoding="utf-8",
+    )
+    await importer.import_feed(feed, full=False)
+    # The answers' products are kept per catalogue version: the one waiting shows what it
+    # showed, the one that looked again shows the feed's.
+    assert (await waiting.recommend(DataSourceId(2)))[0] == first
+    shown = next(p for p in await prompt.recommend(DataSourceId(2)) if p.id == first.id)
+    assert (shown.title, shown.price) == (renamed.title, renamed.price)
 
 
 async def test_curated_list_keeps_its_order_and_skips_what_is_not_offered(
