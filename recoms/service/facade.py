@@ -323,8 +323,10 @@ class RecomsService:
             async with self.database.sessions() as session:
                 source = await recommendations.data_source_for(session, data_source_id, products)
         recommendations.check_products(source, products)
-        async with self.database.sessions() as session:
-            history = await recommendations.history(session, self._identifiers, identity)
+        history = None
+        if recommendations.reads_history(source):
+            async with self.database.sessions() as session:
+                history = await recommendations.history(session, self._identifiers, identity)
         ranked = rank(
             serving.model,
             serving.catalog,

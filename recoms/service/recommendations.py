@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.algorithms import ContactHistory, Purchase
-from recoms.domain import DataSource, DataSourceId, Identity, ProductId
+from recoms.domain import Algorithm, DataSource, DataSourceId, Identity, ProductId
 from recoms.errors import InvalidRequest
 from recoms.service import datasources
 from recoms.service.contacts import HISTORY_VIEWS, VIEW_EVENTS, Identifiers, clean_external_id
@@ -36,6 +36,13 @@ def check_products(source: DataSource, products: Sequence[ProductId]) -> DataSou
             "ids of the products to recommend for"
         )
     return source
+
+
+def reads_history(source: DataSource) -> bool:
+    """Whether ranking for ``source`` looks at the asker's history: personal lists do, the
+    others only to leave out what the contact bought (``exclude_purchased``). Lists that do
+    not are answered without reading the database at all."""
+    return source.algorithm is Algorithm.PERSONAL or source.params.exclude_purchased
 
 
 async def data_source_for(

@@ -109,7 +109,7 @@ async def test_the_engine_down_gets_an_apology_in_the_users_language(
 
     event.listen(service.database.engine.sync_engine, "do_connect", refuse)
     try:
-        await chat.send(OLENA, "🔥 Хіти продажу")
+        await chat.send(OLENA, "✨ Для вас")
     finally:
         event.remove(service.database.engine.sync_engine, "do_connect", refuse)
     answer = session.last(OLENA.id).visible
