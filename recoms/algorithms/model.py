@@ -8,12 +8,14 @@ import threading
 import warnings
 import zipfile
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.history import OrderHistory
@@ -142,11 +144,14 @@ class Model:
         chosen = factors[items].astype(np.float64)
         # implicit's convention: confidence is alpha x count, preference 1 where bought.
         confidence = self.factor_alpha * orders
-        matrix = gram + (chosen.T * (confidence - 1.0)) @ chosen
-        matrix += self.factor_regularization * np.eye(factors.shape[1])
-        user = np.linalg.solve(matrix, chosen.T @ confidence).astype(np.float32)
-        scored = factors if among is None else factors[among]
-        return np.asarray(scored @ user, dtype=np.float64)
+        # Products this small finish sooner on one core than BLAS threads can be woken, and
+        # on a busy machine waiting for them cost tens of milliseconds a request.
+        with _single_threaded_blas():
+            matrix = gram + (chosen.T * (confidence - 1.0)) @ chosen
+            matrix += self.factor_regularization * np.eye(factors.shape[1])
+            user = np.linalg.solve(matrix, chosen.T @ confidence).astype(np.float32)
+            scored = factors if among is None else factors[among]
+            return np.asarray(scored @ user, dtype=np.float64)
 
     def model_indices(self, product_ids: Iterable[ProductId]) -> npt.NDArray[np.int64]:
         """The model index of each of ``product_ids``, -1 for products no order contains."""
@@ -274,6 +279,17 @@ class Model:
             store.clear()
         store[key] = popularity
         return popularity
+
+
+_blas_controller: ThreadpoolController | None = None
+
+
+def _single_threaded_blas() -> AbstractContextManager[object]:
+    """BLAS limited to one thread for the duration (the controller, slow to create, once)."""
+    global _blas_controller
+    if _blas_controller is None:
+        _blas_controller = ThreadpoolController()
+    return _blas_controller.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, eq=False)

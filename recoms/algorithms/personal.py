@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
+import numpy.typing as npt
 
 from recoms.algorithms.bestsellers import bestseller_ranking
 from recoms.algorithms.catalog import CatalogView
@@ -68,7 +69,10 @@ def personal(
             exclude=excluded,
             fill=(ranking,),
         )
-    repeat = _repeat_scores(history, now=now, half_life_days=params.half_life_days)
+    bought_ids, repeat_score, order_count = _purchase_summary(
+        history, now=now, half_life_days=params.half_life_days
+    )
+    repeat = dict(zip(bought_ids, repeat_score.tolist(), strict=True))
     # The collaborative part starts from everything the contact showed interest in.
     seed_weight: dict[ProductId, float] = dict(repeat)
     for pid in history.cart:
@@ -94,7 +98,8 @@ def personal(
         )
     )
     collaborative = collaborative.normalised()
-    taste = _taste(model, catalog, history, collaborative, params.factor_weight, window_days, now)
+    orders = dict(zip(bought_ids, order_count.tolist(), strict=True))
+    taste = _taste(model, catalog, orders, history, collaborative, params, window_days, now)
     collaborative = Scores.concat((collaborative, taste)).normalised()
     bought = catalog.indices(repeat)
     parts = [collaborative]
@@ -123,21 +128,22 @@ def personal(
 def _taste(
     model: Model,
     catalog: CatalogView,
+    orders: dict[ProductId, float],
     history: ContactHistory,
     neighbours: Scores,
-    weight: float,
+    params: PersonalParams,
     window_days: int,
     now: datetime,
 ) -> Scores:
-    """The factor model's scores for the contact (purchases counted in distinct orders, the
-    cart as one more order), clipped at 0 and scaled so that the best is ``weight``.
+    """The factor model's scores for the contact (``orders``: distinct orders of each product
+    bought; the cart counts as one more order), clipped at 0 and scaled so that the best is
+    ``params.factor_weight``.
 
     Scored are the products the neighbours found and the shop's ``POPULAR_HEAD``
     bestsellers: a large catalogue's every product would cost a millisecond per request,
     for products that could hardly make a list."""
-    orders: dict[ProductId, float] = {}
-    for pid, _ in {(p.product_id, p.ordered_at) for p in history.purchases}:
-        orders[pid] = orders.get(pid, 0.0) + 1.0
+    weight = params.factor_weight
+    orders = dict(orders)
     for pid in history.cart:
         orders[pid] = orders.get(pid, 0.0) + 1.0
     ids = sorted(orders)
@@ -162,23 +168,52 @@ def _taste(
     return Scores(pool[positive], chosen / chosen.max() * weight)
 
 
-def _repeat_scores(
+def _purchase_summary(
     history: ContactHistory, *, now: datetime, half_life_days: float
-) -> dict[ProductId, float]:
-    """Recency-weighted count of the distinct orders (purchase times) of each product."""
+) -> tuple[list[ProductId], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The products bought, in order of first purchase; for each, the recency-weighted count
+    of its distinct orders (purchase times) and the plain count of its distinct purchase
+    moments.
+
+    A long history has thousands of lines but far fewer products and orders, so lines are
+    reduced to codes with dictionaries and counted with numpy; each distinct moment's weight
+    is computed once."""
+    product_ids = [purchase.product_id for purchase in history.purchases]
+    moments = [purchase.ordered_at for purchase in history.purchases]
+    first = list(dict.fromkeys(product_ids))
+    product_code = dict(zip(first, range(len(first)), strict=True))
+    distinct_moments = list(dict.fromkeys(moments))
+    moment_code = dict(zip(distinct_moments, range(len(distinct_moments)), strict=True))
+    n = len(product_ids)
+    product = np.fromiter(map(product_code.__getitem__, product_ids), dtype=np.int64, count=n)
+    moment = np.fromiter(map(moment_code.__getitem__, moments), dtype=np.int64, count=n)
+    # Equal instants in different time zones are one purchase time; a naive and an aware
+    # moment are distinct moments (as datetimes compare) even when their times agree.
+    stamps, time = np.unique(
+        np.array([_timestamp(m) for m in distinct_moments], dtype=np.float64),
+        return_inverse=True,
+    )
     now_ts = _timestamp(now)
-    seen: set[tuple[ProductId, float]] = set()
-    scores: dict[ProductId, float] = {}
-    for purchase in history.purchases:
-        at = _timestamp(purchase.ordered_at)
-        if (purchase.product_id, at) in seen:
-            continue
-        seen.add((purchase.product_id, at))
-        age_days = max(now_ts - at, 0.0) / 86_400
-        scores[purchase.product_id] = scores.get(purchase.product_id, 0.0) + 0.5 ** (
-            age_days / half_life_days
-        )
-    return scores
+    weight = np.array(
+        [0.5 ** ((max(now_ts - at, 0.0) / 86_400) / half_life_days) for at in stamps.tolist()],
+        dtype=np.float64,
+    )
+    size = len(first)
+    # The first line of each (product, time) pair, in purchase order, so that the sums add up
+    # in the order of the purchases.
+    timed = _first_lines(product * len(stamps) + time.ravel()[moment])
+    repeat = np.bincount(
+        product[timed], weights=weight[time.ravel()[moment[timed]]], minlength=size
+    )
+    placed = _first_lines(product * len(distinct_moments) + moment)
+    orders = np.bincount(product[placed], minlength=size).astype(np.float64)
+    return first, repeat.astype(np.float64), orders
+
+
+def _first_lines(key: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """Positions of the first occurrence of each distinct key, in increasing order."""
+    _, position = np.unique(key, return_index=True)
+    return np.sort(position)
 
 
 def _timestamp(moment: datetime) -> float:

@@ -103,6 +103,32 @@ def test_personal_prefers_recent_purchases(model: Model, catalog: CatalogView) -
     assert ranked[0] == "juice"
 
 
+def test_personal_counts_lines_of_one_order_as_one_purchase(
+    model: Model, catalog: CatalogView
+) -> None:
+    # Cheese twice in each of two orders is still two purchases, fewer than the juice's three.
+    history = shop.bought(
+        ("cheese", 20), ("cheese", 20), ("cheese", 10), ("cheese", 10),
+        ("juice", 30), ("juice", 20), ("juice", 10),
+    )  # fmt: skip
+    once = shop.bought(("cheese", 20), ("cheese", 10), ("juice", 30), ("juice", 20), ("juice", 10))
+    ranked = ask(model, catalog, Algorithm.PERSONAL, history=history, limit=5)
+    assert ranked == ask(model, catalog, Algorithm.PERSONAL, history=once, limit=5)
+    assert ranked[0] == "juice"
+
+
+def test_personal_reads_times_without_a_zone_as_utc(model: Model, catalog: CatalogView) -> None:
+    history = shop.bought(("cheese", 400), ("juice", 3), ("juice", 2), ("bread", 40))
+    naive = ContactHistory(
+        purchases=[
+            dataclasses.replace(purchase, ordered_at=purchase.ordered_at.replace(tzinfo=None))
+            for purchase in history.purchases
+        ]
+    )
+    ranked = ask(model, catalog, Algorithm.PERSONAL, history=naive, limit=5)
+    assert ranked == ask(model, catalog, Algorithm.PERSONAL, history=history, limit=5)
+
+
 def test_personal_without_purchased_offers_what_similar_customers_bought(
     model: Model, catalog: CatalogView
 ) -> None:
