@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from recoms.domain import Product
+from recoms.domain import Product, ProductId
 
 
 def price_to_json(value: Decimal | None) -> float | None:
@@ -49,3 +51,29 @@ def product_to_api_dict(product: Product) -> dict[str, Any]:
         tags.setdefault(name, value)
     body.update({f"tags_{name}": value for name, value in tags.items() if value})
     return body
+
+
+class RenderedProducts:
+    """Products' API JSON, each rendered once and reused while the product stays the same.
+
+    A ``Product`` is immutable and the serving snapshot hands out the same object for a
+    product until its catalogue changes, so a list is answered by joining texts rendered
+    before; a product object not seen yet (a new catalogue version) is rendered afresh.
+    Holds one text per product id, so memory follows what is recommended."""
+
+    def __init__(self) -> None:
+        self._texts: dict[ProductId, tuple[Product, str]] = {}
+
+    def text(self, product: Product) -> str:
+        """``json.dumps(product_to_api_dict(product))``."""
+        cached = self._texts.get(product.id)
+        if cached is not None and cached[0] is product:
+            return cached[1]
+        text = json.dumps(product_to_api_dict(product))
+        self._texts[product.id] = (product, text)
+        return text
+
+    def list_text(self, products: Iterable[Product]) -> str:
+        """The JSON array of the products, the same text ``json.dumps`` gives for the list
+        of their API dicts."""
+        return "[" + ", ".join([self.text(product) for product in products]) + "]"

@@ -7,9 +7,10 @@ from collections.abc import Collection
 from aiohttp import web
 
 from recoms.api import catalog, contacts, datasources, events, recommendations, system
-from recoms.api.keys import FEED_LIMIT, OPEN_PATHS, SERVICE, SETTINGS
+from recoms.api.keys import FEED_LIMIT, OPEN_PATHS, RENDERED, SERVICE, SETTINGS
 from recoms.api.middleware import ALWAYS_OPEN, auth_middleware, errors_middleware
 from recoms.config import RecomsSettings
+from recoms.presenters import RenderedProducts
 from recoms.service import RecomsService
 
 MAX_JSON_BODY = 4 * 1024 * 1024
@@ -43,6 +44,7 @@ def create_app(
     app[SETTINGS] = settings
     app[FEED_LIMIT] = max_feed_bytes
     app[OPEN_PATHS] = ALWAYS_OPEN | frozenset(open_paths)
+    app[RENDERED] = RenderedProducts()
     for module in (recommendations, events, catalog, datasources, contacts, system):
         app.add_routes(module.routes)
     return app

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from recoms.api.keys import SERVICE
+from recoms.api.keys import RENDERED, SERVICE
 from recoms.api.params import path_int, query_model
 from recoms.api.schemas import INT64_MAX, MISSING_IDENTIFIER, RecomsQuery
 from recoms.domain import DataSourceId
 from recoms.errors import InvalidRequest
-from recoms.presenters import product_to_api_dict
+from recoms.presenters import RenderedProducts
 
 routes = web.RouteTableDef()
 
@@ -27,4 +27,6 @@ async def get_recoms(request: web.Request) -> web.Response:
         products=query.product_ids,
         category=query.category_path,
     )
-    return web.json_response([product_to_api_dict(product) for product in products])
+    # An app assembled from the routes without ``create_app`` renders at each request.
+    rendered = request.app.get(RENDERED) or RenderedProducts()
+    return web.Response(text=rendered.list_text(products), content_type="application/json")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recoms.api.schemas import ProductOut
-from tests.recoms.api.conftest import Client, ids
+from tests.recoms.api.conftest import CATALOGUE, Client, feed_xml, ids
 
 RECOMS = "/api/v2/contacts/recoms"
 VISITOR = {"webId": "visitor-1"}
@@ -137,6 +137,24 @@ async def test_each_product_carries_the_yespo_fields(client: Client) -> None:
         "tags_custom_label_0": "label-k-kettle",
     }
     assert response.content_type == "application/json"
+
+
+async def test_a_product_changed_by_a_feed_shows_its_new_fields_in_the_next_list(
+    client: Client,
+) -> None:
+    # The list is answered before and after, so what the first answer rendered is not reused.
+    before = await (await client.get(f"{RECOMS}/2", params=VISITOR)).json()
+    assert next(p for p in before if p["id"] == "o-pen")["name"] == "Pen"
+    pen = next(row for row in CATALOGUE if row[0] == "o-pen")
+    changed = feed_xml([("o-pen", "Fountain pen", "3.00", "2.50", *pen[4:])])
+    response = await client.post(
+        "/api/v1/feed/import?full=false", data=changed, headers={"Content-Type": "text/xml"}
+    )
+    assert response.status == 200, await response.text()
+    after = await (await client.get(f"{RECOMS}/2", params=VISITOR)).json()
+    new_pen = next(p for p in after if p["id"] == "o-pen")
+    assert (new_pen["name"], new_pen["price"], new_pen["oldPrice"]) == ("Fountain pen", 2.5, 3.0)
+    assert [p for p in after if p["id"] != "o-pen"] == [p for p in before if p["id"] != "o-pen"]
 
 
 async def test_a_product_not_on_sale_has_no_old_price(client: Client) -> None:
