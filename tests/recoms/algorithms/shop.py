@@ -8,8 +8,24 @@ from decimal import Decimal
 
 import numpy as np
 
-from recoms.algorithms import CatalogView, ContactHistory, Model, OrderHistory, build_model
-from recoms.domain import Availability, ContactId, Product, ProductId
+from recoms.algorithms import (
+    CatalogView,
+    ContactHistory,
+    Model,
+    OrderHistory,
+    build_model,
+    recommend,
+)
+from recoms.domain import (
+    Algorithm,
+    Availability,
+    ContactId,
+    DataSource,
+    DataSourceId,
+    DataSourceParams,
+    Product,
+    ProductId,
+)
 
 NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -130,3 +146,25 @@ def bought(*items: tuple[str, int]) -> ContactHistory:
 
 def ids(*names: str) -> list[ProductId]:
     return [ProductId(name) for name in names]
+
+
+def ask(
+    model: Model,
+    catalog: CatalogView,
+    algorithm: Algorithm,
+    *,
+    history: ContactHistory | None = None,
+    products: tuple[str, ...] = (),
+    category: str | None = None,
+    **params: object,
+) -> list[ProductId]:
+    """The list ``algorithm`` with ``params`` gives for this request, at ``NOW``."""
+    return recommend(
+        model,
+        catalog,
+        DataSource(DataSourceId(1), str(algorithm), algorithm, DataSourceParams(**params)),  # type: ignore[arg-type]
+        history=history,
+        products=ids(*products),
+        category=category,
+        now=NOW,
+    )

@@ -23,16 +23,6 @@ def source(algorithm: Algorithm, **params: object) -> DataSource:
     )
 
 
-@pytest.fixture(scope="module")
-def catalog() -> CatalogView:
-    return shop.catalog()
-
-
-@pytest.fixture(scope="module")
-def model(catalog: CatalogView) -> Model:
-    return shop.model(view=catalog)
-
-
 def ask(
     model: Model,
     catalog: CatalogView,
@@ -42,13 +32,10 @@ def ask(
     products: tuple[str, ...] = ("bread",),
     **params: object,
 ) -> list[ProductId]:
-    return recommend(
-        model,
-        catalog,
-        source(algorithm, **params),
-        history=history,
-        products=shop.ids(*products),
-        now=shop.NOW,
+    """A list for a bread basket unless told otherwise; the curated list holds everything."""
+    params.setdefault("product_ids", EVERYTHING)
+    return shop.ask(
+        model, catalog, algorithm, history=history, products=products, category=None, **params
     )
 
 

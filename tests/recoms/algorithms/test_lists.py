@@ -5,45 +5,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-import pytest
-
 from recoms.algorithms import CatalogView, ContactHistory, Model, Purchase, recommend
 from recoms.algorithms.catalog import category_key
 from recoms.domain import Algorithm, DataSource, DataSourceId, DataSourceParams, ProductId
 from tests.recoms.algorithms import shop
+from tests.recoms.algorithms.shop import ask
 
 BAKERY = category_key(shop.BAKERY)
-
-
-@pytest.fixture(scope="module")
-def catalog() -> CatalogView:
-    return shop.catalog()
-
-
-@pytest.fixture(scope="module")
-def model(catalog: CatalogView) -> Model:
-    return shop.model(view=catalog)
-
-
-def ask(
-    model: Model,
-    catalog: CatalogView,
-    algorithm: Algorithm,
-    *,
-    history: ContactHistory | None = None,
-    products: tuple[str, ...] = (),
-    category: str | None = None,
-    **params: object,
-) -> list[ProductId]:
-    return recommend(
-        model,
-        catalog,
-        DataSource(DataSourceId(1), "test", algorithm, DataSourceParams(**params)),  # type: ignore[arg-type]
-        history=history,
-        products=shop.ids(*products),
-        category=category,
-        now=shop.NOW,
-    )
 
 
 # --- also bought ---------------------------------------------------------------------------
