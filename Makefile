@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCALES := bot/locales
 
 .PHONY: install run demo test test-fast lint format bench locales clean
 
@@ -38,10 +39,10 @@ bench: install
 	$(BIN)/python -m benchmarks
 
 locales: install
-	$(BIN)/pybabel extract --project=recoms-bot --ignore-dirs="localapi .* ._" --no-location \
-		--sort-output -w 99 -o locales/messages.pot bot
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching -w 99
-	$(BIN)/pybabel compile -d locales -D messages --statistics
+	$(BIN)/pybabel extract --project=recoms-bot --ignore-dirs="localapi locales .* ._" --no-location \
+		--sort-output -w 99 -o $(LOCALES)/messages.pot bot
+	$(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -D messages --no-fuzzy-matching -w 99
+	$(BIN)/pybabel compile -d $(LOCALES) -D messages --statistics
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -79,7 +79,7 @@ class BotSettings(BaseSettings):
     )
     default_locale: str = Field(default="en", description="Language when nothing else is known.")
     locales_dir: Path | None = Field(
-        default=None, description="Folder of the gettext catalogs; the repository's locales/."
+        default=None, description="Folder of gettext catalogs; those the package ships if unset."
     )
     utm_source: str = "telegram"
     utm_medium: str = "bot"

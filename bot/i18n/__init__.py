@@ -1,4 +1,4 @@
-"""Languages: gettext catalogs in ``locales/`` and the middleware that picks a user's language.
+"""Languages: gettext catalogs shipped in ``bot/locales/`` and the middleware choosing one.
 
 A user's language is the one they chose (stored), else Telegram's ``language_code`` when we
 have a catalog for it, else the default. Messages are written as ``_("...").format(...)``.
@@ -7,6 +7,7 @@ have a catalog for it, else the default. Messages are written as ``_("...").form
 from __future__ import annotations
 
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.records import BotStore
 
-DEFAULT_LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 LANGUAGE_NAMES = {"en": "English", "uk": "Українська"}
 DOMAIN = "messages"
 
@@ -25,9 +25,20 @@ def N_(message: str) -> str:  # the gettext convention for "mark now, translate 
     return message
 
 
+def packaged_locales_dir() -> Path:
+    """The catalogs that ship inside the package, in a checkout and in an installed wheel alike."""
+    catalogs = resources.files("bot") / "locales"
+    # aiogram reads catalogs from a folder; a package imported from a zip has none to give.
+    if not isinstance(catalogs, Path) or not catalogs.is_dir():
+        raise RuntimeError(
+            "the bot's gettext catalogs are not a folder on disk; set BOT_LOCALES_DIR to one"
+        )
+    return catalogs
+
+
 def create_i18n(path: Path | None = None, default_locale: str = "en") -> I18n:
-    """Catalogs from ``path`` (``BOT_LOCALES_DIR``), else the repository's ``locales/``."""
-    return I18n(path=path or DEFAULT_LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+    """Catalogs from ``path`` (``BOT_LOCALES_DIR``), else the ones shipped in the package."""
+    return I18n(path=path or packaged_locales_dir(), default_locale=default_locale, domain=DOMAIN)
 
 
 def guess_locale(language_code: str | None, available: Iterable[str], default: str) -> str:

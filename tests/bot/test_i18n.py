@@ -11,10 +11,10 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import DEFAULT_LOCALES_DIR, LANGUAGE_NAMES, guess_locale
+from bot.i18n import LANGUAGE_NAMES, guess_locale, packaged_locales_dir
 
 ROOT = Path(__file__).resolve().parents[2]
-LOCALES = DEFAULT_LOCALES_DIR
+LOCALES = packaged_locales_dir()
 PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 CYRILLIC = re.compile(r"[А-Яа-яІіЇїЄєҐґ]")
 
