@@ -1,0 +1,186 @@
+"""Contacts and their web ids: found by an identifier, created in bulk, linked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from recoms.domain import Contact, ContactId
+from recoms.storage.models import ContactRow, WebIdRow
+from recoms.storage.repositories.common import CONTACTS, chunked
+
+
+def contact_from_row(row: ContactRow, web_ids: Sequence[str] = ()) -> Contact:
+    return Contact(
+        id=ContactId(row.id),
+        email=row.email,
+        phone=row.phone,
+        external_id=row.external_id,
+        name=row.name,
+        telegram_user_id=row.telegram_user_id,
+        web_ids=tuple(web_ids),
+    )
+
+
+IDENTIFIER_COLUMNS = {
+    "external_id": ContactRow.external_id,
+    "email": ContactRow.email,
+    "phone": ContactRow.phone,
+    "telegram_user_id": ContactRow.telegram_user_id,
+}
+
+
+class ContactRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, contact_id: int) -> Contact | None:
+        row = await self.session.get(ContactRow, contact_id)
+        return None if row is None else await self._with_web_ids(row)
+
+    async def find_by(self, field: str, value: str | int) -> Contact | None:
+        column = IDENTIFIER_COLUMNS[field]
+        row = await self.session.scalar(select(ContactRow).where(column == value))
+        return None if row is None else await self._with_web_ids(row)
+
+    async def find_by_web_id(self, web_id: str) -> Contact | None:
+        row = await self.session.scalar(
+            select(ContactRow).join(WebIdRow).where(WebIdRow.web_id == web_id)
+        )
+        return None if row is None else await self._with_web_ids(row)
+
+    async def _with_web_ids(self, row: ContactRow) -> Contact:
+        web_ids = await self.session.scalars(
+            select(WebIdRow.web_id).where(WebIdRow.contact_id == row.id).order_by(WebIdRow.web_id)
+        )
+        return contact_from_row(row, list(web_ids))
+
+    async def ids_by(self, field: str, values: Sequence[str]) -> dict[str, int]:
+        """``{identifier: contact id}`` for the known values of one identifier column."""
+        column = IDENTIFIER_COLUMNS[field]
+        found: dict[str, int] = {}
+        for chunk in chunked(list(dict.fromkeys(values))):
+            rows = await self.session.execute(
+                select(column, ContactRow.id).where(column.in_(chunk))
+            )
+            found.update({str(value): int(contact_id) for value, contact_id in rows})
+        return found
+
+    async def identifiers_by(
+        self, field: str, values: Sequence[str]
+    ) -> list[tuple[int, str | None, str | None, str | None]]:
+        """(id, external id, email, phone) of the contacts holding any of ``values`` in one
+        identifier column."""
+        column = IDENTIFIER_COLUMNS[field]
+        found: list[tuple[int, str | None, str | None, str | None]] = []
+        for chunk in chunked(list(dict.fromkeys(values))):
+            rows = await self.session.execute(
+                select(
+                    ContactRow.id, ContactRow.external_id, ContactRow.email, ContactRow.phone
+                ).where(column.in_(chunk))
+            )
+            found.extend((int(cid), ext, email, phone) for cid, ext, email, phone in rows)
+        return found
+
+    async def create(
+        self,
+        *,
+        now: datetime,
+        email: str | None = None,
+        phone: str | None = None,
+        external_id: str | None = None,
+        name: str | None = None,
+        telegram_user_id: int | None = None,
+    ) -> Contact:
+        row = ContactRow(
+            email=email,
+            phone=phone,
+            external_id=external_id,
+            name=name,
+            telegram_user_id=telegram_user_id,
+            created_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return contact_from_row(row)
+
+    async def create_many(self, contacts: Sequence[Mapping[str, Any]], now: datetime) -> list[int]:
+        """Insert contacts (dicts of ``external_id``, ``email``, ``phone``, ``name``; at least
+        one identifier each) and return their ids in order."""
+        if not contacts:
+            return []
+        rows = [
+            {
+                "email": contact.get("email"),
+                "phone": contact.get("phone"),
+                "external_id": contact.get("external_id"),
+                "name": contact.get("name"),
+                "created_at": now,
+            }
+            for contact in contacts
+        ]
+        # A plain executemany, then the ids by identifier: RETURNING with row order kept
+        # makes SQLite insert row by row.
+        await self.session.execute(insert(CONTACTS), rows)
+        ids: list[int | None] = [None] * len(rows)
+        for key in ("external_id", "email", "phone"):
+            wanted = {
+                row[key]: position
+                for position, row in enumerate(rows)
+                if ids[position] is None and row[key] is not None
+            }
+            if wanted:
+                found = await self.ids_by(key, [str(value) for value in wanted])
+                for value, contact_id in found.items():
+                    ids[wanted[value]] = contact_id
+        if any(contact_id is None for contact_id in ids):
+            raise ValueError("every new contact needs an external id, email or phone")
+        return [contact_id for contact_id in ids if contact_id is not None]
+
+    async def update(self, contact_id: int, **values: Any) -> None:
+        if values:
+            await self.session.execute(
+                update(ContactRow)
+                .where(ContactRow.id == contact_id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def link_web_id(self, web_id: str, contact_id: int) -> bool:
+        """Point ``web_id`` at the contact; returns whether anything changed."""
+        current = await self.session.scalar(
+            select(WebIdRow.contact_id).where(WebIdRow.web_id == web_id)
+        )
+        if current == contact_id:
+            return False
+        if current is None:
+            await self.session.execute(
+                insert(WebIdRow).values(web_id=web_id, contact_id=contact_id)
+            )
+        else:
+            await self.session.execute(
+                update(WebIdRow).where(WebIdRow.web_id == web_id).values(contact_id=contact_id)
+            )
+        return True
+
+    async def clear_telegram(self, telegram_user_id: int) -> None:
+        await self.session.execute(
+            update(ContactRow)
+            .where(ContactRow.telegram_user_id == telegram_user_id)
+            .values(telegram_user_id=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def counts(self) -> tuple[int, int]:
+        """(contacts, contacts linked to a Telegram user)."""
+        total = await self.session.scalar(select(func.count()).select_from(ContactRow))
+        linked = await self.session.scalar(
+            select(func.count())
+            .select_from(ContactRow)
+            .where(ContactRow.telegram_user_id.is_not(None))
+        )
+        return int(total or 0), int(linked or 0)
