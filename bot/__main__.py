@@ -19,10 +19,8 @@ from typing import TYPE_CHECKING
 from aiogram import Bot, Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.fsm.storage.redis import RedisStorage
 from aiohttp import web
 from pydantic import SecretStr
-from redis.asyncio import Redis
 
 from bot.cli import build_parser
 from bot.commands import show_all_commands
@@ -37,6 +35,7 @@ from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import BotDatabase, migrate
 from recoms.config import RecomsSettings
+from recoms.drivers import MissingDriver, require_redis_driver
 
 if TYPE_CHECKING:
     from bot.localapi import LocalBotApiServer
@@ -125,6 +124,10 @@ async def open_bot_store(url: str) -> AsyncIterator[BotStore]:
 
 def fsm_storage(settings: BotSettings) -> tuple[BaseStorage, SeenUpdates]:
     if settings.redis_url:
+        require_redis_driver()
+        from aiogram.fsm.storage.redis import RedisStorage
+        from redis.asyncio import Redis
+
         redis = Redis.from_url(settings.redis_url)
         return RedisStorage(redis), RedisSeenUpdates(redis)
     return MemoryStorage(), MemorySeenUpdates()
@@ -267,12 +270,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     settings = BotSettings()
     recoms = RecomsSettings()
-    if args.command == "link":
-        return asyncio.run(print_link(settings, args.external_id, args.username))
-    if args.command == "audit":
-        return asyncio.run(print_audit(settings, recoms, args.limit))
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(settings, recoms, args.host or settings.host, args.port or settings.port))
+    try:
+        if args.command == "link":
+            return asyncio.run(print_link(settings, args.external_id, args.username))
+        if args.command == "audit":
+            return asyncio.run(print_audit(settings, recoms, args.limit))
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                run(settings, recoms, args.host or settings.host, args.port or settings.port)
+            )
+    except MissingDriver as error:
+        print(f"recoms-bot: error: {error.message}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from recoms.drivers import require_database_driver
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "bot_alembic_version"
 # The engine may write to the same SQLite file from the same or another process.
@@ -35,6 +37,7 @@ class BotDatabase:
 def open_bot_database(url: str) -> BotDatabase:
     """Open (lazily) the database at an async SQLAlchemy URL; nothing connects yet."""
     parsed = make_url(url)
+    require_database_driver(parsed)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         options: dict[str, Any] = {}

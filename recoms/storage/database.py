@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import StaticPool
 
+from recoms.drivers import require_database_driver
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -53,6 +55,7 @@ def create_database(url: str | URL) -> Database:
     phones and emails into logs.
     """
     parsed = make_url(url)
+    require_database_driver(parsed)
     options: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
