@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from bot.localapi.cli import build_parser as add_local_options
+from recoms.version import package_version
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
             "environment variables or a .env file."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run = commands.add_parser(
         "run",

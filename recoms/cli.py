@@ -31,6 +31,7 @@ from recoms.domain import (
 from recoms.errors import InvalidRequest
 from recoms.presenters import product_to_api_dict
 from recoms.service import ImportReport, Progress, RecomsService, open_service
+from recoms.version import package_version
 
 USAGE_ERROR = 2
 REJECTED_SHOWN = 20
@@ -52,6 +53,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log what the engine does to stderr"
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     feed = commands.add_parser(
