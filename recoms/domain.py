@@ -105,6 +105,15 @@ class Identity:
         )
 
 
+@dataclass(frozen=True)
+class Purchase:
+    """One line of a contact's order as personal lists read it: ``quantity`` as a float."""
+
+    product_id: ProductId
+    ordered_at: datetime
+    quantity: float = 1.0
+
+
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     product_id: ProductId

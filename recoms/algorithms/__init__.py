@@ -10,11 +10,11 @@ from recoms.algorithms.alternatives import alternatives
 from recoms.algorithms.bestsellers import bestsellers
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.curated import curated
-from recoms.algorithms.history import ContactHistory, OrderHistory, Purchase
+from recoms.algorithms.history import ContactHistory, OrderHistory
 from recoms.algorithms.model import BuildParams, Model, build_model
 from recoms.algorithms.personal import personal
 from recoms.algorithms.upsell import upsell
-from recoms.domain import Algorithm, DataSource, ProductId
+from recoms.domain import Algorithm, DataSource, ProductId, Purchase
 
 __all__ = [
     "BuildParams",

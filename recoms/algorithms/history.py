@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
-from recoms.domain import ContactId, ProductId
+from recoms.domain import ContactId, ProductId, Purchase
 
 
 @dataclass(frozen=True)
@@ -32,13 +31,6 @@ class OrderHistory:
     @property
     def n_lines(self) -> int:
         return int(self.order_index.shape[0])
-
-
-@dataclass(frozen=True)
-class Purchase:
-    product_id: ProductId
-    ordered_at: datetime
-    quantity: float = 1.0
 
 
 @dataclass(frozen=True)

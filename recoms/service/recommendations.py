@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.algorithms import ContactHistory, Purchase
+from recoms.algorithms import ContactHistory
 from recoms.domain import Algorithm, DataSource, DataSourceId, Identity, ProductId
 from recoms.errors import InvalidRequest
 from recoms.service import datasources
@@ -95,7 +95,7 @@ async def history(
 
 def _contact_history(activity: Activity) -> ContactHistory:
     return ContactHistory(
-        purchases=[Purchase(pid, at, quantity) for pid, at, quantity in activity.purchases],
+        purchases=activity.purchases,
         viewed=activity.events["viewed"],
         cart=activity.cart,
         wishlist=activity.events["wishlist"],

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import CartLine, ProductId
@@ -62,7 +62,7 @@ class EventRepository:
         return int(total or 0)
 
 
-def _event_owner(contact_id: int | None, web_id: str | None) -> Any:
+def _event_owner(contact_id: int | None, web_id: str | None) -> ColumnElement[bool] | None:
     if contact_id is not None:
         return EventRow.contact_id == contact_id
     if web_id is not None:
@@ -70,7 +70,7 @@ def _event_owner(contact_id: int | None, web_id: str | None) -> Any:
     return None
 
 
-def _cart_owner(contact_id: int | None, web_id: str | None) -> Any:
+def _cart_owner(contact_id: int | None, web_id: str | None) -> ColumnElement[bool]:
     if contact_id is not None:
         return CartLineRow.contact_id == contact_id
     if web_id is not None:
