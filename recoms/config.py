@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_PATH = Path("var") / "recoms.db"
@@ -33,3 +34,37 @@ class RecomsSettings(BaseSettings):
     model_refresh_seconds: float = Field(
         default=5.0, description="How often a serving process looks for a newer rebuilt model."
     )
+    feed_allow_private: bool = Field(
+        default=False,
+        description="Let feed URLs reach private, loopback and other non-public addresses "
+        "(the shop's own network). Off: only public addresses, checked on every redirect.",
+    )
+    feed_allow_networks: str = Field(
+        default="",
+        description="Comma-separated networks (CIDR, e.g. 10.1.2.0/24) that feed URLs may "
+        "reach although they are not public; narrower than RECOMS_FEED_ALLOW_PRIVATE.",
+    )
+    feed_max_bytes: int = Field(
+        default=1024**3,
+        gt=0,
+        description="The largest feed accepted, in bytes: as downloaded or posted, and again "
+        "once gunzipped.",
+    )
+    feed_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long fetching a feed by URL may take in all, redirects included.",
+    )
+
+    @field_validator("feed_allow_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                try:
+                    ipaddress.ip_network(item.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{item.strip()!r} is not a network such as 10.1.2.0/24"
+                    ) from None
+        return value

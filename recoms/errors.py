@@ -30,3 +30,7 @@ class FeedError(RecomsError):
 
 class ImportFileError(RecomsError):
     """An order or event file cannot be read at all (wrong columns, wrong encoding)."""
+
+
+class Busy(RecomsError):
+    """Another run of the same work holds the engine (an import of the same kind): HTTP 409."""

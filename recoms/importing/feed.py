@@ -3,6 +3,9 @@
 The XML is read in chunks by defusedxml's expat SAX driver, so a feed of any size streams
 through in constant memory and each item knows the line it starts on. Entity declarations
 (external entities, expansion bombs) and external references are refused before any item.
+:func:`check_feed` reads a feed once without building anything (about seven times faster
+than parsing it), so that a feed which is malformed, hostile or too large is refused before
+anything of it is written.
 
 Decisions a shop's engineer may want to know:
 
@@ -11,15 +14,17 @@ Decisions a shop's engineer may want to know:
 - Without ``g:title``, ``g:description`` or ``g:link`` the plain RSS (or Atom) element is used.
 - A missing ``g:availability`` reads as in stock; ``in_stock``-style spellings are accepted.
 - ``sale_price`` is kept only when it is lower than ``price`` and in the same currency.
+- Sizes: ``g:id`` at most 200 characters (as storage holds it), ``g:link`` and
+  ``g:image_link`` 2,048, any other field 2,000, at most 200 fields per item; an item over
+  one of these is rejected with its line. ``g:title`` is cut at 500 characters and
+  ``g:description`` at 5,000 (Google's own limit), and each cut is reported with its line.
+  A feed holds at most 1,000,000 items, and no tag or comment may be longer than 8 MB.
 """
 
 from __future__ import annotations
 
 import gzip
-import io
 import re
-import urllib.error
-import urllib.request
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import BinaryIO, cast
+from xml.parsers import expat
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler, feature_namespaces
 from xml.sax.xmlreader import AttributesNSImpl, Locator
@@ -40,7 +46,18 @@ from recoms.errors import FeedError
 GOOGLE_NS = "http://base.google.com/ns/1.0"
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CHUNK_SIZE = 64 * 1024
-URL_TIMEOUT = 30.0
+DEFAULT_MAX_BYTES = 1024**3
+
+MAX_TITLE = 500
+MAX_DESCRIPTION = 5_000
+MAX_LINK = 2_048
+MAX_FIELD = 2_000
+MAX_FIELDS = 200
+MAX_ITEMS = 1_000_000
+MAX_MARKUP = 8 * 1024 * 1024
+# Fields cut to their limit rather than rejecting the item: text a reader skims.
+_CUT = {"title": MAX_TITLE, "description": MAX_DESCRIPTION, "summary": MAX_DESCRIPTION}
+_LIMITS = {**_CUT, "id": MAX_ID_LENGTH, "link": MAX_LINK, "image_link": MAX_LINK}
 
 # Fields that have a column of their own in Product; every other g: field becomes a tag.
 _COLUMNS = frozenset(
@@ -68,57 +85,136 @@ _AVAILABILITY = {
 }
 
 
-@contextmanager
-def open_feed(source: str | Path, *, timeout: float = URL_TIMEOUT) -> Iterator[BinaryIO]:
-    """Open a feed file or ``http(s)`` URL for reading as bytes, gunzipping when gzipped.
+@dataclass(frozen=True, slots=True)
+class Trimmed:
+    """A field of a stored item that was cut to its limit: where, and what."""
 
-    A URL is streamed, not downloaded first; ``timeout`` (seconds) bounds each network wait.
-    Raises ``FeedError`` for a missing file, an unreachable URL or an HTTP error status.
+    line: int
+    reason: str
+
+
+@contextmanager
+def open_feed(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[BinaryIO]:
+    """Open a feed file for reading as bytes, gunzipping when gzipped (told by content).
+
+    Reading more than ``max_bytes`` (from the file, or out of the gzip) raises ``FeedError``,
+    as do a missing or unreadable file. Fetch a URL with :mod:`recoms.importing.fetch` first.
     """
-    text = str(source)
-    scheme = text.partition("://")[0].lower() if "://" in text else ""
-    if scheme and scheme not in ("http", "https"):
-        raise FeedError(f"cannot import a feed from {text!r}: give a file path or an http(s) URL")
-    raw: io.BufferedReader
-    if scheme:
-        request = urllib.request.Request(text, headers={"User-Agent": "recoms-feed-import/1"})
-        try:
-            response = urllib.request.urlopen(request, timeout=timeout)
-        except urllib.error.HTTPError as exc:
-            raise FeedError(f"feed URL {text} answered HTTP {exc.code} {exc.reason}") from None
-        except urllib.error.URLError as exc:
-            raise FeedError(f"feed URL {text} is unreachable: {exc.reason}") from None
-        except TimeoutError:
-            raise FeedError(f"feed URL {text} did not answer within {timeout:g} s") from None
-        except OSError as exc:
-            raise FeedError(f"feed URL {text} is unreachable: {exc}") from None
-        raw = io.BufferedReader(response)
-    else:
-        try:
-            raw = Path(text).open("rb")  # noqa: SIM115 - closed below, after the caller's block
-        except FileNotFoundError:
-            raise FeedError(f"feed file not found: {text}") from None
-        except OSError as exc:
-            raise FeedError(f"cannot read the feed file {text}: {exc.strerror or exc}") from None
+    text = str(path)
+    if "://" in text:
+        raise FeedError(f"cannot open {text.partition('://')[0]}:// here: give a file path")
+    try:
+        raw = Path(text).open("rb")  # noqa: SIM115 - closed below, after the caller's block
+    except FileNotFoundError:
+        raise FeedError(f"feed file not found: {text}") from None
+    except OSError as exc:
+        raise FeedError(f"cannot read the feed file {text}: {exc.strerror or exc}") from None
     try:
         if raw.peek(2)[:2] == b"\x1f\x8b":
             with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
-                yield cast(BinaryIO, unzipped)
+                yield cast(BinaryIO, _Capped(unzipped, max_bytes, "once unpacked"))
         else:
-            yield cast(BinaryIO, raw)
+            yield cast(BinaryIO, _Capped(raw, max_bytes, ""))
     finally:
         raw.close()
 
 
-def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
-    """Yield the feed's items in document order: a ``Product`` for each good item, a
-    ``Rejected`` (with the line the item starts on) for one missing its id or title, with an
-    unreadable price, an unknown availability or an id seen earlier in the feed.
+class _Capped:
+    """A byte stream that refuses to give more than ``limit`` bytes in all."""
+
+    def __init__(self, stream: BinaryIO | gzip.GzipFile, limit: int, where: str) -> None:
+        self._stream = stream
+        self._limit = limit
+        self._where = where
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(min(size, self._limit + 1) if size >= 0 else self._limit + 1)
+        self._read += len(data)
+        if self._read > self._limit:
+            where = f" {self._where}" if self._where else ""
+            raise FeedError(
+                f"the feed is larger than {self._limit} bytes{where} (RECOMS_FEED_MAX_BYTES)"
+            )
+        return data
+
+
+def check_feed(stream: BinaryIO) -> None:
+    """Read a whole feed without building items: returns when it is well-formed XML of an
+    RSS or Atom document with no entity declarations, external references or over-long
+    markup. Raises ``FeedError`` as :func:`parse_feed` would, with the line."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def refuse_entity(name: str, *args: object) -> None:
+        raise FeedError(
+            f"feed refused: it declares the entity {name!r} at line "
+            f"{parser.CurrentLineNumber}; feeds may not declare entities or load external files"
+        )
+
+    def refuse_external(
+        context: str, base: str | None, system_id: str | None, public_id: str | None
+    ) -> int:
+        raise FeedError(
+            f"feed refused: it refers to an external resource {system_id!r} at line "
+            f"{parser.CurrentLineNumber}; feeds may not declare entities or load external files"
+        )
+
+    def root(name: str, attributes: object) -> None:
+        _check_root(name.rpartition(" ")[2])
+        parser.StartElementHandler = None
+
+    parser.EntityDeclHandler = refuse_entity
+    parser.UnparsedEntityDeclHandler = refuse_entity
+    parser.ExternalEntityRefHandler = refuse_external
+    parser.StartElementHandler = root
+    fed = 0
+    while True:
+        try:
+            chunk = stream.read(CHUNK_SIZE)
+            if not fed and not chunk.strip():
+                raise FeedError("the feed is empty")
+            fed += len(chunk)
+            parser.Parse(chunk, not chunk)
+        except expat.ExpatError as exc:
+            raise FeedError(
+                f"malformed XML at line {exc.lineno}, column {exc.offset + 1}: "
+                f"{expat.ErrorString(exc.code)}"
+            ) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise FeedError(f"the feed could not be read to its end: {exc}") from None
+        if not chunk:
+            return
+        # Expat holds an unfinished tag, comment or declaration whole until it ends.
+        if fed - max(parser.CurrentByteIndex, 0) > MAX_MARKUP:
+            raise FeedError(
+                f"feed refused at line {parser.CurrentLineNumber}: a tag or comment longer "
+                f"than {MAX_MARKUP // 2**20} MB"
+            )
+
+
+def _check_root(local: str) -> None:
+    if local not in ("rss", "feed"):
+        raise FeedError(
+            f"not a product feed: the document is <{local}>, expected RSS 2.0 "
+            "(<rss>) or Atom (<feed>) with g: fields"
+        )
+
+
+def parse_feed(
+    stream: BinaryIO, *, seen: dict[str, int] | None = None
+) -> Iterator[Product | Rejected | Trimmed]:
+    """Yield the feed's items in document order: a ``Product`` for each good item (followed
+    by a ``Trimmed`` for each field of it that was cut), a ``Rejected`` (with the line the
+    item starts on) for one missing its id or title, with an unreadable price, an unknown
+    availability, a field over its size, or an id seen earlier in the feed.
+
+    ``seen`` collects the id of every item yielded as a product, with its line; pass a dict
+    to keep them (a full import deactivates the rest).
 
     Raises ``FeedError`` for hostile XML (before anything is yielded: entities are declared
-    up front), for a document that is not an RSS or Atom feed, and for malformed XML or a
-    failed read. The last two can come after items were yielded, so a caller applies a
-    feed (and deactivates what it lacks) only once the iteration has ended normally.
+    up front), for a document that is not an RSS or Atom feed, for one of more than
+    :data:`MAX_ITEMS` items, and for malformed XML or a failed read. The last ones can come
+    after items were yielded: run :func:`check_feed` first to refuse a feed before any item.
     """
     handler = _FeedHandler()
     parser = DefusedExpatParser(forbid_dtd=False, forbid_entities=True, forbid_external=True)
@@ -126,7 +222,9 @@ def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
     parser.setContentHandler(handler)
     # parse() would hand the locator over; feeding chunks does not, and the parser is one.
     handler.setDocumentLocator(parser)
-    seen: dict[str, int] = {}
+    if seen is None:
+        seen = {}
+    count = 0
     started = False
     while True:
         error: FeedError | None = None
@@ -153,7 +251,10 @@ def parse_feed(stream: BinaryIO) -> Iterator[Product | Rejected]:
             error = FeedError(f"the feed could not be read to its end: {exc}")
         # Items completed before an error are still yielded, in document order.
         for item in handler.items:
-            yield _to_product(item, seen)
+            count += 1
+            if count > MAX_ITEMS:
+                raise FeedError(f"the feed has more than {MAX_ITEMS} items")
+            yield from _to_product(item, seen)
         handler.items.clear()
         if error is not None:
             raise error
@@ -166,10 +267,16 @@ class _Item:
     line: int
     google: dict[str, list[str]] = field(default_factory=dict)
     plain: dict[str, str] = field(default_factory=dict)
+    # Fields whose text went past its limit (only the limit and one more were kept).
+    long: set[str] = field(default_factory=set)
+    fields: int = 0
 
 
 class _FeedHandler(ContentHandler):
-    """Collects items as flat field lists; the caller drains ``items`` after each chunk."""
+    """Collects items as flat field lists; the caller drains ``items`` after each chunk.
+
+    A field's text is kept up to its limit and one character more, so that an over-long
+    field costs no memory beyond that, however long it is in the feed."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -180,6 +287,9 @@ class _FeedHandler(ContentHandler):
         # 0 outside items, 1 on the item element, 2 on one of its fields, 3+ inside a field.
         self._depth = 0
         self._text: list[str] = []
+        self._kept = 0
+        self._limit = MAX_FIELD
+        self._long = False
         self._sub_text: list[str] = []
         self._subs: list[str] = []
 
@@ -195,26 +305,31 @@ class _FeedHandler(ContentHandler):
         uri, local = name
         if not self.root_seen:
             self.root_seen = True
-            if local not in ("rss", "feed"):
-                raise FeedError(
-                    f"not a product feed: the document is <{local}>, expected RSS 2.0 "
-                    "(<rss>) or Atom (<feed>) with g: fields"
-                )
-        if self._item is None:
+            _check_root(local)
+        item = self._item
+        if item is None:
             if local == "item" or (local == "entry" and uri == ATOM_NS):
                 self._item = _Item(line=self.line())
                 self._depth = 1
             return
         self._depth += 1
         if self._depth == 2:
+            item.fields += 1
             self._text.clear()
             self._subs.clear()
-            if uri == ATOM_NS and local == "link" and "link" not in self._item.plain:
+            self._kept = 0
+            self._limit = _LIMITS.get(local, MAX_FIELD)
+            self._long = False
+            if uri == ATOM_NS and local == "link" and "link" not in item.plain:
                 rel = attrs.get((None, "rel"), "alternate")
                 href = attrs.get((None, "href"))
                 if href and rel == "alternate":
-                    self._item.plain["link"] = href.strip()
+                    href = href.strip()
+                    if len(href) > MAX_LINK:
+                        item.long.add("plain:link")
+                    item.plain["link"] = href[: MAX_LINK + 1]
         elif self._depth == 3:
+            item.fields += 1
             self._sub_text.clear()
 
     def endElementNS(self, name: tuple[str | None, str], qname: str | None) -> None:
@@ -227,7 +342,12 @@ class _FeedHandler(ContentHandler):
         elif self._depth == 2:
             uri, local = name
             value = ":".join(self._subs) if self._subs else "".join(self._text).strip()
-            if uri == GOOGLE_NS:
+            if self._long or len(value) > self._limit:
+                item.long.add(local if uri == GOOGLE_NS else f"plain:{local}")
+                value = value[: self._limit + 1]
+            if item.fields > MAX_FIELDS:
+                pass  # the item is rejected; what it holds no longer matters
+            elif uri == GOOGLE_NS:
                 item.google.setdefault(local, []).append(value)
             elif value:
                 item.plain.setdefault(local, value)
@@ -237,12 +357,36 @@ class _FeedHandler(ContentHandler):
 
     def characters(self, content: str) -> None:
         if self._depth == 2:
+            room = self._limit + 1 - self._kept
+            if room <= 0:
+                # Whitespace after the limit is not text that was lost.
+                self._long = self._long or not content.isspace()
+                return
+            if not self._kept:
+                content = content.lstrip()
+            if len(content) > room:
+                self._long = self._long or not content[room:].isspace()
+                content = content[:room]
             self._text.append(content)
+            self._kept += len(content)
         elif self._depth >= 3:
-            self._sub_text.append(content)
+            room = self._limit + 1 - self._kept
+            if room > 0:
+                self._sub_text.append(content[:room])
+                self._kept += min(len(content), room)
+            elif not content.isspace():
+                self._long = True
 
 
-def _to_product(item: _Item, seen: dict[str, int]) -> Product | Rejected:
+def _to_product(item: _Item, seen: dict[str, int]) -> Iterator[Product | Rejected | Trimmed]:
+    trimmed: list[Trimmed] = []
+    result = _read_item(item, seen, trimmed)
+    yield result
+    if isinstance(result, Product):
+        yield from trimmed
+
+
+def _read_item(item: _Item, seen: dict[str, int], trimmed: list[Trimmed]) -> Product | Rejected:
     google, plain = item.google, item.plain
 
     def first(name: str) -> str:
@@ -261,9 +405,36 @@ def _to_product(item: _Item, seen: dict[str, int]) -> Product | Rejected:
             item.line, f"item {product_id!r}: the id repeats the item at line {seen[product_id]}"
         )
     seen[product_id] = item.line
+    if item.fields > MAX_FIELDS:
+        return Rejected(item.line, f"item {product_id!r}: more than {MAX_FIELDS} fields")
     title = first("title") or plain.get("title", "")
     if not title:
         return Rejected(item.line, f"item {product_id!r}: no g:title")
+    description = first("description") or plain.get("description") or plain.get("summary", "")
+    for name in sorted(item.long):
+        # Plain RSS elements matter only where they stand in for a missing g: field.
+        if name == "plain:link" and not first("link"):
+            name = "link"
+        if name in _CUT or name.startswith("plain:"):
+            continue  # cut below, or not used
+        return Rejected(
+            item.line,
+            f"item {product_id!r}: g:{name} is longer than "
+            f"{_LIMITS.get(name, MAX_FIELD)} characters",
+        )
+    if len(title) > MAX_TITLE:
+        title = title[:MAX_TITLE]
+        trimmed.append(
+            Trimmed(item.line, f"item {product_id!r}: title cut to {MAX_TITLE} characters")
+        )
+    if len(description) > MAX_DESCRIPTION:
+        description = description[:MAX_DESCRIPTION]
+        trimmed.append(
+            Trimmed(
+                item.line,
+                f"item {product_id!r}: description cut to {MAX_DESCRIPTION} characters",
+            )
+        )
 
     availability_text = first("availability")
     availability = Availability.IN_STOCK
@@ -312,7 +483,7 @@ def _to_product(item: _Item, seen: dict[str, int]) -> Product | Rejected:
         currency=currency,
         sale_price=sale_price,
         availability=availability,
-        description=first("description") or plain.get("description") or plain.get("summary", ""),
+        description=description,
         link=first("link") or plain.get("link", ""),
         image_link=first("image_link"),
         brand=first("brand"),

@@ -1,15 +1,26 @@
-"""Imports parse in a worker thread, a batch at a time, so the event loop keeps serving."""
+"""Imports parse in a worker thread, a batch at a time, so the event loop keeps serving, and
+write each batch in a short transaction of its own, tried again when a concurrent writer got
+in its way."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Iterator
+import logging
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
 from types import TracebackType
 from typing import TypeVar
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+log = logging.getLogger(__name__)
+
 T = TypeVar("T")
+
+Work = Callable[[AsyncSession], Awaitable[T]]
+"""What a transaction does, given its session."""
 
 
 def take(items: Iterator[T], count: int) -> list[T]:
@@ -63,3 +74,47 @@ class _Entered(AbstractContextManager[T]):
         traceback: TracebackType | None,
     ) -> None:
         self._manager.__exit__(exc_type, exc, traceback)
+
+
+# How often a batch is tried when a concurrent writer got in its way, and the pause before
+# each new try (seconds), doubled every time.
+WRITE_ATTEMPTS = 6
+RETRY_PAUSE = 0.05
+
+
+def is_conflict(error: DBAPIError) -> bool:
+    """Whether ``error`` is what a concurrent writer causes, so that trying again after it
+    may succeed: a unique key taken meanwhile (two writers creating the same contact), a
+    deadlock or serialisation failure (PostgreSQL), a busy or locked database (SQLite)."""
+    if isinstance(error, IntegrityError):
+        return True
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if code in ("40001", "40P01"):
+        return True
+    message = str(error.orig).lower()
+    return "database is locked" in message or "database is busy" in message
+
+
+async def write(
+    sessions: async_sessionmaker[AsyncSession],
+    work: Work[T],
+    *,
+    on_conflict: Callable[[], None] | None = None,
+) -> T:
+    """Run ``work`` in a transaction of its own and commit; when a concurrent writer got in
+    its way (:func:`is_conflict`), roll back, call ``on_conflict`` (to forget what the failed
+    try cached) and run it again, up to :data:`WRITE_ATTEMPTS` times."""
+    pause = RETRY_PAUSE
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            async with sessions.begin() as session:
+                return await work(session)
+        except DBAPIError as error:
+            if attempt == WRITE_ATTEMPTS or not is_conflict(error):
+                raise
+            log.info("write conflict with a concurrent writer (try %d); trying again", attempt)
+        if on_conflict is not None:
+            on_conflict()
+        await asyncio.sleep(pause)
+        pause *= 2
+    raise AssertionError("unreachable")

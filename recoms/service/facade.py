@@ -9,8 +9,9 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,13 +32,15 @@ from recoms.domain import (
     Product,
     ProductId,
 )
-from recoms.errors import InvalidRequest
+from recoms.errors import Busy, InvalidRequest
+from recoms.importing import fetch
 from recoms.importing.events import parse_event
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
 from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
 from recoms.service.serving import ServingModel
 from recoms.service.stats import read_stats
+from recoms.storage import locks
 from recoms.storage.database import Database, create_database, migrate, refresh_statistics
 from recoms.storage.repositories import ContactRepository, DataSourceRepository
 
@@ -72,6 +75,12 @@ class RecomsService:
         self._serving = ServingModel(
             database, refresh_seconds=settings.model_refresh_seconds, clock=self._now
         )
+        self._fetch_policy = fetch.FetchPolicy(
+            max_bytes=settings.feed_max_bytes,
+            deadline=settings.feed_timeout_seconds,
+            allow_private=settings.feed_allow_private,
+            allowed_networks=fetch.parse_networks(settings.feed_allow_networks),
+        )
 
     async def close(self) -> None:
         await self.database.dispose()
@@ -87,27 +96,62 @@ class RecomsService:
     async def import_feed(
         self, source: str | Path, *, full: bool = True, progress: Progress | None = None
     ) -> ImportReport:
-        """Import a Google Merchant feed from a file path or an http(s) URL, streaming.
+        """Import a Google Merchant feed from a file path or an http(s) URL.
+
+        A URL is fetched first into a temporary file: public addresses only, on every
+        redirect, unless the settings allow more (``feed_allow_private``,
+        ``feed_allow_networks``), within ``feed_timeout_seconds`` and ``feed_max_bytes``.
+        The file is then read whole once: malformed or hostile XML, or more than
+        ``feed_max_bytes`` once gunzipped, raises ``FeedError`` with nothing written. Then
+        it is written in batches, each in a short transaction of its own, so that events
+        and orders arriving meanwhile are stored at once.
 
         With ``full`` the feed is the whole catalogue: active products absent from it are
-        deactivated (a feed without a single good item deactivates nothing: it is more likely
-        broken than a shop closing down). Raises ``FeedError`` when the XML is hostile or
-        unreadable; then nothing is written."""
-        async with self.database.sessions.begin() as session:
-            report = await catalogue.import_feed(
-                session, source, full=full, now=self._now(), progress=progress
-            )
-        self._serving.expire()
+        deactivated at the end (a feed without a single good item deactivates nothing: it
+        is more likely broken than a shop closing down). An import that stops part-way
+        keeps the batches written and deactivates nothing; importing the feed again
+        finishes it. One feed import at a time per database: ``Busy`` otherwise."""
+        shown = fetch.redact(str(source)) if catalogue.is_url(source) else str(source)
+        try:
+            async with (
+                self._exclusive("feed import"),
+                catalogue.local_feed(source, self._fetch_policy) as path,
+            ):
+                report = await catalogue.import_feed(
+                    self.database,
+                    path,
+                    full=full,
+                    now=self._now(),
+                    max_bytes=self.settings.feed_max_bytes,
+                    progress=progress,
+                )
+        finally:
+            self._serving.expire()
         log.info(
-            "feed %s: %d read, %d created, %d updated, %d deactivated, %d rejected",
-            source,
+            "feed %s: %d read, %d created, %d updated, %d deactivated, %d rejected, %d cut",
+            shown,
             report.read,
             report.created,
             report.updated,
             report.deactivated,
             len(report.rejected),
+            len(report.trimmed),
         )
         return report
+
+    @contextlib.asynccontextmanager
+    async def _exclusive(self, kind: str) -> AsyncIterator[None]:
+        """Hold the database's lock for ``kind`` (e.g. ``"feed import"``) for the block.
+
+        Raises ``Busy`` at once when another process (or task) holds it."""
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await stack.enter_async_context(locks.exclusive(self.database, kind))
+            except locks.Taken:
+                raise Busy(
+                    f"another {kind} is running on this database; try again when it has finished"
+                ) from None
+            yield
 
     async def get_product(self, product_id: ProductId) -> Product:
         """Raises ``NotFound``."""

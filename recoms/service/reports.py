@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from recoms.domain import Rejected
+from recoms.importing.feed import Trimmed
 
 Progress = Callable[[int], None]
 """Called with the number of records (or bytes) processed since the previous call."""
@@ -20,7 +21,8 @@ class ImportReport:
     ``read`` counts records read (feed items, order lines, events); ``created`` and
     ``updated`` count products for a feed, orders for an order file and events stored for
     an event file. ``lines``, ``contacts_created`` and ``products_created`` say what else an
-    order or event import added."""
+    order or event import added. ``trimmed`` lists fields of stored feed items that were cut
+    to their limit."""
 
     read: int = 0
     created: int = 0
@@ -31,9 +33,24 @@ class ImportReport:
     lines: int = 0
     contacts_created: int = 0
     products_created: int = 0
+    trimmed: list[Trimmed] = field(default_factory=list)
 
     def skip(self, reason: str, count: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def add(self, other: ImportReport) -> None:
+        """Count what ``other`` (one batch's report) counted into this one."""
+        self.read += other.read
+        self.created += other.created
+        self.updated += other.updated
+        self.deactivated += other.deactivated
+        for reason, count in other.skipped.items():
+            self.skip(reason, count)
+        self.rejected += other.rejected
+        self.lines += other.lines
+        self.contacts_created += other.contacts_created
+        self.products_created += other.products_created
+        self.trimmed += other.trimmed
 
 
 @dataclass(frozen=True)
