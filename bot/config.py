@@ -20,11 +20,13 @@ class ListSources(BaseModel):
     Set as JSON (``BOT_LISTS='{"for_you": 7}'``) or one by one (``BOT_LISTS__FOR_YOU=7``).
     """
 
-    for_you: int = 1
-    bestsellers: int = 2
-    also_bought: int = 3
-    you_may_also_like: int = 4
-    alternatives: int = 5
+    for_you: int = Field(default=1, description="Data source of the For you list.")
+    bestsellers: int = Field(default=2, description="Data source of the Bestsellers list.")
+    also_bought: int = Field(default=3, description="Data source of the Also bought list.")
+    you_may_also_like: int = Field(
+        default=4, description="Data source of the You may also like list."
+    )
+    alternatives: int = Field(default=5, description="Data source of the Alternatives list.")
 
 
 class BotSettings(BaseSettings):
@@ -81,8 +83,10 @@ class BotSettings(BaseSettings):
     locales_dir: Path | None = Field(
         default=None, description="Folder of gettext catalogs; those the package ships if unset."
     )
-    utm_source: str = "telegram"
-    utm_medium: str = "bot"
+    utm_source: str = Field(
+        default="telegram", description="utm_source of the shop links on product cards."
+    )
+    utm_medium: str = Field(default="bot", description="utm_medium of the shop links on cards.")
     list_size: int = Field(default=10, ge=1, le=50, description="Cards in one list.")
     host: str = Field(default="127.0.0.1", description="Address of the web app (API, webhook).")
     port: int = Field(default=8080, description="Port of the web app (API, webhook).")

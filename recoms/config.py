@@ -29,8 +29,10 @@ class RecomsSettings(BaseSettings):
     default_currency: str | None = Field(
         default=None, description="Currency of order prices when an order file names none."
     )
-    host: str = "127.0.0.1"
-    port: int = 8080
+    host: str = Field(
+        default="127.0.0.1", description="Address `recoms serve` and `recoms demo` listen on."
+    )
+    port: int = Field(default=8080, description="Port `recoms serve` and `recoms demo` listen on.")
     model_refresh_seconds: float = Field(
         default=5.0, description="How often a serving process looks for a newer rebuilt model."
     )
