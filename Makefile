@@ -9,7 +9,7 @@ LOCALES := bot/locales
 COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make locks" $(UPGRADE)
 
-.PHONY: install run demo test lint format bench locales locks dist wheel-check clean
+.PHONY: install run demo test lint format bench locales locks env-example dist wheel-check clean
 
 # The development venv: the runtime lock's packages plus the tools (pytest, ruff, mypy, uv...),
 # the project installed editable. A deployment installs the wheel with requirements.lock only.
@@ -55,6 +55,10 @@ locales: install
 locks: install
 	$(COMPILE) --extra postgres --extra redis -o requirements.lock
 	$(COMPILE) --extra postgres --extra redis --group dev -c requirements.lock -o requirements-dev.lock
+
+# .env.example and README's settings table, from the settings models.
+env-example: install
+	$(BIN)/python -m bot.envfile --write .
 
 dist: install
 	rm -rf dist

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Sequence
@@ -95,3 +96,23 @@ def test_sqlite_and_memory_need_neither_extra(
     monkeypatch.setitem(sys.modules, "redis", None)
     assert recoms_main(["stats"]) == 0
     assert "products" in capsys.readouterr().out
+
+
+def install_steps(text: str) -> list[str]:
+    """The commands that build the wheel and install it, one per entry, as the shell runs them."""
+    joined = re.sub(r"\s*\\\n\s*", " ", text)
+    commands = [
+        part.strip()
+        for line in joined.splitlines()
+        for part in line.removeprefix("RUN ").split("&&")
+    ]
+    return [c for c in commands if c.startswith(('"$PYTHON" -m', '"$work/venv/bin/pip"'))]
+
+
+def test_the_dockerfile_installs_the_wheel_as_ci_checks_it() -> None:
+    """CI cannot build the image; it runs .ci/wheel-check, so the image must do what that does."""
+    checked = install_steps((ROOT / ".ci" / "wheel-check").read_text(encoding="utf-8"))
+    image = install_steps((ROOT / "Dockerfile").read_text(encoding="utf-8"))
+    assert len(checked) == 5
+    assert any("--require-hashes" in step and "requirements.lock" in step for step in checked)
+    assert image == checked
