@@ -77,11 +77,30 @@ class Contact:
     web_ids: tuple[str, ...] = ()
 
 
+class IdentityKey(enum.StrEnum):
+    """An identifier that names a contact, as ``Identity`` spells its field. Declared in
+    lookup order: when an identity gives several, the first that names a stored contact wins,
+    whatever the later ones name. Every lookup of a contact goes through this order."""
+
+    CONTACT_ID = "contact_id"
+    EXTERNAL_ID = "external_id"
+    EMAIL = "email"
+    PHONE = "phone"
+    WEB_ID = "web_id"
+    TELEGRAM_USER_ID = "telegram_user_id"
+
+
+CONTACT_KEYS = (IdentityKey.EXTERNAL_ID, IdentityKey.EMAIL, IdentityKey.PHONE)
+"""The keys that create a contact or are filled into one (orders, events, upserts), in lookup
+order; the others only find a contact."""
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """How a caller names a contact; any one field is enough.
 
-    Lookup order when several are given: contact id, external id, email, phone, web id.
+    Lookup order when several are given (``IdentityKey``'s): contact id, external id, email,
+    phone, web id, Telegram user id.
     """
 
     contact_id: ContactId | None = None
@@ -92,17 +111,7 @@ class Identity:
     telegram_user_id: int | None = None
 
     def is_empty(self) -> bool:
-        return all(
-            value is None
-            for value in (
-                self.contact_id,
-                self.external_id,
-                self.email,
-                self.phone,
-                self.web_id,
-                self.telegram_user_id,
-            )
-        )
+        return all(getattr(self, key) is None for key in IdentityKey)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.domain import Contact, ContactProfile, Identity
+from recoms.domain import CONTACT_KEYS, Contact, ContactProfile, Identity, IdentityKey
 from recoms.errors import InvalidRequest, NotFound
 from recoms.importing.identifiers import mask_email, mask_phone, normalise_email, normalise_phone
 from recoms.storage.repositories import (
@@ -19,8 +19,6 @@ from recoms.storage.repositories import (
     OrderRepository,
 )
 
-CONTACT_KEYS = ("external_id", "email", "phone")
-"""The identifiers that find or create a contact, in the order they are tried."""
 MAX_NAME = 200
 VIEW_EVENTS = ("ProductPage",)
 # A contact's latest views read at a time (for the profile and for personal lists).
@@ -63,21 +61,45 @@ def clean_name(raw: str | None) -> str | None:
     return (raw or "").strip()[:MAX_NAME] or None
 
 
+def lookup_keys(
+    identity: Identity, identifiers: Identifiers
+) -> list[tuple[IdentityKey, str | int]]:
+    """The keys ``identity`` gives, in lookup order (``IdentityKey``'s), spelled as contacts
+    store them; blank and unreadable ones are left out."""
+    values: dict[IdentityKey, str | int | None] = {
+        IdentityKey.CONTACT_ID: identity.contact_id,
+        IdentityKey.EXTERNAL_ID: clean_external_id(identity.external_id),
+        IdentityKey.EMAIL: identifiers.email(identity.email),
+        IdentityKey.PHONE: identifiers.phone(identity.phone),
+        IdentityKey.WEB_ID: identity.web_id or None,
+        IdentityKey.TELEGRAM_USER_ID: identity.telegram_user_id,
+    }
+    return [(key, value) for key in IdentityKey if (value := values[key]) is not None]
+
+
+# How each key is spelled on the wire (the API's parameters and the tracker's fields).
+KEY_NAMES = {
+    IdentityKey.CONTACT_ID: "contactId",
+    IdentityKey.EXTERNAL_ID: "externalCustomerId",
+    IdentityKey.EMAIL: "email",
+    IdentityKey.PHONE: "phone",
+    IdentityKey.WEB_ID: "webId",
+    IdentityKey.TELEGRAM_USER_ID: "telegramUserId",
+}
+
+
 def describe(identity: Identity) -> str:
     """An identity for messages and logs, with phones and emails masked."""
     parts = []
-    if identity.contact_id is not None:
-        parts.append(f"contactId={identity.contact_id}")
-    if identity.external_id:
-        parts.append(f"externalCustomerId={identity.external_id}")
-    if identity.email:
-        parts.append(f"email={mask_email(identity.email)}")
-    if identity.phone:
-        parts.append(f"phone={mask_phone(identity.phone)}")
-    if identity.web_id:
-        parts.append(f"webId={identity.web_id}")
-    if identity.telegram_user_id is not None:
-        parts.append(f"telegramUserId={identity.telegram_user_id}")
+    for key in IdentityKey:
+        value = getattr(identity, key)
+        if value is None or value == "":
+            continue
+        if key is IdentityKey.EMAIL:
+            value = mask_email(value)
+        elif key is IdentityKey.PHONE:
+            value = mask_phone(value)
+        parts.append(f"{KEY_NAMES[key]}={value}")
     return ", ".join(parts) or "nobody"
 
 
@@ -90,23 +112,12 @@ class Contacts:
         self.repository = ContactRepository(session)
 
     async def find(self, identity: Identity) -> Contact | None:
-        """The contact ``identity`` names (lookup order: contact id, external id, email,
-        phone, web id, Telegram user id; the first that matches wins), or None."""
-        contacts = self.repository
-        found: Contact | None = None
-        if identity.contact_id is not None:
-            found = await contacts.get(identity.contact_id)
-        if found is None and (external := clean_external_id(identity.external_id)):
-            found = await contacts.find_by("external_id", external)
-        if found is None and (email := self.identifiers.email(identity.email)):
-            found = await contacts.find_by("email", email)
-        if found is None and (phone := self.identifiers.phone(identity.phone)):
-            found = await contacts.find_by("phone", phone)
-        if found is None and identity.web_id:
-            found = await contacts.find_by_web_id(identity.web_id)
-        if found is None and identity.telegram_user_id is not None:
-            found = await contacts.find_by("telegram_user_id", identity.telegram_user_id)
-        return found
+        """The contact the first of ``identity``'s keys (in ``IdentityKey`` order) that names
+        one names, or None."""
+        for key, value in lookup_keys(identity, self.identifiers):
+            if (found := await self.repository.find_by(key, value)) is not None:
+                return found
+        return None
 
     async def upsert(
         self,
@@ -121,7 +132,7 @@ class Contacts:
         fill in identifiers it lacks that no other contact holds, or create it. Returns
         (contact, created). Two contacts that each hold one of the identifiers are not
         merged: the first by that order wins and the other keeps its own."""
-        given = {"external_id": external_id, "email": email, "phone": phone}
+        given = dict(zip(CONTACT_KEYS, (external_id, email, phone), strict=True))
         found: Contact | None = None
         for key, value in given.items():
             if value is not None:
@@ -139,7 +150,7 @@ class Contacts:
             if value is None or getattr(found, key) is not None:
                 continue
             if await self.repository.find_by(key, value) is None:
-                missing[key] = value
+                missing[key.value] = value
         if name and not found.name:
             missing["name"] = name
         if missing:

@@ -244,8 +244,8 @@ class RecomsService:
 
     # --- contacts ----------------------------------------------------------------------
     async def find_contact(self, identity: Identity) -> Contact | None:
-        """The contact ``identity`` names (lookup order: contact id, external id, email,
-        phone, web id, Telegram user id; the first that matches wins), or None."""
+        """The contact ``identity`` names (the first of its keys, in ``IdentityKey`` order,
+        that names one), or None."""
         async with self.database.sessions() as session:
             return await self._contacts(session).find(identity)
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.domain import Availability, Product, ProductId, Rejected
+from recoms.domain import CONTACT_KEYS, Availability, Product, ProductId, Rejected
 from recoms.errors import InvalidRequest
 from recoms.importing.orders import OrderRow, Skipped, read_orders
 from recoms.service.batches import batches
 from recoms.service.catalogue import CATALOG_COUNTER
-from recoms.service.contacts import CONTACT_KEYS, Identifiers
+from recoms.service.contacts import Identifiers
 from recoms.service.reports import ImportReport, Progress
 from recoms.storage.repositories import (
     ContactRepository,
@@ -107,7 +107,7 @@ class OrderWriter:
         self.orders = OrderRepository(session)
         self.products = ProductRepository(session)
         # Identifier value -> contact id, for every value seen in this import.
-        self.by_key: dict[str, dict[str, int]] = {"external_id": {}, "email": {}, "phone": {}}
+        self.by_key: dict[str, dict[str, int]] = {key: {} for key in CONTACT_KEYS}
         # What each contact seen in this import holds: id -> {field: value or None}.
         self.held: dict[int, dict[str, str | None]] = {}
         self.absent: dict[str, set[str]] = {key: set() for key in CONTACT_KEYS}
@@ -210,7 +210,7 @@ class OrderWriter:
         fills: dict[int, dict[str, str | None]] = {}
         resolved: dict[tuple[str | None, str | None, str | None], int | None] = {}
         for raw in pending:
-            values = dict(zip(CONTACT_KEYS, normals[raw], strict=True))
+            values: dict[str, str | None] = dict(zip(CONTACT_KEYS, normals[raw], strict=True))
             contact_id = next(
                 (
                     self.by_key[key][value]

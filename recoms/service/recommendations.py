@@ -10,7 +10,7 @@ from recoms.algorithms import ContactHistory
 from recoms.domain import Algorithm, DataSource, DataSourceId, Identity, ProductId
 from recoms.errors import InvalidRequest
 from recoms.service import datasources
-from recoms.service.contacts import HISTORY_VIEWS, VIEW_EVENTS, Identifiers, clean_external_id
+from recoms.service.contacts import HISTORY_VIEWS, VIEW_EVENTS, Identifiers, lookup_keys
 from recoms.storage.repositories import Activity, ActivityRepository
 
 # A contact's latest order lines read for each personal list.
@@ -51,24 +51,6 @@ async def data_source_for(
     """Raises ``NotFound`` for an unknown data source and ``InvalidRequest`` when its
     algorithm needs products and none are given."""
     return check_products(await datasources.get(session, data_source_id), products)
-
-
-def lookup_keys(identity: Identity, identifiers: Identifiers) -> list[tuple[str, str | int]]:
-    """The identity's keys in the order ``Contacts.find`` tries them, normalised as stored."""
-    keys: list[tuple[str, str | int]] = []
-    if identity.contact_id is not None:
-        keys.append(("id", identity.contact_id))
-    if external := clean_external_id(identity.external_id):
-        keys.append(("external_id", external))
-    if email := identifiers.email(identity.email):
-        keys.append(("email", email))
-    if phone := identifiers.phone(identity.phone):
-        keys.append(("phone", phone))
-    if identity.web_id:
-        keys.append(("web_id", identity.web_id))
-    if identity.telegram_user_id is not None:
-        keys.append(("telegram_user_id", identity.telegram_user_id))
-    return keys
 
 
 async def history(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.domain import CartLine, OrderLine, ProductId
+from recoms.domain import CartLine, IdentityKey, OrderLine, ProductId
 from recoms.importing.events import (
     CartStatus,
     CategoryView,
@@ -119,7 +119,7 @@ class EventRecorder:
             return contact_id
         contacts = self.contacts.repository
         if contact_id is None:
-            linked = await contacts.find_by_web_id(event.web_id)
+            linked = await contacts.find_by(IdentityKey.WEB_ID, event.web_id)
             return None if linked is None else linked.id
         if await contacts.link_web_id(event.web_id, contact_id):
             await EventRepository(self.session).attribute(event.web_id, contact_id)

@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.domain import ContactId, ProductId, Purchase
+from recoms.domain import ContactId, IdentityKey, ProductId, Purchase
 from recoms.storage.models import (
     CartLineRow,
     ContactRow,
@@ -37,11 +37,8 @@ from recoms.storage.models import (
     OrderLineRow,
     OrderRow,
     RunsOfUtcDateTime,
-    WebIdRow,
 )
-from recoms.storage.repositories.contacts import IDENTIFIER_COLUMNS
-
-CONTACT_KEYS = frozenset({"id", "external_id", "email", "phone", "web_id", "telegram_user_id"})
+from recoms.storage.repositories.contacts import where_key
 
 
 class Part(enum.IntEnum):
@@ -86,21 +83,19 @@ class ActivityRepository:
 
     async def of_contact(
         self,
-        keys: Sequence[tuple[str, str | int]],
+        keys: Sequence[tuple[IdentityKey, str | int]],
         *,
         purchases: int,
         events: Mapping[str, tuple[Sequence[str], int]],
     ) -> Activity | None:
-        """The activity of the first contact matched by ``keys`` (``(field, value)`` pairs in
-        the order they are tried, fields from ``CONTACT_KEYS``), or None when none matches.
+        """The activity of the first contact matched by ``keys`` (``(key, value)`` pairs in
+        the order they are tried, values as stored), or None when none matches.
 
         ``purchases`` is how many of the latest order lines to read; ``events`` maps a group
         name to the event names it takes and how many of the latest to read."""
         if not keys:
             return None
-        statement = _contact_statement(
-            tuple(field for field, _ in keys), purchases, _groups(events)
-        )
+        statement = _contact_statement(tuple(key for key, _ in keys), purchases, _groups(events))
         rows = await self._run(statement, {f"key_{n}": value for n, (_, value) in enumerate(keys)})
         if not rows:
             return None
@@ -134,10 +129,10 @@ def _groups(events: Mapping[str, tuple[Sequence[str], int]]) -> EventGroups:
 # SQLite's whole work on a contact's history.
 @functools.lru_cache(maxsize=128)
 def _contact_statement(
-    fields: tuple[str, ...], purchases: int, events: EventGroups
+    keys: tuple[IdentityKey, ...], purchases: int, events: EventGroups
 ) -> ActivitySelect:
-    """Values bind as ``key_0``, ``key_1``... in the order of ``fields``."""
-    found = _first_contact(fields)
+    """Values bind as ``key_0``, ``key_1``... in the order of ``keys``."""
+    found = _first_contact(keys)
     contact_id = select(found.c.id).scalar_subquery()
     return _ordered(
         [
@@ -180,24 +175,13 @@ def _ordered(parts: Sequence[ActivitySelect]) -> ActivitySelect:
     ).order_by(rows.c.kind, rows.c.at, rows.c.seq, rows.c.seq2)
 
 
-def _first_contact(fields: Sequence[str]) -> CTE:
+def _first_contact(keys: Sequence[IdentityKey]) -> CTE:
     """A one-row (or empty) CTE: the id of the contact the first matching key names."""
     branches: list[Select[int, int]] = []
-    for rank, field in enumerate(fields):
+    for rank, key in enumerate(keys):
         value: BindParameter[str | int] = bindparam(f"key_{rank}")
         order = literal_column(str(rank), Integer).label("rank")
-        if field == "web_id":
-            branch = (
-                select(ContactRow.id.label("id"), order)
-                .join(WebIdRow)
-                .where(WebIdRow.web_id == value)
-            )
-        elif field == "id":
-            branch = select(ContactRow.id.label("id"), order).where(ContactRow.id == value)
-        else:
-            column = IDENTIFIER_COLUMNS[field]
-            branch = select(ContactRow.id.label("id"), order).where(column == value)
-        branches.append(branch)
+        branches.append(where_key(select(ContactRow.id.label("id"), order), key, value))
     ranked = union_all(*branches).subquery()
     return select(ranked.c.id).order_by(ranked.c.rank).limit(1).cte("found")
 

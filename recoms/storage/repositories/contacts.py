@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BindParameter, Select, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from recoms.domain import Contact, ContactId
+from recoms.domain import CONTACT_KEYS, Contact, ContactId, IdentityKey
 from recoms.storage.models import ContactRow, WebIdRow
 from recoms.storage.repositories.common import CONTACTS, chunked
 
@@ -26,12 +27,25 @@ def contact_from_row(row: ContactRow, web_ids: Sequence[str] = ()) -> Contact:
     )
 
 
-IDENTIFIER_COLUMNS = {
-    "external_id": ContactRow.external_id,
-    "email": ContactRow.email,
-    "phone": ContactRow.phone,
-    "telegram_user_id": ContactRow.telegram_user_id,
+Ts = TypeVarTuple("Ts")
+
+KEY_COLUMNS: dict[IdentityKey, InstrumentedAttribute[str | int | None]] = {
+    IdentityKey.CONTACT_ID: ContactRow.id,
+    IdentityKey.EXTERNAL_ID: ContactRow.external_id,
+    IdentityKey.EMAIL: ContactRow.email,
+    IdentityKey.PHONE: ContactRow.phone,
+    IdentityKey.TELEGRAM_USER_ID: ContactRow.telegram_user_id,
 }
+"""The contacts column that holds each key; web ids have a table of their own."""
+
+
+def where_key(
+    query: Select[*Ts], key: IdentityKey, value: str | int | BindParameter[str | int]
+) -> Select[*Ts]:
+    """``query`` (over contacts) narrowed to the contact that ``key`` = ``value`` names."""
+    if key is IdentityKey.WEB_ID:
+        return query.join(WebIdRow).where(WebIdRow.web_id == value)
+    return query.where(KEY_COLUMNS[key] == value)
 
 
 class ContactRepository:
@@ -42,15 +56,9 @@ class ContactRepository:
         row = await self.session.get(ContactRow, contact_id)
         return None if row is None else await self._with_web_ids(row)
 
-    async def find_by(self, field: str, value: str | int) -> Contact | None:
-        column = IDENTIFIER_COLUMNS[field]
-        row = await self.session.scalar(select(ContactRow).where(column == value))
-        return None if row is None else await self._with_web_ids(row)
-
-    async def find_by_web_id(self, web_id: str) -> Contact | None:
-        row = await self.session.scalar(
-            select(ContactRow).join(WebIdRow).where(WebIdRow.web_id == web_id)
-        )
+    async def find_by(self, key: IdentityKey, value: str | int) -> Contact | None:
+        """The contact ``key`` = ``value`` (as stored: normalised) names, or None."""
+        row = await self.session.scalar(where_key(select(ContactRow), key, value))
         return None if row is None else await self._with_web_ids(row)
 
     async def _with_web_ids(self, row: ContactRow) -> Contact:
@@ -59,9 +67,9 @@ class ContactRepository:
         )
         return contact_from_row(row, list(web_ids))
 
-    async def ids_by(self, field: str, values: Sequence[str]) -> dict[str, int]:
+    async def ids_by(self, key: IdentityKey, values: Sequence[str]) -> dict[str, int]:
         """``{identifier: contact id}`` for the known values of one identifier column."""
-        column = IDENTIFIER_COLUMNS[field]
+        column = KEY_COLUMNS[key]
         found: dict[str, int] = {}
         for chunk in chunked(list(dict.fromkeys(values))):
             rows = await self.session.execute(
@@ -71,11 +79,11 @@ class ContactRepository:
         return found
 
     async def identifiers_by(
-        self, field: str, values: Sequence[str]
+        self, key: IdentityKey, values: Sequence[str]
     ) -> list[tuple[int, str | None, str | None, str | None]]:
         """(id, external id, email, phone) of the contacts holding any of ``values`` in one
         identifier column."""
-        column = IDENTIFIER_COLUMNS[field]
+        column = KEY_COLUMNS[key]
         found: list[tuple[int, str | None, str | None, str | None]] = []
         for chunk in chunked(list(dict.fromkeys(values))):
             rows = await self.session.execute(
@@ -127,7 +135,7 @@ class ContactRepository:
         # makes SQLite insert row by row.
         await self.session.execute(insert(CONTACTS), rows)
         ids: list[int | None] = [None] * len(rows)
-        for key in ("external_id", "email", "phone"):
+        for key in CONTACT_KEYS:
             wanted = {
                 row[key]: position
                 for position, row in enumerate(rows)

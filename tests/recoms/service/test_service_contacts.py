@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from recoms.domain import ContactId, Identity, ProductId
+from recoms.domain import ContactId, Identity, IdentityKey, ProductId
 from recoms.errors import InvalidRequest, NotFound
-from recoms.service import RecomsService
+from recoms.service import RecomsService, recommendations
+from recoms.service.contacts import Identifiers
 
 
 def event(name: str, body: Any, **general: Any) -> dict[str, Any]:
@@ -171,3 +174,76 @@ async def test_concurrent_events_for_a_new_customer_make_one_contact(
     stats = await service.stats()
     assert stats.contacts == 1
     assert stats.events_last_24h == 5
+
+
+SIX_CONTACTS = """
+order_id,product_id,quantity,price,ordered_at,external_customer_id,email,phone
+1,p0,1,1.00,2025-06-01 10:00:00,c0,,
+2,p1,1,1.00,2025-06-01 10:00:00,c1,,
+3,p2,1,1.00,2025-06-01 10:00:00,c2,two@example.com,
+4,p3,1,1.00,2025-06-01 10:00:00,c3,,+380501110003
+5,p4,1,1.00,2025-06-01 10:00:00,c4,,
+6,p5,1,1.00,2025-06-01 10:00:00,c5,,
+"""
+
+
+async def test_the_first_identifier_that_names_a_contact_wins_in_every_lookup(
+    service: RecomsService, write_csv: Callable[[str], Path]
+) -> None:
+    # Contact i bought product pi and is named by the i-th key of the lookup order.
+    await service.import_orders(write_csv(SIX_CONTACTS))
+    await service.track(
+        event("CustomerData", {"externalCustomerId": "c4"}, cookies={"sc": "web-4"})
+    )
+    await service.link_telegram(Identity(external_id="c5"), 5005)
+    ids = []
+    for n in range(6):
+        contact = await service.find_contact(Identity(external_id=f"c{n}"))
+        assert contact is not None
+        ids.append(contact.id)
+    names = {
+        IdentityKey.CONTACT_ID: ids[0],
+        IdentityKey.EXTERNAL_ID: "c1",
+        IdentityKey.EMAIL: " TWO@Example.com",
+        IdentityKey.PHONE: "050 111 0003",
+        IdentityKey.WEB_ID: "web-4",
+        IdentityKey.TELEGRAM_USER_ID: 5005,
+    }
+    nobody = {
+        IdentityKey.CONTACT_ID: 999_999,
+        IdentityKey.EXTERNAL_ID: "c-unknown",
+        IdentityKey.EMAIL: "nobody@example.com",
+        IdentityKey.PHONE: "+380509999999",
+        IdentityKey.WEB_ID: "web-unknown",
+        IdentityKey.TELEGRAM_USER_ID: 9999,
+    }
+    # The order the API documents.
+    keys = [
+        IdentityKey.CONTACT_ID,
+        IdentityKey.EXTERNAL_ID,
+        IdentityKey.EMAIL,
+        IdentityKey.PHONE,
+        IdentityKey.WEB_ID,
+        IdentityKey.TELEGRAM_USER_ID,
+    ]
+    assert list(IdentityKey) == keys
+    identifiers = Identifiers(service.settings.default_region)
+
+    async def found_by_both(identity: Identity) -> tuple[ContactId | None, list[str]]:
+        contact = await service.find_contact(identity)
+        async with service.database.sessions() as session:
+            history = await recommendations.history(session, identifiers, identity)
+        bought = [] if history is None else [p.product_id for p in history.purchases]
+        return (None if contact is None else contact.id), bought
+
+    for first, key in enumerate(keys):
+        # Keys before this one name nobody; this one and every later one name their contact.
+        given = {k: nobody[k] for k in keys[:first]} | {k: names[k] for k in keys[first:]}
+        identity = Identity(**{str(k): v for k, v in given.items()})
+        assert await found_by_both(identity) == (ids[first], [f"p{first}"]), key
+        # Alone, the key names its contact too.
+        assert await found_by_both(Identity(**{str(key): names[key]})) == (
+            ids[first],
+            [f"p{first}"],
+        ), key
+    assert await found_by_both(Identity(**{str(k): v for k, v in nobody.items()})) == (None, [])

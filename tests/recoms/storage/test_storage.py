@@ -16,6 +16,7 @@ from recoms.domain import (
     Availability,
     CartLine,
     DataSourceParams,
+    IdentityKey,
     Product,
     ProductId,
 )
@@ -133,7 +134,7 @@ async def test_contact_identifiers_are_unique(database: Database) -> None:
         assert await repo.link_web_id("web-1", created.id)
         assert not await repo.link_web_id("web-1", created.id)
     async with database.sessions() as session:
-        found = await ContactRepository(session).find_by_web_id("web-1")
+        found = await ContactRepository(session).find_by(IdentityKey.WEB_ID, "web-1")
         assert found is not None
         assert found.id == created.id
         assert found.web_ids == ("web-1",)
