@@ -1,25 +1,32 @@
-"""Bot API methods of the local server, each checked as Telegram checks it."""
+"""Bot API methods of the local server for updates, webhooks, messages, edits, buttons and
+commands, each checked as Telegram checks it."""
 
 from __future__ import annotations
 
-import json
 import re
-import struct
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-
-from bot.localapi.entities import CAPTION_LIMIT, TEXT_LIMIT, format_text, utf16_len
+from bot.localapi import files
+from bot.localapi.entities import utf16_len
 from bot.localapi.errors import ApiError
-from bot.localapi.markup import inline_only, parse_reply_markup
+from bot.localapi.markup import inline_only
+from bot.localapi.registry import Context, Handler, Params, method
+from bot.localapi.sending import (
+    caption,
+    caption_of,
+    chat_of,
+    destination,
+    markup,
+    media_options,
+    message_text,
+    post,
+)
 from bot.localapi.state import (
     BotApiState,
     ChatState,
+    GroupChat,
     JsonDict,
-    StoredFile,
     StoredMessage,
     Webhook,
     now,
@@ -50,6 +57,12 @@ FLOOD_LIMITED = frozenset(
     {
         "sendmessage",
         "sendphoto",
+        "senddocument",
+        "sendvoice",
+        "sendsticker",
+        "sendlocation",
+        "copymessage",
+        "forwardmessage",
         "editmessagetext",
         "editmessagecaption",
         "editmessagemedia",
@@ -61,236 +74,16 @@ FLOOD_LIMITED = frozenset(
 )
 
 
-@dataclass
-class Upload:
-    """A file sent in a multipart body."""
-
-    filename: str
-    content_type: str
-    content: bytes
-
-
-@dataclass
-class Params:
-    """A method's parameters from a query string, JSON, form or multipart body."""
-
-    values: Mapping[str, Any]
-    uploads: Mapping[str, Upload] = field(default_factory=dict)
-
-    def raw(self, name: str) -> Any:
-        value = self.values.get(name)
-        return None if value == "" and name not in ("text", "caption") else value
-
-    def text(self, name: str) -> str | None:
-        value = self.raw(name)
-        if value is None:
-            return None
-        return value if isinstance(value, str) else json.dumps(value)
-
-    def integer(self, name: str, empty: str | None = None) -> int | None:
-        value = self.raw(name)
-        if value is None:
-            if empty is not None:
-                raise ApiError.bad_request(empty)
-            return None
-        if isinstance(value, bool):
-            raise ApiError.bad_request(f'field "{name}" must be of type Integer')
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise ApiError.bad_request(f'field "{name}" must be of type Integer') from None
-
-    def flag(self, name: str) -> bool:
-        value = self.raw(name)
-        if isinstance(value, str):
-            return value.strip().lower() in ("true", "1", "yes")
-        return bool(value)
-
-    def decoded(self, name: str, what: str = "JSON object") -> Any:
-        value = self.raw(name)
-        if isinstance(value, str):
-            try:
-                return json.loads(value)
-            except ValueError:
-                raise ApiError.bad_request(f"can't parse {what}") from None
-        return value
-
-
-@dataclass
-class Context:
-    """What a method may use besides the state: the server's HTTP client and switches."""
-
-    state: BotApiState
-    http: aiohttp.ClientSession | None = None
-    fetch_photos: bool = False
-
-
-Handler = Callable[[Context, Params], Awaitable[Any]]
-METHODS: dict[str, Handler] = {}
-
-
-def method(name: str) -> Callable[[Handler], Handler]:
-    def register(handler: Handler) -> Handler:
-        METHODS[name.lower()] = handler
-        return handler
-
-    return register
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def _chat(state: BotApiState, params: Params) -> ChatState:
-    chat_id = params.raw("chat_id")
-    if chat_id is None:
-        raise ApiError.bad_request("chat_id is empty")
-    return state.writable_chat(chat_id)
-
-
-def _text(params: Params, name: str, mode_name: str, entities_name: str) -> tuple[str, list[Any]]:
-    entities = params.decoded(entities_name, "message entities")
-    if entities is not None and not isinstance(entities, list):
-        raise ApiError.bad_request(f'field "{entities_name}" must be of type Array')
-    return format_text(params.text(name), params.text(mode_name), entities)
-
-
-def _message_text(params: Params) -> tuple[str, list[Any]]:
-    text, entities = _text(params, "text", "parse_mode", "entities")
-    if not text:
-        raise ApiError.bad_request("message text is empty")
-    if utf16_len(text) > TEXT_LIMIT:
-        raise ApiError.bad_request("message is too long")
-    return text, entities
-
-
-def _caption(caption: str | None, parse_mode: str | None, entities: Any) -> tuple[str, list[Any]]:
-    text, found = format_text(caption, parse_mode, entities)
-    if utf16_len(text) > CAPTION_LIMIT:
-        raise ApiError.bad_request("message caption is too long")
-    return text, found
-
-
-def _markup(params: Params) -> JsonDict | None:
-    markup = parse_reply_markup(
-        params.decoded("reply_markup", "reply keyboard markup JSON object")
-    )
-    if markup is not None and "inline_keyboard" in markup and not any(markup["inline_keyboard"]):
-        return None
-    return markup
-
-
-def _attach_markup(chat: ChatState, markup: JsonDict | None) -> JsonDict | None:
-    """Keep reply keyboards on the chat; only inline keyboards belong to the message."""
-    if markup is None:
-        return None
-    if "keyboard" in markup:
-        chat.reply_keyboard = markup
-    elif markup.get("remove_keyboard"):
-        chat.reply_keyboard = None
-    return markup if "inline_keyboard" in markup else None
-
-
-def _reply_to(chat: ChatState, params: Params) -> StoredMessage | None:
-    reply = params.decoded("reply_parameters")
-    message_id: Any = params.raw("reply_to_message_id")
-    allow = params.flag("allow_sending_without_reply")
-    if isinstance(reply, dict):
-        message_id = reply.get("message_id")
-        allow = allow or bool(reply.get("allow_sending_without_reply"))
-    if message_id is None:
-        return None
-    found = chat.messages.get(int(message_id))
-    if found is None and not allow:
-        raise ApiError.bad_request("message to be replied not found")
-    return found
-
-
-def _options(params: Params) -> JsonDict:
-    options: JsonDict = {}
-    if params.flag("has_spoiler"):
-        options["has_media_spoiler"] = True
-    if params.flag("show_caption_above_media"):
-        options["show_caption_above_media"] = True
-    return options
-
-
-def _image_size(content: bytes) -> tuple[int, int] | None:
-    """Width and height of a PNG, GIF or JPEG, read from its header."""
-    if content.startswith(b"\x89PNG\r\n\x1a\n") and len(content) >= 24:
-        width, height = struct.unpack(">II", content[16:24])
-        return int(width), int(height)
-    if content[:6] in (b"GIF87a", b"GIF89a") and len(content) >= 10:
-        width, height = struct.unpack("<HH", content[6:10])
-        return int(width), int(height)
-    if content.startswith(b"\xff\xd8"):
-        pos = 2
-        while pos + 9 < len(content):
-            if content[pos] != 0xFF:
-                return None
-            marker = content[pos + 1]
-            length = int.from_bytes(content[pos + 2 : pos + 4], "big")
-            if marker in (0xC0, 0xC1, 0xC2):
-                height, width = struct.unpack(">HH", content[pos + 5 : pos + 9])
-                return int(width), int(height)
-            pos += 2 + length
-    return None
-
-
-async def _fetch_photo(context: Context, url: str) -> tuple[bytes, str]:
-    """Download a photo URL as Telegram's servers do, failing with Telegram's texts."""
-    assert context.http is not None
-    try:
-        async with context.http.get(url, timeout=aiohttp.ClientTimeout(total=10)) as response:
-            if response.status != 200:
-                raise ApiError.bad_request("failed to get HTTP URL content")
-            content_type = response.headers.get("Content-Type", "")
-            if not content_type.startswith("image/"):
-                raise ApiError.bad_request("wrong type of the web page content")
-            return await response.read(), content_type
-    except (aiohttp.ClientError, TimeoutError):
-        raise ApiError.bad_request("failed to get HTTP URL content") from None
-
-
-async def _photo(context: Context, value: Any, uploads: Mapping[str, Upload]) -> StoredFile:
-    """A photo given as an upload, ``attach://name``, a file_id or an HTTP URL."""
-    state = context.state
-    if isinstance(value, Upload):
-        upload = value
-    elif isinstance(value, str) and value.startswith("attach://"):
-        found = uploads.get(value.removeprefix("attach://"))
+def _editable(state: BotApiState, params: Params) -> tuple[ChatState, StoredMessage, bool]:
+    """The message an edit names: by chat and message id, or by the inline_message_id of a
+    message sent via the bot (the third value tells which)."""
+    inline_id = params.text("inline_message_id")
+    if inline_id is not None:
+        where = state.inline_messages.get(inline_id)
+        found = state.chats[where[0]].messages.get(where[1]) if where else None
         if found is None:
-            raise ApiError.bad_request("wrong file identifier/HTTP URL specified")
-        upload = found
-    elif isinstance(value, str) and re.match(r"(?i)https?://", value):
-        if not context.fetch_photos:
-            return state.new_file(url=value)
-        content, content_type = await _fetch_photo(context, value)
-        size = _image_size(content)
-        if size is None:
-            raise ApiError.bad_request("IMAGE_PROCESS_FAILED")
-        return state.new_file(
-            url=value, content=content, content_type=content_type, width=size[0], height=size[1]
-        )
-    elif isinstance(value, str) and value in state.files:
-        return state.files[value]
-    elif value is None or value == "":
-        raise ApiError.bad_request("there is no photo in the request")
-    else:
-        raise ApiError.bad_request("wrong file identifier/HTTP URL specified")
-    size = _image_size(upload.content)
-    if size is None:
-        raise ApiError.bad_request("IMAGE_PROCESS_FAILED")
-    return state.new_file(
-        content=upload.content,
-        content_type=upload.content_type or "image/jpeg",
-        width=size[0],
-        height=size[1],
-    )
-
-
-def _editable(state: BotApiState, params: Params) -> tuple[ChatState, StoredMessage]:
-    if params.raw("inline_message_id") is not None:
-        raise ApiError.bad_request("MESSAGE_ID_INVALID")
+            raise ApiError.bad_request("MESSAGE_ID_INVALID")
+        return found.chat, found, True
     chat_id = params.raw("chat_id")
     if chat_id is None:
         raise ApiError.bad_request("chat_id is empty")
@@ -298,15 +91,16 @@ def _editable(state: BotApiState, params: Params) -> tuple[ChatState, StoredMess
     message_id = params.integer("message_id", "message identifier is not specified")
     assert message_id is not None
     message = state.find_message(chat, message_id, "message to edit not found")
-    if not message.from_bot:
+    if not message.from_bot or message.sender.get("id") != state.bot_id:
         raise ApiError.bad_request("message can't be edited")
-    return chat, message
+    return chat, message, False
 
 
-def _edited(state: BotApiState, chat: ChatState, message: StoredMessage) -> JsonDict:
+def _edited(state: BotApiState, chat: ChatState, message: StoredMessage, inline: bool) -> Any:
+    """Telegram answers an edit with the message, or with True for a message sent via the bot."""
     message.edit_date = now()
     state.touch(chat)
-    return message.to_dict()
+    return True if inline else message.to_dict()
 
 
 # --- methods ---------------------------------------------------------------------------------
@@ -318,7 +112,7 @@ async def get_me(context: Context, params: Params) -> JsonDict:
         **context.state.bot_user,
         "can_join_groups": True,
         "can_read_all_group_messages": False,
-        "supports_inline_queries": False,
+        "supports_inline_queries": context.inline_mode,
         "can_connect_to_business": False,
         "has_main_web_app": False,
     }
@@ -415,118 +209,115 @@ async def get_webhook_info(context: Context, params: Params) -> JsonDict:
 
 @method("sendMessage")
 async def send_message(context: Context, params: Params) -> JsonDict:
-    state = context.state
-    chat = _chat(state, params)
-    text, entities = _message_text(params)
-    markup = _markup(params)
-    reply_to = _reply_to(chat, params)
-    message = state.add_message(
-        chat,
-        state.bot_user,
-        text=text,
-        entities=entities,
-        reply_markup=_attach_markup(chat, markup),
-        reply_to=reply_to,
-    )
-    return message.to_dict()
+    text, entities = message_text(params)
+    return post(context.state, params, text=text, entities=entities).to_dict()
 
 
 @method("sendPhoto")
 async def send_photo(context: Context, params: Params) -> JsonDict:
-    state = context.state
-    chat = _chat(state, params)
-    caption, entities = _caption(
-        params.text("caption"),
-        params.text("parse_mode"),
-        params.decoded("caption_entities", "message entities"),
-    )
-    markup = _markup(params)
-    reply_to = _reply_to(chat, params)
-    photo = await _photo(
+    text, entities = caption_of(params)
+    where = destination(context.state, params)
+    photo = await files.photo(
         context, params.uploads.get("photo") or params.raw("photo"), params.uploads
     )
-    message = state.add_message(
-        chat,
-        state.bot_user,
-        photo=photo,
-        caption=caption or None,
+    message = post(
+        context.state,
+        params,
+        where,
+        media=photo,
+        caption=text or None,
         caption_entities=entities,
-        reply_markup=_attach_markup(chat, markup),
-        reply_to=reply_to,
-        options=_options(params),
+        options=media_options(params),
     )
     return message.to_dict()
 
 
 @method("editMessageText")
-async def edit_message_text(context: Context, params: Params) -> JsonDict:
+async def edit_message_text(context: Context, params: Params) -> Any:
     state = context.state
-    chat, message = _editable(state, params)
+    chat, message, inline = _editable(state, params)
     if message.text is None:
         raise ApiError.bad_request("there is no text in the message to edit")
-    text, entities = _message_text(params)
-    markup = inline_only(_markup(params))
-    if (text, entities, markup) == (message.text, message.entities, message.reply_markup):
+    text, entities = message_text(params)
+    found = inline_only(markup(params))
+    if (text, entities, found) == (message.text, message.entities, message.reply_markup):
         raise ApiError.bad_request(NOT_MODIFIED)
-    message.text, message.entities, message.reply_markup = text, entities, markup
-    return _edited(state, chat, message)
+    message.text, message.entities, message.reply_markup = text, entities, found
+    return _edited(state, chat, message, inline)
 
 
 @method("editMessageCaption")
-async def edit_message_caption(context: Context, params: Params) -> JsonDict:
+async def edit_message_caption(context: Context, params: Params) -> Any:
     state = context.state
-    chat, message = _editable(state, params)
-    if message.photo is None:
+    chat, message, inline = _editable(state, params)
+    if not message.has_caption:
         raise ApiError.bad_request("there is no caption in the message to edit")
-    caption, entities = _caption(
-        params.text("caption"),
-        params.text("parse_mode"),
-        params.decoded("caption_entities", "message entities"),
-    )
-    markup = inline_only(_markup(params))
+    text, entities = caption_of(params)
+    found = inline_only(markup(params))
     current = (message.caption or "", message.caption_entities, message.reply_markup)
-    if (caption, entities, markup) == current:
+    if (text, entities, found) == current:
         raise ApiError.bad_request(NOT_MODIFIED)
-    message.caption, message.caption_entities = caption or None, entities
-    message.reply_markup = markup
-    return _edited(state, chat, message)
+    message.caption, message.caption_entities = text or None, entities
+    message.reply_markup = found
+    return _edited(state, chat, message, inline)
 
 
 @method("editMessageMedia")
-async def edit_message_media(context: Context, params: Params) -> JsonDict:
+async def edit_message_media(context: Context, params: Params) -> Any:
     state = context.state
-    chat, message = _editable(state, params)
-    if message.photo is None:
+    chat, message, inline = _editable(state, params)
+    current_photo = message.photo
+    if current_photo is None:
         raise ApiError.bad_request("there is no media in the message to edit")
     media = params.decoded("media", "InputMedia")
     if not isinstance(media, dict) or "media" not in media:
         raise ApiError.bad_request("can't parse InputMedia: media not found")
     if media.get("type") != "photo":
         raise ApiError.bad_request("local server: only photo media can be edited")
-    caption, entities = _caption(
+    text, entities = caption(
         media.get("caption"), media.get("parse_mode"), media.get("caption_entities")
     )
-    markup = inline_only(_markup(params))
-    same_photo = media["media"] in (message.photo.file_id, message.photo.url)
+    found = inline_only(markup(params))
+    same_photo = media["media"] in (current_photo.file_id, current_photo.url)
     current = (message.caption or "", message.caption_entities, message.reply_markup)
-    if same_photo and (caption, entities, markup) == current:
+    if same_photo and (text, entities, found) == current:
         raise ApiError.bad_request(NOT_MODIFIED)
     if not same_photo:
-        message.photo = await _photo(context, media["media"], params.uploads)
-    message.caption, message.caption_entities = caption or None, entities
-    message.reply_markup = markup
-    return _edited(state, chat, message)
+        message.media = await files.photo(context, media["media"], params.uploads)
+    message.caption, message.caption_entities = text or None, entities
+    message.reply_markup = found
+    return _edited(state, chat, message, inline)
 
 
 @method("editMessageReplyMarkup")
-async def edit_message_reply_markup(context: Context, params: Params) -> JsonDict:
+async def edit_message_reply_markup(context: Context, params: Params) -> Any:
     state = context.state
-    chat, message = _editable(state, params)
-    markup = inline_only(_markup(params))
-    if markup == message.reply_markup:
+    chat, message, inline = _editable(state, params)
+    found = inline_only(markup(params))
+    if found == message.reply_markup:
         raise ApiError.bad_request(NOT_MODIFIED)
-    message.reply_markup = markup
-    return _edited(state, chat, message)
+    message.reply_markup = found
+    return _edited(state, chat, message, inline)
+
+
+def _may_delete(state: BotApiState, chat: ChatState, message: StoredMessage) -> bool:
+    """Telegram's rule: a bot deletes anything in a private chat; in a group, its own
+    messages, and others' only with can_delete_messages; never the message that opened a
+    topic."""
+    if not isinstance(chat, GroupChat):
+        return True
+    if message.service is not None and "forum_topic_created" in message.service:
+        return False
+    if message.sender.get("id") == state.bot_id:
+        return True
+    bot = chat.member(state.bot_id)
+    return bot is not None and bot.can("can_delete_messages")
+
+
+def _forget(state: BotApiState, chat: ChatState, message_id: int) -> None:
+    chat.messages.pop(message_id, None)
+    if message_id in chat.pinned:
+        chat.pinned.remove(message_id)
 
 
 @method("deleteMessage")
@@ -538,8 +329,10 @@ async def delete_message(context: Context, params: Params) -> bool:
     chat = state.find_chat(chat_id)
     message_id = params.integer("message_id", "message identifier is not specified")
     assert message_id is not None
-    if chat.messages.pop(message_id, None) is None:
-        raise ApiError.bad_request("message to delete not found")
+    message = state.find_message(chat, message_id, "message to delete not found")
+    if not _may_delete(state, chat, message):
+        raise ApiError.bad_request("message can't be deleted")
+    _forget(state, chat, message_id)
     state.touch(chat)
     return True
 
@@ -552,7 +345,10 @@ async def delete_messages(context: Context, params: Params) -> bool:
     if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
         raise ApiError.bad_request("message identifiers are not specified")
     for message_id in ids:
-        chat.messages.pop(int(message_id), None)
+        found = chat.messages.get(int(message_id))
+        # Telegram skips the messages it cannot find or may not delete.
+        if found is not None and _may_delete(state, chat, found):
+            _forget(state, chat, found.message_id)
     state.touch(chat)
     return True
 
@@ -575,7 +371,8 @@ async def answer_callback_query(context: Context, params: Params) -> bool:
 
 @method("sendChatAction")
 async def send_chat_action(context: Context, params: Params) -> bool:
-    chat = _chat(context.state, params)
+    chat = chat_of(context.state, params)
+    context.state.bot_thread(chat, params.integer("message_thread_id"))
     action = params.text("action")
     if action not in CHAT_ACTIONS:
         raise ApiError.bad_request("wrong parameter action in request")
@@ -603,10 +400,14 @@ def _command_list(params: Params) -> list[JsonDict]:
     return result
 
 
-def _scope_and_language(context: Context, params: Params) -> tuple[tuple[str, int | None], str]:
+def _scope_and_language(
+    context: Context, params: Params
+) -> tuple[tuple[str, int | None, int | None], str]:
     scope = params.decoded("scope", "BotCommandScope")
     if scope is not None and not isinstance(scope, dict):
-        raise ApiError.bad_request("can't parse BotCommandScope")
+        raise ApiError.bad_request(
+            "can't parse BotCommandScope: BotCommandScope must be an Object"
+        )
     language = params.text("language_code") or ""
     if language and not re.fullmatch(r"[a-z]{2}", language):
         raise ApiError.bad_request("invalid language code specified")
@@ -666,22 +467,6 @@ async def get_chat_menu_button(context: Context, params: Params) -> JsonDict:
     return chat.menu_button or state.default_menu_button
 
 
-@method("getChat")
-async def get_chat(context: Context, params: Params) -> JsonDict:
-    chat = context.state.find_chat(params.raw("chat_id"))
-    return {
-        **chat.user.to_chat(),
-        "accent_color_id": 0,
-        "max_reaction_count": 11,
-        "accepted_gift_types": {
-            "unlimited_gifts": True,
-            "limited_gifts": True,
-            "unique_gifts": True,
-            "premium_subscription": True,
-        },
-    }
-
-
 @method("getFile")
 async def get_file(context: Context, params: Params) -> JsonDict:
     stored = context.state.files.get(params.text("file_id") or "")
@@ -722,11 +507,3 @@ for _name, _field, _limit in (
     _setter, _getter = _bot_text(_name, _field, _limit)
     method(f"set{_name}")(_setter)
     method(f"get{_name}")(_getter)
-
-
-async def call(context: Context, name: str, params: Params) -> Any:
-    """Run the Bot API method ``name`` (case-insensitive); unknown ones are 404 as Telegram's."""
-    handler = METHODS.get(name.lower())
-    if handler is None:
-        raise ApiError(404, "Not Found")
-    return await handler(context, params)

@@ -15,10 +15,16 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.localapi.api import FLOOD_LIMITED, Context, Params, call
 from bot.localapi.chat import ANSWER_TIMEOUT_KEY, STATE_KEY, add_chat_routes
 from bot.localapi.errors import NOT_FOUND, UNAUTHORIZED, ApiError
-from bot.localapi.methods import FLOOD_LIMITED, Context, Params, call
-from bot.localapi.state import DEFAULT_USERS, BotApiState, SimulatedUser
+from bot.localapi.state import (
+    DEFAULT_GROUPS,
+    DEFAULT_USERS,
+    BotApiState,
+    SimulatedGroup,
+    SimulatedUser,
+)
 from bot.localapi.webhook import WebhookDelivery, read_multipart
 
 log = logging.getLogger(__name__)
@@ -36,6 +42,7 @@ class Settings:
     fetch_photos: bool = False
     webhook_retry_delay: float = 1.0
     callback_answer_timeout: float = 5.0
+    inline_mode: bool = True
 
 
 SETTINGS_KEY = web.AppKey("localapi_settings", Settings)
@@ -127,7 +134,9 @@ def create_app(state: BotApiState, settings: Settings | None = None) -> web.Appl
     app[SETTINGS_KEY] = settings
     app[ANSWER_TIMEOUT_KEY] = settings.callback_answer_timeout
     app[FLOOD_COUNTER_KEY] = [0]
-    context = Context(state=state, fetch_photos=settings.fetch_photos)
+    context = Context(
+        state=state, fetch_photos=settings.fetch_photos, inline_mode=settings.inline_mode
+    )
     app[CONTEXT_KEY] = context
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -158,7 +167,8 @@ class LocalBotApiServer:
     """A Telegram Bot API stand-in with a web chat, run inside the caller's event loop.
 
     ``api_base`` goes to aiogram's ``TelegramAPIServer.from_base``; ``chat_url`` is the page a
-    person opens to talk to the bot as one of ``users``. ``port=0`` picks a free port.
+    person opens to talk to the bot as one of ``users``, or to work in one of ``groups`` (the
+    operators' forum, ``group_id``, by default). ``port=0`` picks a free port.
     """
 
     def __init__(
@@ -175,20 +185,32 @@ class LocalBotApiServer:
         callback_answer_timeout: float = 5.0,
         bot_name: str = "Recoms demo",
         bot_username: str = "recoms_demo_bot",
+        groups: Sequence[SimulatedGroup] = DEFAULT_GROUPS,
+        inline_mode: bool = True,
+        inline_placeholder: str | None = "Search...",
     ) -> None:
         if not TOKEN_RE.fullmatch(token):
             raise ValueError("a bot token looks like 123456:ABC-def")
         self.token = token
         self.host = host
         self.port = port
-        self.state = BotApiState(token, users, bot_name=bot_name, bot_username=bot_username)
+        self.state = BotApiState(
+            token,
+            users,
+            groups,
+            bot_name=bot_name,
+            bot_username=bot_username,
+            inline_placeholder=inline_placeholder if inline_mode else None,
+        )
         self.settings = Settings(
             flood_every=flood_every,
             flood_retry_after=flood_retry_after,
             fetch_photos=fetch_photos,
             webhook_retry_delay=webhook_retry_delay,
             callback_answer_timeout=callback_answer_timeout,
+            inline_mode=inline_mode,
         )
+        self.group_id: int | None = groups[0].id if groups else None
         self._runner: web.AppRunner | None = None
 
     @property

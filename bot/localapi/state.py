@@ -1,4 +1,4 @@
-"""In-memory world of the local Bot API server: users, chats, messages, files and updates."""
+"""In-memory world of the local Bot API server: chats, updates, and what people do in the chats."""
 
 from __future__ import annotations
 
@@ -7,13 +7,45 @@ import contextlib
 import itertools
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.localapi.errors import ApiError
+from bot.localapi.model import (
+    FILE_KINDS,
+    GENERAL_TOPIC_ID,
+    ChatState,
+    GroupChat,
+    JsonDict,
+    Member,
+    PrivateChat,
+    SimulatedGroup,
+    SimulatedUser,
+    StoredFile,
+    StoredMessage,
+    now,
+)
 
-JsonDict = dict[str, Any]
+__all__ = [
+    "DEFAULT_GROUPS",
+    "DEFAULT_GROUP_ID",
+    "DEFAULT_USERS",
+    "BotApiState",
+    "CallbackQuery",
+    "ChatState",
+    "GroupChat",
+    "InlineQuery",
+    "JsonDict",
+    "PrivateChat",
+    "SimulatedGroup",
+    "SimulatedUser",
+    "StoredFile",
+    "StoredMessage",
+    "Webhook",
+    "now",
+]
 
 # What Telegram delivers when allowed_updates is empty or was never set.
 DEFAULT_UPDATE_TYPES = frozenset(
@@ -40,149 +72,27 @@ DEFAULT_UPDATE_TYPES = frozenset(
         "removed_chat_boost",
     }
 )
+# Telegram sends these only to bots that turned inline feedback on with BotFather; here a bot
+# turns it on by naming the type in allowed_updates.
+FEEDBACK_UPDATE_TYPES = frozenset({"chosen_inline_result"})
 CONFLICT_TERMINATED = (
     "terminated by other getUpdates request; make sure that only one bot instance is running"
 )
+INLINE_QUERY_LIMIT = 256  # characters a person can type after the bot's username
+KEPT_INLINE_QUERIES = 500
 
-
-@dataclass
-class SimulatedUser:
-    """A person in the web chat; the private chat with the bot has the same id."""
-
-    id: int
-    first_name: str
-    last_name: str | None = None
-    username: str | None = None
-    language_code: str | None = None
-    phone: str | None = None
-    role: str = "customer"
-
-    def to_user(self) -> JsonDict:
-        user: JsonDict = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        if self.last_name:
-            user["last_name"] = self.last_name
-        if self.username:
-            user["username"] = self.username
-        if self.language_code:
-            user["language_code"] = self.language_code
-        return user
-
-    def to_chat(self) -> JsonDict:
-        chat: JsonDict = {"id": self.id, "type": "private", "first_name": self.first_name}
-        if self.last_name:
-            chat["last_name"] = self.last_name
-        if self.username:
-            chat["username"] = self.username
-        return chat
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}" if self.last_name else self.first_name
-
-
+OLENA, TARAS, IRYNA, DMYTRO = 100001, 100002, 900001, 900002
 DEFAULT_USERS: tuple[SimulatedUser, ...] = (
-    SimulatedUser(
-        100001, "Olena", "Kovalenko", "olena_demo", "uk", "+380501110001", role="customer"
-    ),
-    SimulatedUser(100002, "Taras", "Melnyk", "taras_demo", "en", "+380501110002", role="customer"),
-    SimulatedUser(900001, "Iryna", "Bondar", "iryna_staff", "en", None, role="staff"),
+    SimulatedUser(OLENA, "Olena", "Kovalenko", "olena_demo", "uk", "+380501110001"),
+    SimulatedUser(TARAS, "Taras", "Melnyk", "taras_demo", "en", "+380501110002"),
+    SimulatedUser(IRYNA, "Iryna", "Bondar", "iryna_staff", "en", None, role="staff"),
+    SimulatedUser(DMYTRO, "Dmytro", "Shevchenko", "dmytro_staff", "uk", None, role="staff"),
 )
-
-
-@dataclass
-class StoredFile:
-    """A photo the bot sent: uploaded bytes, or an HTTP URL the client's browser loads."""
-
-    file_id: str
-    file_unique_id: str
-    url: str | None = None
-    content: bytes | None = None
-    content_type: str = "image/jpeg"
-    width: int = 800
-    height: int = 800
-
-    @property
-    def file_path(self) -> str:
-        return f"photos/{self.file_unique_id}.jpg"
-
-    def photo_sizes(self) -> list[JsonDict]:
-        size: JsonDict = {
-            "file_id": self.file_id,
-            "file_unique_id": self.file_unique_id,
-            "width": self.width,
-            "height": self.height,
-        }
-        if self.content is not None:
-            size["file_size"] = len(self.content)
-        return [size]
-
-
-@dataclass
-class StoredMessage:
-    """One message of a private chat, as the Bot API describes it."""
-
-    message_id: int
-    chat: SimulatedUser
-    sender: JsonDict
-    date: int
-    text: str | None = None
-    entities: list[JsonDict] = field(default_factory=list)
-    caption: str | None = None
-    caption_entities: list[JsonDict] = field(default_factory=list)
-    photo: StoredFile | None = None
-    contact: JsonDict | None = None
-    reply_markup: JsonDict | None = None
-    reply_to: StoredMessage | None = None
-    edit_date: int | None = None
-    options: JsonDict = field(default_factory=dict)
-
-    @property
-    def from_bot(self) -> bool:
-        return bool(self.sender.get("is_bot"))
-
-    def to_dict(self, *, with_reply: bool = True) -> JsonDict:
-        message: JsonDict = {
-            "message_id": self.message_id,
-            "from": self.sender,
-            "chat": self.chat.to_chat(),
-            "date": self.date,
-        }
-        if self.edit_date is not None:
-            message["edit_date"] = self.edit_date
-        if self.reply_to is not None and with_reply:
-            message["reply_to_message"] = self.reply_to.to_dict(with_reply=False)
-        if self.text is not None:
-            message["text"] = self.text
-            if self.entities:
-                message["entities"] = self.entities
-        if self.photo is not None:
-            message["photo"] = self.photo.photo_sizes()
-        if self.caption:
-            message["caption"] = self.caption
-            if self.caption_entities:
-                message["caption_entities"] = self.caption_entities
-        if self.contact is not None:
-            message["contact"] = self.contact
-        message.update(self.options)
-        if self.reply_markup is not None:
-            message["reply_markup"] = self.reply_markup
-        return message
-
-
-@dataclass
-class ChatState:
-    """The private chat between one simulated user and the bot."""
-
-    user: SimulatedUser
-    messages: dict[int, StoredMessage] = field(default_factory=dict)
-    next_message_id: int = 1
-    reply_keyboard: JsonDict | None = None
-    menu_button: JsonDict | None = None
-    started: bool = False
-    blocked: bool = False
-    action: str | None = None
-    action_until: float = 0.0
-    version: int = 0
+DEFAULT_GROUP_ID = -1001000000001
+# The operators' group: Iryna runs it, Dmytro is an agent, the bot is an administrator.
+DEFAULT_GROUPS: tuple[SimulatedGroup, ...] = (
+    SimulatedGroup(DEFAULT_GROUP_ID, "Shop support", owner=IRYNA, members=(DMYTRO,)),
+)
 
 
 @dataclass
@@ -196,6 +106,18 @@ class CallbackQuery:
 
 
 @dataclass
+class InlineQuery:
+    """What a person typed after the bot's username, waiting for answerInlineQuery."""
+
+    id: str
+    user_id: int
+    query: str
+    offset: str
+    chat_id: int
+    answer: asyncio.Future[JsonDict]
+
+
+@dataclass
 class Webhook:
     url: str
     secret_token: str | None
@@ -203,10 +125,6 @@ class Webhook:
     allowed_updates: list[str] | None
     last_error_date: int | None = None
     last_error_message: str | None = None
-
-
-def now() -> int:
-    return int(time.time())
 
 
 class Pulse:
@@ -228,6 +146,19 @@ class Pulse:
             await asyncio.wait_for(event.wait(), seconds)
 
 
+@dataclass
+class CachedAnswer:
+    expires: float
+    answer: JsonDict = field(default_factory=dict)
+
+
+def bot_command_entities(text: str) -> list[JsonDict]:
+    command = text.split(maxsplit=1)[0] if text.startswith("/") and text.strip() else ""
+    if len(command) > 1:
+        return [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    return []
+
+
 class BotApiState:
     """Everything the server remembers: held in memory, lost on restart like a test fixture."""
 
@@ -235,9 +166,11 @@ class BotApiState:
         self,
         token: str,
         users: Sequence[SimulatedUser] = DEFAULT_USERS,
+        groups: Sequence[SimulatedGroup] = DEFAULT_GROUPS,
         *,
         bot_name: str = "Recoms demo",
         bot_username: str = "recoms_demo_bot",
+        inline_placeholder: str | None = "Search...",
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":", 1)[0])
@@ -247,10 +180,13 @@ class BotApiState:
             "first_name": bot_name,
             "username": bot_username,
         }
+        self.inline_placeholder = inline_placeholder
         self.users: dict[int, SimulatedUser] = {u.id: u for u in users}
-        self.chats: dict[int, ChatState] = {u.id: ChatState(u) for u in users}
+        self.chats: dict[int, ChatState] = {u.id: PrivateChat(u.id, user=u) for u in users}
+        for group in groups:
+            self.chats[group.id] = self._new_group(group)
         self.files: dict[str, StoredFile] = {}
-        self.commands: dict[tuple[tuple[str, int | None], str], list[JsonDict]] = {}
+        self.commands: dict[tuple[tuple[str, int | None, int | None], str], list[JsonDict]] = {}
         self.default_menu_button: JsonDict = {"type": "commands"}
         self.bot_texts: dict[str, str] = {}
         self.updates: list[JsonDict] = []
@@ -258,6 +194,9 @@ class BotApiState:
         self.allowed_updates: list[str] | None = None
         self.webhook: Webhook | None = None
         self.callback_queries: dict[str, CallbackQuery] = {}
+        self.inline_queries: OrderedDict[str, InlineQuery] = OrderedDict()
+        self.inline_cache: dict[tuple[str, str, int | None], CachedAnswer] = {}
+        self.inline_messages: dict[str, tuple[int, int]] = {}
         self.updates_changed = Pulse()
         self.chats_changed = Pulse()
         self.chat_version = 0
@@ -265,15 +204,31 @@ class BotApiState:
         self._poll_generation = 0
         self._ids = itertools.count(1)
 
+    def _new_group(self, group: SimulatedGroup) -> GroupChat:
+        chat = GroupChat(group.id, name=group.title, username=group.username)
+        chat.is_forum = group.is_forum
+        if group.owner is not None:
+            chat.members[group.owner] = Member(self.user(group.owner).to_user(), "creator")
+        for user_id in group.members:
+            chat.members[user_id] = Member(self.user(user_id).to_user(), "member")
+        if group.bot_rights is None:
+            chat.members[self.bot_id] = Member(self.bot_user, "member")
+        else:
+            chat.members[self.bot_id] = Member(self.bot_user, "administrator", group.bot_rights)
+        return chat
+
     # --- updates -----------------------------------------------------------------------------
 
-    def _allowed(self) -> frozenset[str]:
-        chosen = self.webhook.allowed_updates if self.webhook else self.allowed_updates
-        return frozenset(chosen) if chosen else DEFAULT_UPDATE_TYPES
+    def _chosen_updates(self) -> list[str] | None:
+        return self.webhook.allowed_updates if self.webhook else self.allowed_updates
 
     def emit(self, kind: str, payload: JsonDict) -> JsonDict | None:
         """Queue an update unless the bot's allowed_updates leave its type out."""
-        if kind not in self._allowed():
+        chosen = self._chosen_updates()
+        if kind in FEEDBACK_UPDATE_TYPES:
+            if not chosen or kind not in chosen:
+                return None
+        elif kind not in (frozenset(chosen) if chosen else DEFAULT_UPDATE_TYPES):
             return None
         update = {"update_id": self.next_update_id, kind: payload}
         self.next_update_id += 1
@@ -322,6 +277,38 @@ class BotApiState:
                 return []
             await self.updates_changed.wait(remaining)
 
+    def bot_sees(self, message: StoredMessage) -> bool:
+        """Whether Telegram tells the bot about ``message``.
+
+        Never about its own messages, except the service messages it causes; in a group where
+        it is no administrator, privacy mode lets through only commands, replies to the bot and
+        messages sent via it.
+        """
+        if message.from_bot and message.sender.get("id") == self.bot_id:
+            return message.is_service
+        chat = message.chat
+        if not isinstance(chat, GroupChat):
+            return True
+        bot = chat.member(self.bot_id)
+        if bot is None:
+            return False
+        if bot.is_admin or message.is_service:
+            return True
+        if message.via_bot is not None and message.via_bot.get("id") == self.bot_id:
+            return True
+        if message.reply_to is not None and message.reply_to.sender.get("id") == self.bot_id:
+            return True
+        first = (message.text or "").split(maxsplit=1)
+        return (
+            bool(first)
+            and first[0].startswith("/")
+            and ("@" not in first[0] or first[0].endswith("@" + self.bot_user["username"]))
+        )
+
+    def deliver(self, message: StoredMessage) -> None:
+        if self.bot_sees(message):
+            self.emit("message", message.to_dict())
+
     # --- chats -------------------------------------------------------------------------------
 
     def touch(self, chat: ChatState) -> None:
@@ -337,28 +324,90 @@ class BotApiState:
         self.chats_changed.fire()
 
     def find_chat(self, chat_id: Any) -> ChatState:
-        """The chat a Bot API call names, or Telegram's 'chat not found'."""
+        """The chat a Bot API call names, by id or a supergroup's @username, or 'chat not
+        found' as Telegram answers."""
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            for chat in self.chats.values():
+                if isinstance(chat, GroupChat) and chat.username == chat_id[1:]:
+                    return chat
+            raise ApiError.bad_request("chat not found")
         try:
             key = int(chat_id)
         except (TypeError, ValueError):
             raise ApiError.bad_request("chat not found") from None
-        chat = self.chats.get(key)
-        if chat is None:
+        found = self.chats.get(key)
+        if found is None:
             raise ApiError.bad_request("chat not found")
+        if isinstance(found, GroupChat):
+            self._bot_member(found)
+        return found
         return chat
 
+    def _bot_member(self, chat: GroupChat) -> Member:
+        bot = chat.members.get(self.bot_id)
+        if bot is None or bot.status == "left":
+            raise ApiError.forbidden("bot is not a member of the supergroup chat")
+        if bot.status == "kicked":
+            raise ApiError.forbidden("bot was kicked from the supergroup chat")
+        return bot
+
     def writable_chat(self, chat_id: Any) -> ChatState:
-        """A chat the bot may write to now: started and not blocked, as Telegram requires."""
+        """A chat the bot may write to now, as Telegram requires: a private chat the user
+        started and did not block, or a group the bot is in."""
         chat = self.find_chat(chat_id)
-        if chat.blocked:
-            raise ApiError.forbidden("bot was blocked by the user")
-        if not chat.started:
-            raise ApiError.forbidden("bot can't initiate conversation with a user")
+        if isinstance(chat, PrivateChat):
+            if chat.blocked:
+                raise ApiError.forbidden("bot was blocked by the user")
+            if not chat.started:
+                raise ApiError.forbidden("bot can't initiate conversation with a user")
         return chat
+
+    def private(self, user_id: int) -> PrivateChat:
+        chat = self.chats.get(user_id)
+        if not isinstance(chat, PrivateChat):
+            raise KeyError(f"unknown simulated user {user_id}")
+        return chat
+
+    def group(self, chat_id: int) -> GroupChat:
+        chat = self.chats.get(chat_id)
+        if not isinstance(chat, GroupChat):
+            raise KeyError(f"unknown group {chat_id}")
+        return chat
+
+    def groups_of(self, user_id: int) -> list[GroupChat]:
+        return [
+            chat
+            for chat in self.chats.values()
+            if isinstance(chat, GroupChat) and chat.member(user_id) is not None
+        ]
+
+    def may_write_in_topic(self, chat: GroupChat, thread_id: int | None, user_id: int) -> bool:
+        """Closed topics take messages only from their creator and those who manage topics."""
+        if thread_id is None:
+            return True
+        topic = chat.topics[thread_id]
+        if not topic.closed or topic.creator_id == user_id:
+            return True
+        member = chat.member(user_id)
+        return member is not None and member.can("can_manage_topics")
+
+    def bot_thread(self, chat: ChatState, thread_id: int | None) -> int | None:
+        """Check the message_thread_id of a bot's send as Telegram does."""
+        if not thread_id:
+            return None
+        if isinstance(chat, PrivateChat) or (isinstance(chat, GroupChat) and chat.is_forum):
+            if not isinstance(chat, GroupChat) or thread_id == GENERAL_TOPIC_ID:
+                raise ApiError.bad_request("message thread not found")
+            if thread_id not in chat.topics:
+                raise ApiError.bad_request("message thread not found")
+            if not self.may_write_in_topic(chat, thread_id, self.bot_id):
+                raise ApiError.bad_request("TOPIC_CLOSED")
+            return thread_id
+        return None  # a reply thread of a group without topics: not simulated
 
     def add_message(self, chat: ChatState, sender: JsonDict, **fields: Any) -> StoredMessage:
         message = StoredMessage(
-            message_id=chat.next_message_id, chat=chat.user, sender=sender, date=now(), **fields
+            message_id=chat.next_message_id, chat=chat, sender=sender, date=now(), **fields
         )
         chat.next_message_id += 1
         chat.messages[message.message_id] = message
@@ -373,13 +422,35 @@ class BotApiState:
             raise ApiError.bad_request(missing)
         return message
 
-    def new_file(self, **fields: Any) -> StoredFile:
+    def service_message(
+        self,
+        chat: ChatState,
+        sender: JsonDict,
+        service: JsonDict | None = None,
+        *,
+        thread_id: int | None = None,
+        pinned: StoredMessage | None = None,
+    ) -> StoredMessage:
+        """A service message ("topic created", "pinned ..."), told to the bot like others."""
+        message = self.add_message(
+            chat, sender, service=service, thread_id=thread_id, pinned_message=pinned
+        )
+        self.deliver(message)
+        return message
+
+    def new_file(self, kind: str = "photo", **fields: Any) -> StoredFile:
         unique = secrets.token_hex(8)
-        stored = StoredFile(file_id=f"AgAC{unique}{secrets.token_hex(12)}", file_unique_id=unique)
+        prefix = FILE_KINDS[kind][0]
+        stored = StoredFile(
+            file_id=f"{prefix}{unique}{secrets.token_hex(12)}", file_unique_id=unique, kind=kind
+        )
         for name, value in fields.items():
             setattr(stored, name, value)
         self.files[stored.file_id] = stored
         return stored
+
+    def new_id(self) -> str:
+        return str(next(self._ids) * 1_000_003 + secrets.randbelow(1_000_000))
 
     # --- what a person does in the chat ------------------------------------------------------
 
@@ -389,20 +460,86 @@ class BotApiState:
             raise KeyError(f"unknown simulated user {user_id}")
         return user
 
-    def user_sends_text(self, user_id: int, text: str) -> StoredMessage:
-        """The user types ``text``; a command gets its bot_command entity as in Telegram."""
+    def _where(
+        self, user_id: int, chat_id: int | None, thread_id: int | None, reply_to: int | None
+    ) -> tuple[ChatState, int | None, StoredMessage | None]:
+        """The chat, topic and replied message of what a person sends, as their app allows."""
         user = self.user(user_id)
-        chat = self.chats[user_id]
-        entities: list[JsonDict] = []
-        command = text.split(maxsplit=1)[0] if text.startswith("/") and text.strip() else ""
-        if len(command) > 1:
-            entities.append({"type": "bot_command", "offset": 0, "length": len(command)})
-        keyboard = chat.reply_keyboard
-        if keyboard is not None and keyboard.get("one_time_keyboard"):
+        chat: ChatState
+        if chat_id is None or chat_id == user_id:
+            chat = self.private(user_id)
+        else:
+            target = self.chats.get(chat_id)
+            if not isinstance(target, GroupChat) or target.member(user_id) is None:
+                raise ValueError(f"{user.full_name} is not a member of chat {chat_id}")
+            chat = target
+        replied = None
+        if reply_to is not None:
+            replied = chat.messages.get(reply_to)
+            if replied is None:
+                raise ValueError("the message to reply to is gone")
+            if thread_id is None:
+                thread_id = replied.thread_id
+            elif replied.thread_id not in (thread_id, None) and replied.message_id != thread_id:
+                raise ValueError("the message to reply to is in another topic")
+        if thread_id == GENERAL_TOPIC_ID:
+            thread_id = None
+        if thread_id is not None:
+            if not isinstance(chat, GroupChat) or thread_id not in chat.topics:
+                raise ValueError("no such topic")
+            if not self.may_write_in_topic(chat, thread_id, user_id):
+                raise ValueError(
+                    "TOPIC_CLOSED: the topic is closed; only its creator and admins can write"
+                )
+        return chat, thread_id, replied
+
+    def user_sends(
+        self,
+        user_id: int,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        **content: Any,
+    ) -> StoredMessage:
+        """The person sends ``content`` (StoredMessage fields) where their app points."""
+        chat, thread, replied = self._where(user_id, chat_id, thread_id, reply_to)
+        user = self.user(user_id)
+        if isinstance(chat, PrivateChat):
+            chat.started = True
+            if chat.blocked:
+                # Writing to a blocked bot unblocks it, as the Telegram apps do with "Restart".
+                self.set_blocked(user.id, blocked=False)
+        message = self.add_message(
+            chat, user.to_user(), thread_id=thread, reply_to=replied, **content
+        )
+        self.deliver(message)
+        return message
+
+    def user_sends_text(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> StoredMessage:
+        """The user types ``text``; a command gets its bot_command entity as in Telegram."""
+        chat = self.private(user_id) if chat_id is None else None
+        keyboard = chat.reply_keyboard if chat is not None else None
+        if chat is not None and keyboard is not None and keyboard.get("one_time_keyboard"):
             pressed = any(b.get("text") == text for row in keyboard["keyboard"] for b in row)
             if pressed:
                 chat.reply_keyboard = None
-        return self._from_user(chat, user, text=text, entities=entities)
+        return self.user_sends(
+            user_id,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+            text=text,
+            entities=bot_command_entities(text),
+        )
 
     def user_shares_contact(self, user_id: int, contact: JsonDict | None = None) -> StoredMessage:
         """The user presses a request_contact button: their own number, unless told otherwise.
@@ -410,7 +547,7 @@ class BotApiState:
         Telegram sends the own number without the leading '+', as most apps do.
         """
         user = self.user(user_id)
-        chat = self.chats[user_id]
+        chat = self.private(user_id)
         if contact is None:
             if not user.phone:
                 raise ValueError(f"{user.full_name} has no phone number to share")
@@ -424,21 +561,65 @@ class BotApiState:
         keyboard = chat.reply_keyboard
         if keyboard is not None and keyboard.get("one_time_keyboard"):
             chat.reply_keyboard = None
-        return self._from_user(chat, user, contact=contact)
+        return self.user_sends(user_id, contact=contact)
 
-    def _from_user(self, chat: ChatState, user: SimulatedUser, **fields: Any) -> StoredMessage:
-        chat.started = True
-        if chat.blocked:
-            # Writing to a blocked bot unblocks it, as the Telegram apps do with "Restart".
-            self.set_blocked(user.id, blocked=False)
-        message = self.add_message(chat, user.to_user(), **fields)
-        self.emit("message", message.to_dict())
-        return message
+    def user_sends_file(
+        self,
+        user_id: int,
+        kind: str,
+        content: bytes,
+        content_type: str,
+        *,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        **details: Any,
+    ) -> StoredMessage:
+        """A photo, document, voice note or sticker from the person's device; the bot gets a
+        file_id it can send on and a file_path it can download."""
+        if kind not in FILE_KINDS:
+            raise ValueError(f"unknown kind of file {kind!r}")
+        if kind == "sticker" and caption:
+            raise ValueError("a sticker has no caption")
+        self._where(user_id, chat_id, thread_id, reply_to)  # refuse before storing the bytes
+        stored = self.new_file(kind, content=content, content_type=content_type, **details)
+        return self.user_sends(
+            user_id,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+            media=stored,
+            caption=caption or None,
+            caption_entities=[],
+        )
 
-    def user_presses_button(self, user_id: int, message_id: int, data: str) -> CallbackQuery:
+    def user_sends_location(
+        self,
+        user_id: int,
+        latitude: float,
+        longitude: float,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> StoredMessage:
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise ValueError("latitude must be within ±90 and longitude within ±180")
+        return self.user_sends(
+            user_id,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+            location={"latitude": latitude, "longitude": longitude},
+        )
+
+    def user_presses_button(
+        self, user_id: int, message_id: int, data: str, *, chat_id: int | None = None
+    ) -> CallbackQuery:
         """The user presses an inline callback button that the message really shows."""
         user = self.user(user_id)
-        chat = self.chats[user_id]
+        chat = self._where(user_id, chat_id, None, None)[0]
         message = chat.messages.get(message_id)
         if message is None or message.reply_markup is None:
             raise ValueError("no such message with buttons")
@@ -448,28 +629,30 @@ class BotApiState:
         if data not in datas:
             raise ValueError("the message has no button with that data")
         query = CallbackQuery(
-            id=str(next(self._ids) * 1_000_003 + secrets.randbelow(1_000_000)),
+            id=self.new_id(),
             user_id=user_id,
             message_id=message_id,
             answer=asyncio.get_running_loop().create_future(),
         )
         self.callback_queries[query.id] = query
-        self.emit(
-            "callback_query",
-            {
-                "id": query.id,
-                "from": user.to_user(),
-                "message": message.to_dict(),
-                "chat_instance": str(abs(hash((self.bot_id, user_id))) % 10**18),
-                "data": data,
-            },
-        )
+        payload: JsonDict = {
+            "id": query.id,
+            "from": user.to_user(),
+            "chat_instance": str(abs(hash((self.bot_id, chat.id))) % 10**18),
+            "data": data,
+        }
+        if message.inline_message_id is not None:
+            # The bot did not send a message sent via it: it learns of the press only so.
+            payload["inline_message_id"] = message.inline_message_id
+        else:
+            payload["message"] = message.to_dict()
+        self.emit("callback_query", payload)
         return query
 
     def set_blocked(self, user_id: int, *, blocked: bool) -> None:
         """Block or unblock the bot; the bot hears it as a my_chat_member update."""
         user = self.user(user_id)
-        chat = self.chats[user_id]
+        chat = self.private(user_id)
         if chat.blocked == blocked:
             return
         chat.blocked = blocked
@@ -491,23 +674,159 @@ class BotApiState:
             },
         )
 
+    def set_language(self, user_id: int, language_code: str | None) -> None:
+        """The person switches their app's language; their next updates carry it."""
+        user = self.user(user_id)
+        user.language_code = language_code or None
+        for chat in self.groups_of(user_id):
+            chat.members[user_id].user = user.to_user()
+        self.touch_all()
+
+    # --- inline mode -------------------------------------------------------------------------
+
+    def chat_type_for_inline(self, user_id: int, chat: ChatState) -> str:
+        if isinstance(chat, GroupChat):
+            return "supergroup"
+        return "sender" if chat.id == user_id else "private"
+
+    def user_asks_inline(
+        self, user_id: int, query: str, offset: str = "", *, chat_id: int | None = None
+    ) -> InlineQuery:
+        """The person types ``@bot query`` in a chat. A fresh answer Telegram cached for the
+        same text is given again without asking the bot."""
+        user = self.user(user_id)
+        if len(query) > INLINE_QUERY_LIMIT:
+            raise ValueError(f"an inline query is at most {INLINE_QUERY_LIMIT} characters")
+        chat, _thread, _reply = self._where(user_id, chat_id, None, None)
+        loop = asyncio.get_running_loop()
+        inline = InlineQuery(self.new_id(), user_id, query, offset, chat.id, loop.create_future())
+        self.inline_queries[inline.id] = inline
+        while len(self.inline_queries) > KEPT_INLINE_QUERIES:
+            self.inline_queries.popitem(last=False)
+        moment = time.monotonic()
+        for key in (query, offset, user_id), (query, offset, None):
+            cached = self.inline_cache.get(key)
+            if cached is not None and cached.expires > moment:
+                inline.answer.set_result({**cached.answer, "cached": True})
+                return inline
+        self.emit(
+            "inline_query",
+            {
+                "id": inline.id,
+                "from": user.to_user(),
+                "query": query,
+                "offset": offset,
+                "chat_type": self.chat_type_for_inline(user_id, chat),
+            },
+        )
+        return inline
+
+    def answer_inline(self, inline: InlineQuery, answer: JsonDict) -> None:
+        """Keep the bot's answer for the person, and in the cache for ``cache_time``."""
+        inline.answer.set_result(answer)
+        if answer["cache_time"] > 0:
+            key = (inline.query, inline.offset, inline.user_id if answer["is_personal"] else None)
+            self.inline_cache[key] = CachedAnswer(time.monotonic() + answer["cache_time"], answer)
+
+    def user_chooses_inline(
+        self,
+        user_id: int,
+        query_id: str,
+        result_id: str,
+        *,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+    ) -> StoredMessage:
+        """The person taps a result: it is sent from them "via" the bot where they typed."""
+        inline = self.inline_queries.get(query_id)
+        if inline is None or inline.user_id != user_id or not inline.answer.done():
+            raise ValueError("no answered inline query with that id")
+        results = inline.answer.result()["results"]
+        result = next((r for r in results if r["id"] == result_id), None)
+        if result is None:
+            raise ValueError("the answer has no result with that id")
+        chat_id = None if inline.chat_id == user_id else inline.chat_id
+        self._where(user_id, chat_id, thread_id, reply_to)
+        content = dict(result["message"])
+        if "photo" in content:
+            photo = content.pop("photo")
+            content["media"] = (
+                self.files[photo["file_id"]]
+                if "file_id" in photo
+                else self.new_file("photo", url=photo["url"], **photo["size"])
+            )
+        inline_message_id = None
+        if result.get("reply_markup") is not None:
+            inline_message_id = secrets.token_urlsafe(18)
+        message = self.user_sends(
+            user_id,
+            chat_id=chat_id,
+            thread_id=thread_id,
+            reply_to=reply_to,
+            via_bot=self.bot_user,
+            reply_markup=result.get("reply_markup"),
+            inline_message_id=inline_message_id,
+            **content,
+        )
+        chosen: JsonDict = {
+            "result_id": result_id,
+            "from": self.user(user_id).to_user(),
+            "query": inline.query,
+        }
+        if inline_message_id is not None:
+            self.inline_messages[inline_message_id] = (message.chat.id, message.message_id)
+            chosen["inline_message_id"] = inline_message_id
+        self.emit("chosen_inline_result", chosen)
+        return message
+
     # --- commands ----------------------------------------------------------------------------
 
-    def scope_key(self, scope: JsonDict | None) -> tuple[str, int | None]:
+    def scope_key(self, scope: JsonDict | None) -> tuple[str, int | None, int | None]:
+        """The scope of setMyCommands as (type, chat id, user id), checked as Telegram does."""
         if not scope:
-            return ("default", None)
+            return ("default", None, None)
         kind = scope.get("type")
+        if not isinstance(kind, str):
+            raise ApiError.bad_request("can't parse BotCommandScope: Can't find field \"type\"")
         if kind in ("default", "all_private_chats", "all_group_chats", "all_chat_administrators"):
-            return (str(kind), None)
-        if kind in ("chat", "chat_administrators", "chat_member"):
-            chat = self.find_chat(scope.get("chat_id"))
-            return (str(kind), chat.user.id)
-        raise ApiError.bad_request("wrong bot command scope type specified")
+            return (kind, None, None)
+        if kind not in ("chat", "chat_administrators", "chat_member"):
+            raise ApiError.bad_request("can't parse BotCommandScope: Unsupported type specified")
+        if scope.get("chat_id") in (None, ""):
+            raise ApiError.bad_request("can't parse BotCommandScope: Can't find field \"chat_id\"")
+        chat = self.find_chat(scope.get("chat_id"))
+        if kind == "chat":
+            return (kind, chat.id, None)
+        if not isinstance(chat, GroupChat):
+            raise ApiError.bad_request("can't use specified scope in private chats")
+        if kind == "chat_administrators":
+            return (kind, chat.id, None)
+        user_id = scope.get("user_id")
+        if not isinstance(user_id, int) or user_id <= 0:
+            raise ApiError.bad_request("can't parse BotCommandScope: Invalid user_id specified")
+        if user_id not in self.users:
+            raise ApiError.bad_request("user not found")
+        return (kind, chat.id, user_id)
 
-    def commands_for(self, user: SimulatedUser) -> list[JsonDict]:
-        """The command menu a private chat shows, by Telegram's scope and language order."""
+    def commands_for(self, user: SimulatedUser, chat: ChatState | None = None) -> list[JsonDict]:
+        """The command menu ``user`` sees in ``chat`` (their private chat by default), by
+        Telegram's order of scopes, each tried in the user's language and then without one."""
         language = (user.language_code or "")[:2]
-        for scope in (("chat", user.id), ("all_private_chats", None), ("default", None)):
+        scopes: list[tuple[str, int | None, int | None]]
+        if isinstance(chat, GroupChat):
+            member = chat.member(user.id)
+            admin = member is not None and member.is_admin
+            scopes = [("chat_member", chat.id, user.id)]
+            if admin:
+                scopes.append(("chat_administrators", chat.id, None))
+            scopes.append(("chat", chat.id, None))
+            if admin:
+                scopes.append(("all_chat_administrators", None, None))
+            scopes.append(("all_group_chats", None, None))
+        else:
+            scopes = [("chat", user.id, None), ("all_private_chats", None, None)]
+        scopes.append(("default", None, None))
+        for scope in scopes:
             for lang in (language, ""):
                 found = self.commands.get((scope, lang))
                 if found:

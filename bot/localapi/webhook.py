@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.localapi.api import Context, Params, Upload, call
 from bot.localapi.errors import ApiError
-from bot.localapi.methods import Context, Params, Upload, call
 from bot.localapi.state import Webhook, now
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from aiogram.enums import ParseMode
 
 from bot.localapi import LocalBotApiServer
 
-OLENA, TARAS, IRYNA = 100001, 100002, 900001
+OLENA, TARAS, IRYNA, DMYTRO = 100001, 100002, 900001, 900002
+GROUP = -1001000000001
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from aiogram.types import (
 
 from bot.localapi import LocalBotApiServer
 
-from .conftest import IRYNA, OLENA, TARAS
+from .conftest import DMYTRO, IRYNA, OLENA, TARAS
 
 
 async def chat_api(
@@ -58,6 +58,7 @@ async def test_page_and_its_assets_are_served(
         (OLENA, "customer"),
         (TARAS, "customer"),
         (IRYNA, "staff"),
+        (DMYTRO, "staff"),
     ]
 
 
