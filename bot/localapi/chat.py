@@ -468,6 +468,35 @@ async def choose_inline(request: web.Request) -> web.Response:
     return _sent(message, chat.user.id)
 
 
+async def open_topic(request: web.Request) -> web.Response:
+    """A member who manages topics creates one from the app."""
+    chat = _person(request)
+    body = await _body(request)
+    chat_id, name = _int(body, "chat_id"), body.get("name")
+    if chat_id is None or not isinstance(name, str):
+        raise _bad("chat_id (integer) and name (string) are required")
+    try:
+        topic = request.app[STATE_KEY].user_opens_topic(chat.user.id, chat_id, name)
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+    return web.json_response({"topic": topic.to_dict()})
+
+
+async def close_topic(request: web.Request) -> web.Response:
+    """Close (or with ``closed: false`` reopen) a topic, as its creator or a topic admin."""
+    chat = _person(request)
+    body = await _body(request)
+    chat_id, thread_id = _int(body, "chat_id"), _int(body, "message_thread_id")
+    closed = body.get("closed", True)
+    if chat_id is None or thread_id is None or not isinstance(closed, bool):
+        raise _bad("chat_id and message_thread_id (integers) are required")
+    try:
+        request.app[STATE_KEY].user_closes_topic(chat.user.id, chat_id, thread_id, closed=closed)
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+    return web.json_response({"closed": closed})
+
+
 async def set_blocked(request: web.Request) -> web.Response:
     chat = _person(request)
     blocked = (await _body(request)).get("blocked")
@@ -523,6 +552,8 @@ def add_chat_routes(app: web.Application) -> None:
     app.router.add_post("/chat/api/chats/{user_id}/press", press_button)
     app.router.add_post("/chat/api/chats/{user_id}/inline", ask_inline)
     app.router.add_post("/chat/api/chats/{user_id}/inline/choose", choose_inline)
+    app.router.add_post("/chat/api/chats/{user_id}/topics", open_topic)
+    app.router.add_post("/chat/api/chats/{user_id}/topics/close", close_topic)
     app.router.add_post("/chat/api/chats/{user_id}/block", set_blocked)
     app.router.add_post("/chat/api/chats/{user_id}/language", set_language)
     app.router.add_get("/chat/files/{file_id}", stored_file)

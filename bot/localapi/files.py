@@ -3,6 +3,7 @@ them."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import struct
 from collections.abc import Mapping
@@ -77,7 +78,8 @@ def known_file(context: Context, kind: str, file_id: str) -> StoredFile:
         raise ApiError.bad_request(
             f"can't use file of type {KIND_NAMES[stored.kind]} as {KIND_NAMES[kind]}"
         )
-    return stored
+    # A voice note sent with sendDocument arrives as a document, as in Telegram.
+    return stored if stored.kind == kind else dataclasses.replace(stored, kind=kind)
 
 
 def _upload(value: Any, uploads: Mapping[str, Upload]) -> Upload | None:

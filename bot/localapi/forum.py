@@ -3,7 +3,6 @@ with the rights and error texts of Telegram."""
 
 from __future__ import annotations
 
-import itertools
 import re
 
 from bot.localapi.errors import ApiError
@@ -12,7 +11,6 @@ from bot.localapi.registry import Context, Params, method
 from bot.localapi.state import BotApiState, ChatState, GroupChat, JsonDict, PrivateChat
 
 TOPIC_NAME_LIMIT = 128
-_colors = itertools.cycle(TOPIC_COLORS)
 
 
 def _forum(state: BotApiState, params: Params) -> GroupChat:
@@ -63,20 +61,8 @@ async def create_forum_topic(context: Context, params: Params) -> JsonDict:
         raise ApiError.bad_request(
             "local server: icon_color must be one of " + ", ".join(map(str, TOPIC_COLORS))
         )
-    emoji = params.text("icon_custom_emoji_id")
-    topic = ForumTopic(
-        thread_id=chat.next_message_id,
-        name=name,
-        icon_color=color if color is not None else next(_colors),
-        creator_id=state.bot_id,
-        icon_custom_emoji_id=emoji,
-    )
-    chat.topics[topic.thread_id] = topic
-    created: JsonDict = {"name": topic.name, "icon_color": topic.icon_color}
-    if emoji:
-        created["icon_custom_emoji_id"] = emoji
-    state.service_message(
-        chat, state.bot_user, {"forum_topic_created": created}, thread_id=topic.thread_id
+    topic = state.open_topic(
+        chat, state.bot_user, name, color, params.text("icon_custom_emoji_id")
     )
     return topic.to_dict()
 
@@ -117,11 +103,7 @@ async def _toggle_closed(context: Context, params: Params, closed: bool) -> bool
     topic = _topic(chat, params)
     if not _bot_may(state, chat, "can_manage_topics", topic):
         raise ApiError.bad_request("not enough rights to close or open the topic")
-    if topic.closed == closed:
-        raise ApiError.bad_request("TOPIC_NOT_MODIFIED")
-    topic.closed = closed
-    service = "forum_topic_closed" if closed else "forum_topic_reopened"
-    state.service_message(chat, state.bot_user, {service: {}}, thread_id=topic.thread_id)
+    state.close_topic(chat, topic, state.bot_user, closed=closed)
     return True
 
 
@@ -245,6 +227,7 @@ async def get_chat(context: Context, params: Params) -> JsonDict:
             "limited_gifts": True,
             "unique_gifts": True,
             "premium_subscription": True,
+            "gifts_from_channels": True,
         },
     }
     if isinstance(chat, GroupChat):

@@ -24,8 +24,10 @@ ADMIN_RIGHTS = (
     "can_post_stories",
     "can_edit_stories",
     "can_delete_stories",
+    "can_send_welcome_messages",
     "can_pin_messages",
     "can_manage_topics",
+    "can_manage_tags",
 )
 BOT_RIGHTS = frozenset(
     {

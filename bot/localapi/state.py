@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import secrets
 import time
@@ -16,7 +17,9 @@ from bot.localapi.errors import ApiError
 from bot.localapi.model import (
     FILE_KINDS,
     GENERAL_TOPIC_ID,
+    TOPIC_COLORS,
     ChatState,
+    ForumTopic,
     GroupChat,
     JsonDict,
     Member,
@@ -181,8 +184,11 @@ class BotApiState:
             "username": bot_username,
         }
         self.inline_placeholder = inline_placeholder
-        self.users: dict[int, SimulatedUser] = {u.id: u for u in users}
-        self.chats: dict[int, ChatState] = {u.id: PrivateChat(u.id, user=u) for u in users}
+        # Copies: a person's language changes in this world only, not in the next one.
+        self.users: dict[int, SimulatedUser] = {u.id: dataclasses.replace(u) for u in users}
+        self.chats: dict[int, ChatState] = {
+            u.id: PrivateChat(u.id, user=u) for u in self.users.values()
+        }
         for group in groups:
             self.chats[group.id] = self._new_group(group)
         self.files: dict[str, StoredFile] = {}
@@ -203,9 +209,11 @@ class BotApiState:
         self.closing = False
         self._poll_generation = 0
         self._ids = itertools.count(1)
+        self._topic_colors = itertools.cycle(TOPIC_COLORS)
 
     def _new_group(self, group: SimulatedGroup) -> GroupChat:
-        chat = GroupChat(group.id, name=group.title, username=group.username)
+        # Message 1 was the group's creation, long ago; topic ids never collide with General's.
+        chat = GroupChat(group.id, next_message_id=2, name=group.title, username=group.username)
         chat.is_forum = group.is_forum
         if group.owner is not None:
             chat.members[group.owner] = Member(self.user(group.owner).to_user(), "creator")
@@ -437,6 +445,41 @@ class BotApiState:
         )
         self.deliver(message)
         return message
+
+    def open_topic(
+        self,
+        chat: GroupChat,
+        creator: JsonDict,
+        name: str,
+        icon_color: int | None = None,
+        icon_custom_emoji_id: str | None = None,
+    ) -> ForumTopic:
+        """A new topic, announced by its first message, whose id the topic takes."""
+        topic = ForumTopic(
+            thread_id=chat.next_message_id,
+            name=name,
+            icon_color=icon_color if icon_color is not None else next(self._topic_colors),
+            creator_id=int(creator["id"]),
+            icon_custom_emoji_id=icon_custom_emoji_id,
+        )
+        chat.topics[topic.thread_id] = topic
+        created: JsonDict = {"name": topic.name, "icon_color": topic.icon_color}
+        if icon_custom_emoji_id:
+            created["icon_custom_emoji_id"] = icon_custom_emoji_id
+        self.service_message(
+            chat, creator, {"forum_topic_created": created}, thread_id=topic.thread_id
+        )
+        return topic
+
+    def close_topic(
+        self, chat: GroupChat, topic: ForumTopic, sender: JsonDict, *, closed: bool
+    ) -> None:
+        """Close or reopen, as Telegram does: saying so in the topic; no change is an error."""
+        if topic.closed == closed:
+            raise ApiError.bad_request("TOPIC_NOT_MODIFIED")
+        topic.closed = closed
+        service = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self.service_message(chat, sender, {service: {}}, thread_id=topic.thread_id)
 
     def new_file(self, kind: str = "photo", **fields: Any) -> StoredFile:
         unique = secrets.token_hex(8)
@@ -681,6 +724,41 @@ class BotApiState:
         for chat in self.groups_of(user_id):
             chat.members[user_id].user = user.to_user()
         self.touch_all()
+
+    def _managed_topic(
+        self, user_id: int, chat_id: int, thread_id: int | None
+    ) -> tuple[GroupChat, Member, ForumTopic | None]:
+        chat = self.chats.get(chat_id)
+        member = chat.member(user_id) if isinstance(chat, GroupChat) else None
+        if not isinstance(chat, GroupChat) or member is None:
+            raise ValueError(f"{self.user(user_id).full_name} is not a member of chat {chat_id}")
+        if not chat.is_forum:
+            raise ValueError("the group has no topics")
+        topic = chat.topics.get(thread_id) if thread_id is not None else None
+        if thread_id is not None and topic is None:
+            raise ValueError("no such topic")
+        mine = topic is not None and topic.creator_id == user_id
+        if not mine and not member.can("can_manage_topics"):
+            raise ValueError("only admins who manage topics can do that")
+        return chat, member, topic
+
+    def user_opens_topic(self, user_id: int, chat_id: int, name: str) -> ForumTopic:
+        """A member with the right creates a topic in the app."""
+        chat, member, _topic = self._managed_topic(user_id, chat_id, None)
+        cleaned = " ".join(name.split())[:128]
+        if not cleaned:
+            raise ValueError("a topic needs a name")
+        return self.open_topic(chat, member.user, cleaned)
+
+    def user_closes_topic(
+        self, user_id: int, chat_id: int, thread_id: int, *, closed: bool = True
+    ) -> None:
+        """Its creator or an admin who manages topics closes (or reopens) a topic."""
+        chat, member, topic = self._managed_topic(user_id, chat_id, thread_id)
+        assert topic is not None
+        if topic.closed == closed:
+            raise ValueError("the topic is already " + ("closed" if closed else "open"))
+        self.close_topic(chat, topic, member.user, closed=closed)
 
     # --- inline mode -------------------------------------------------------------------------
 

@@ -11,8 +11,11 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
+    BotCommandScopeChatAdministrators,
+    BotCommandScopeChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -20,9 +23,10 @@ from aiogram.types import (
     ReplyKeyboardRemove,
 )
 
-from bot.localapi import LocalBotApiServer
+from bot.localapi import BotApiState, LocalBotApiServer
+from tests.e2e.webchat import WebChat
 
-from .conftest import DMYTRO, IRYNA, OLENA, TARAS
+from .conftest import DMYTRO, GROUP, IRYNA, OLENA, TARAS, bad_request
 
 
 async def chat_api(
@@ -200,3 +204,60 @@ async def test_command_menus_follow_scope_and_language(
     assert names(await view(http, server, IRYNA)) == [("start", "Main menu")]
     with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand(command="Find-Customer", description="x")])
+
+
+async def test_command_menus_follow_the_persons_language_and_their_place_in_the_group(
+    http: aiohttp.ClientSession, bot: Bot, server: LocalBotApiServer
+) -> None:
+    menu = [BotCommand(command="start", description="Main menu")]
+    menu_uk = [BotCommand(command="start", description="Головне меню")]
+    agents = [BotCommand(command="queue", description="Open conversations")]
+    admins = [*agents, BotCommand(command="stats", description="Figures")]
+    mine = [BotCommand(command="duty", description="On duty")]
+    await bot.set_my_commands(menu)
+    await bot.set_my_commands(menu_uk, language_code="uk")
+    await bot.set_my_commands(agents, scope=BotCommandScopeAllGroupChats())
+    await bot.set_my_commands(admins, scope=BotCommandScopeChatAdministrators(chat_id=GROUP))
+    await bot.set_my_commands(mine, scope=BotCommandScopeChatMember(chat_id=GROUP, user_id=DMYTRO))
+
+    def names(commands: Any) -> list[str]:
+        return [c["description"] for c in commands]
+
+    assert names((await view(http, server, TARAS))["commands"]) == ["Main menu"]
+    assert names((await view(http, server, OLENA))["commands"]) == ["Головне меню"]
+    taras = WebChat(http, server, TARAS)
+    await taras.set_language("uk")
+    assert names((await view(http, server, TARAS))["commands"]) == ["Головне меню"]
+    await taras.send("/start")
+    update = (await bot.get_updates())[-1]
+    assert update.message is not None
+    assert update.message.from_user is not None
+    assert update.message.from_user.language_code == "uk"
+    assert BotApiState(server.token).users[TARAS].language_code == "en"  # this server only
+
+    assert names((await WebChat(http, server, IRYNA).group())["commands"]) == [
+        "Open conversations",
+        "Figures",
+    ]
+    assert names((await WebChat(http, server, DMYTRO).group())["commands"]) == ["On duty"]
+    # Languages are kept apart: the Ukrainian list is not the default one.
+    assert [c.description for c in await bot.get_my_commands(language_code="uk")] == [
+        "Головне меню"
+    ]
+    assert [c.description for c in await bot.get_my_commands()] == ["Main menu"]
+    assert await bot.get_my_commands(language_code="de") == []
+
+
+async def test_command_scopes_are_checked_as_telegram_checks_them(
+    http: aiohttp.ClientSession, server: LocalBotApiServer
+) -> None:
+    commands = [{"command": "start", "description": "Main menu"}]
+    for scope, expected in (
+        ({"type": "everyone"}, "can't parse BotCommandScope: Unsupported type specified"),
+        ({"type": "chat_member", "chat_id": OLENA, "user_id": OLENA}, "can't use specified scope"),
+        ({"type": "chat_member", "chat_id": GROUP, "user_id": 424242}, "user not found"),
+        ({"type": "chat", "chat_id": -100777}, "chat not found"),
+        ({"type": "chat"}, 'Can\'t find field "chat_id"'),
+    ):
+        error = await bad_request(http, server, "setMyCommands", commands=commands, scope=scope)
+        assert expected in error
