@@ -87,6 +87,43 @@ class Page:
         }})()"""
         await self.wait_for(script, seconds)
 
+    async def click(self, selector: str, seconds: float = 15) -> None:
+        """Click the first element matching the CSS ``selector`` once there is one."""
+        script = f"""(() => {{
+            const el = document.querySelector({json.dumps(selector)});
+            if (!el) return false;
+            el.click();
+            return true;
+        }})()"""
+        await self.wait_for(script, seconds)
+
+    async def type(self, selector: str, text: str) -> None:
+        """Put ``text`` into an input as typing does, so the page's input handlers run."""
+        script = f"""(() => {{
+            const el = document.querySelector({json.dumps(selector)});
+            if (!el) return false;
+            el.focus();
+            el.value = {json.dumps(text)};
+            el.dispatchEvent(new Event("input", {{ bubbles: true }}));
+            return true;
+        }})()"""
+        await self.wait_for(script)
+
+    async def submit(self, selector: str) -> None:
+        """Submit a form as pressing Enter in it does."""
+        await self.wait_for(
+            f"(() => {{ const f = document.querySelector({json.dumps(selector)});"
+            " if (!f || f.hidden) return false; f.requestSubmit(); return true; })()"
+        )
+
+    async def texts(self, selector: str) -> list[str]:
+        """The text of every element matching ``selector``, in page order."""
+        found = await self.evaluate(
+            f"[...document.querySelectorAll({json.dumps(selector)})]"
+            ".map((e) => e.textContent.trim())"
+        )
+        return [str(text) for text in found]
+
     async def navigate(self, url: str) -> None:
         await self.send("Page.navigate", url=url)
         await self.wait_for("document.readyState === 'complete'")
