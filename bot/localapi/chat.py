@@ -391,6 +391,14 @@ async def send_location(request: web.Request) -> web.Response:
     return _sent(message, chat.user.id)
 
 
+async def _answer(request: web.Request, answer: asyncio.Future[JsonDict]) -> JsonDict | None:
+    """The bot's answer, waited for as long as a Telegram app waits; None when it is late."""
+    try:
+        return await asyncio.wait_for(asyncio.shield(answer), request.app[ANSWER_TIMEOUT_KEY])
+    except TimeoutError:
+        return None
+
+
 async def press_button(request: web.Request) -> web.Response:
     """Press an inline callback button and wait, like a Telegram app, for the bot's answer."""
     chat = _person(request)
@@ -405,11 +413,8 @@ async def press_button(request: web.Request) -> web.Response:
         )
     except ValueError as exc:
         raise _bad(str(exc)) from None
-    try:
-        answer = await asyncio.wait_for(
-            asyncio.shield(query.answer), request.app[ANSWER_TIMEOUT_KEY]
-        )
-    except TimeoutError:
+    answer = await _answer(request, query.answer)
+    if answer is None:
         return web.json_response({"answered": False, "query_id": query.id})
     return web.json_response({"answered": True, "query_id": query.id, **answer})
 
@@ -429,11 +434,8 @@ async def ask_inline(request: web.Request) -> web.Response:
         inline = state.user_asks_inline(chat.user.id, query, offset, chat_id=_int(body, "chat_id"))
     except ValueError as exc:
         raise _bad(str(exc)) from None
-    try:
-        answer = await asyncio.wait_for(
-            asyncio.shield(inline.answer), request.app[ANSWER_TIMEOUT_KEY]
-        )
-    except TimeoutError:
+    answer = await _answer(request, inline.answer)
+    if answer is None:
         return web.json_response({"answered": False, "query_id": inline.id})
     shown = [{k: v for k, v in r.items() if k != "message"} for r in answer["results"]]
     return web.json_response(

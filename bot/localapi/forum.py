@@ -8,16 +8,14 @@ import re
 from bot.localapi.errors import ApiError
 from bot.localapi.model import GENERAL_TOPIC_ID, TOPIC_COLORS, ForumTopic
 from bot.localapi.registry import Context, Params, method
+from bot.localapi.sending import chat_of
 from bot.localapi.state import BotApiState, ChatState, GroupChat, JsonDict, PrivateChat
 
 TOPIC_NAME_LIMIT = 128
 
 
 def _forum(state: BotApiState, params: Params) -> GroupChat:
-    chat_id = params.raw("chat_id")
-    if chat_id is None:
-        raise ApiError.bad_request("chat_id is empty")
-    chat = state.writable_chat(chat_id)
+    chat = chat_of(state, params)
     if not isinstance(chat, GroupChat) or not chat.is_forum:
         raise ApiError.bad_request("the chat is not a forum")
     return chat
@@ -162,10 +160,7 @@ def _check_pin_rights(state: BotApiState, chat: ChatState) -> None:
 async def pin_chat_message(context: Context, params: Params) -> bool:
     """Pin and say so in the chat, in the topic of the pinned message, as Telegram does."""
     state = context.state
-    chat_id = params.raw("chat_id")
-    if chat_id is None:
-        raise ApiError.bad_request("chat_id is empty")
-    chat = state.writable_chat(chat_id)
+    chat = chat_of(state, params)
     message_id = params.integer("message_id") or 0
     message = state.find_message(chat, message_id, "message to pin not found")
     _check_pin_rights(state, chat)
@@ -182,10 +177,7 @@ async def pin_chat_message(context: Context, params: Params) -> bool:
 async def unpin_chat_message(context: Context, params: Params) -> bool:
     """Unpin the message given, or the most recently pinned one."""
     state = context.state
-    chat_id = params.raw("chat_id")
-    if chat_id is None:
-        raise ApiError.bad_request("chat_id is empty")
-    chat = state.writable_chat(chat_id)
+    chat = chat_of(state, params)
     message_id = params.integer("message_id")
     if not message_id:
         if not chat.pinned:
@@ -202,10 +194,7 @@ async def unpin_chat_message(context: Context, params: Params) -> bool:
 @method("unpinAllChatMessages")
 async def unpin_all_chat_messages(context: Context, params: Params) -> bool:
     state = context.state
-    chat_id = params.raw("chat_id")
-    if chat_id is None:
-        raise ApiError.bad_request("chat_id is empty")
-    chat = state.writable_chat(chat_id)
+    chat = chat_of(state, params)
     _check_pin_rights(state, chat)
     chat.pinned.clear()
     state.touch(chat)

@@ -8,7 +8,7 @@ from typing import Any
 from bot.localapi import files
 from bot.localapi.errors import ApiError
 from bot.localapi.registry import Context, Params, method
-from bot.localapi.sending import caption, caption_of, destination, media_options, post
+from bot.localapi.sending import caption_of, destination, media_options, post
 from bot.localapi.state import BotApiState, JsonDict, StoredMessage
 
 
@@ -57,8 +57,9 @@ async def send_location(context: Context, params: Params) -> JsonDict:
     return post(context.state, params, location=location).to_dict()
 
 
-def _source(state: BotApiState, params: Params, what: str) -> StoredMessage:
-    """The message named by from_chat_id and message_id, in any chat the bot can read."""
+def _source(state: BotApiState, params: Params, what: str, verb: str) -> StoredMessage:
+    """The message named by from_chat_id and message_id, in any chat the bot can read; a
+    service message cannot be sent on."""
     from_chat_id = params.raw("from_chat_id")
     if from_chat_id is None:
         raise ApiError.bad_request('parameter "from_chat_id" is required')
@@ -67,6 +68,8 @@ def _source(state: BotApiState, params: Params, what: str) -> StoredMessage:
     found = chat.messages.get(message_id) if message_id is not None and message_id > 0 else None
     if found is None:
         raise ApiError.bad_request(f"{what} not found")
+    if found.is_service:
+        raise ApiError.bad_request(f"the message can't be {verb}")
     return found
 
 
@@ -91,16 +94,10 @@ def _content(source: StoredMessage) -> JsonDict:
 async def copy_message(context: Context, params: Params) -> JsonDict:
     """A copy without a link to the original; Telegram answers with its MessageId only."""
     state = context.state
-    source = _source(state, params, "message to copy")
-    if source.is_service:
-        raise ApiError.bad_request("the message can't be copied")
+    source = _source(state, params, "message to copy", "copied")
     content = _content(source)
     if "caption" in params.values and source.has_caption:
-        text, entities = caption(
-            params.text("caption"),
-            params.text("parse_mode"),
-            params.decoded("caption_entities", "message entities"),
-        )
+        text, entities = caption_of(params)
         content["caption"], content["caption_entities"] = text or None, entities
     if params.flag("show_caption_above_media") and source.has_caption:
         content["options"] = {**content.get("options", {}), "show_caption_above_media": True}
@@ -111,9 +108,7 @@ async def copy_message(context: Context, params: Params) -> JsonDict:
 @method("forwardMessage")
 async def forward_message(context: Context, params: Params) -> JsonDict:
     state = context.state
-    source = _source(state, params, "message to forward")
-    if source.is_service:
-        raise ApiError.bad_request("the message can't be forwarded")
+    source = _source(state, params, "message to forward", "forwarded")
     origin = source.forward_origin or {
         "type": "user",
         "sender_user": source.sender,

@@ -84,10 +84,7 @@ def _editable(state: BotApiState, params: Params) -> tuple[ChatState, StoredMess
         if found is None:
             raise ApiError.bad_request("MESSAGE_ID_INVALID")
         return found.chat, found, True
-    chat_id = params.raw("chat_id")
-    if chat_id is None:
-        raise ApiError.bad_request("chat_id is empty")
-    chat = state.writable_chat(chat_id)
+    chat = chat_of(state, params)
     message_id = params.integer("message_id", "message identifier is not specified")
     assert message_id is not None
     message = state.find_message(chat, message_id, "message to edit not found")
@@ -323,10 +320,7 @@ def _forget(state: BotApiState, chat: ChatState, message_id: int) -> None:
 @method("deleteMessage")
 async def delete_message(context: Context, params: Params) -> bool:
     state = context.state
-    chat_id = params.raw("chat_id")
-    if chat_id is None:
-        raise ApiError.bad_request("chat_id is empty")
-    chat = state.find_chat(chat_id)
+    chat = chat_of(state, params, writable=False)
     message_id = params.integer("message_id", "message identifier is not specified")
     assert message_id is not None
     message = state.find_message(chat, message_id, "message to delete not found")

@@ -22,11 +22,12 @@ class Destination:
     reply_to: StoredMessage | None
 
 
-def chat_of(state: BotApiState, params: Params) -> ChatState:
+def chat_of(state: BotApiState, params: Params, *, writable: bool = True) -> ChatState:
+    """The chat named by ``chat_id``: one the bot may write to, or only one it can read."""
     chat_id = params.raw("chat_id")
     if chat_id is None:
         raise ApiError.bad_request("chat_id is empty")
-    return state.writable_chat(chat_id)
+    return state.writable_chat(chat_id) if writable else state.find_chat(chat_id)
 
 
 def destination(state: BotApiState, params: Params) -> Destination:

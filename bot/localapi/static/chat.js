@@ -661,68 +661,69 @@ function startReply(message) {
   $("text").focus();
 }
 
+// One entry of the chat list: avatar, name with a badge, time and last line.
+function chatEntry(entry) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "user" + (entry.extraClass ? " " + entry.extraClass : "");
+  b.setAttribute("aria-current", String(entry.current));
+  const body = document.createElement("div");
+  body.className = "user-body";
+  const top = document.createElement("div");
+  top.className = "user-top";
+  const name = document.createElement("span");
+  name.className = "user-name";
+  name.textContent = entry.title;
+  const badge = document.createElement("span");
+  badge.className = "badge " + entry.badgeClass;
+  badge.textContent = entry.badge;
+  name.append(badge);
+  const meta = document.createElement("span");
+  meta.className = "user-meta";
+  meta.textContent = entry.lastDate ? timeOf(entry.lastDate) : "";
+  top.append(name, meta);
+  const last = document.createElement("div");
+  last.className = "user-last";
+  last.textContent = entry.last;
+  body.append(top, last);
+  b.append(avatar(entry.avatar), body);
+  b.addEventListener("click", entry.open);
+  return b;
+}
+
 function renderSidebar() {
   const nav = $("users");
   nav.replaceChildren();
   for (const u of users) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "user";
+    const b = chatEntry({
+      title: u.name,
+      badge: u.role,
+      badgeClass: u.role === "staff" ? "badge-staff" : "",
+      current: u.id === currentId && view.kind === "bot",
+      lastDate: u.last_date,
+      last: u.blocked ? "Bot blocked" : (u.last || (u.phone ? u.phone : "Staff member")),
+      avatar: u,
+      open: () => switchUser(u.id, { kind: "bot" }),
+    });
     b.dataset.userId = u.id;
-    b.setAttribute("aria-current", String(u.id === currentId && view.kind === "bot"));
     b.setAttribute("aria-label", u.name + " (" + u.role + ")");
-    const body = document.createElement("div");
-    body.className = "user-body";
-    const top = document.createElement("div");
-    top.className = "user-top";
-    const name = document.createElement("span");
-    name.className = "user-name";
-    name.textContent = u.name;
-    const badge = document.createElement("span");
-    badge.className = "badge" + (u.role === "staff" ? " badge-staff" : "");
-    badge.textContent = u.role;
-    name.append(badge);
-    const meta = document.createElement("span");
-    meta.className = "user-meta";
-    meta.textContent = u.last_date ? timeOf(u.last_date) : "";
-    top.append(name, meta);
-    const last = document.createElement("div");
-    last.className = "user-last";
-    last.textContent = u.blocked ? "Bot blocked" : (u.last || (u.phone ? u.phone : "Staff member"));
-    body.append(top, last);
-    b.append(avatar(u), body);
-    b.addEventListener("click", () => switchUser(u.id, { kind: "bot" }));
     nav.append(b);
   }
   const list = $("groups");
   list.replaceChildren();
   for (const g of groups) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "user group-entry";
+    const b = chatEntry({
+      extraClass: "group-entry",
+      title: g.title,
+      badge: g.is_forum ? "topics" : "group",
+      badgeClass: "badge-group",
+      current: view.kind === "group" && view.id === g.id,
+      lastDate: g.last_date,
+      last: g.last || g.members.length + " members",
+      avatar: { id: g.id, name: g.title },
+      open: () => switchUser(currentId, { kind: "group", id: g.id, topic: GENERAL }),
+    });
     b.dataset.groupId = g.id;
-    b.setAttribute("aria-current", String(view.kind === "group" && view.id === g.id));
-    const body = document.createElement("div");
-    body.className = "user-body";
-    const top = document.createElement("div");
-    top.className = "user-top";
-    const name = document.createElement("span");
-    name.className = "user-name";
-    name.textContent = g.title;
-    const badge = document.createElement("span");
-    badge.className = "badge badge-group";
-    badge.textContent = g.is_forum ? "topics" : "group";
-    name.append(badge);
-    const meta = document.createElement("span");
-    meta.className = "user-meta";
-    meta.textContent = g.last_date ? timeOf(g.last_date) : "";
-    top.append(name, meta);
-    const last = document.createElement("div");
-    last.className = "user-last";
-    last.textContent = g.last || g.members.length + " members";
-    body.append(top, last);
-    b.append(avatar({ id: g.id, name: g.title }), body);
-    b.addEventListener("click", () => switchUser(currentId, { kind: "group", id: g.id, topic: GENERAL }));
     list.append(b);
   }
   $("groups-head").hidden = !groups.length;
