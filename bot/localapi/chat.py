@@ -150,11 +150,6 @@ def group_view(state: BotApiState, chat: GroupChat, user: SimulatedUser) -> Json
     return {
         **_group_summary(chat),
         "status": member.status,
-        "member_names": {
-            str(user_id): m.user.get("first_name", "")
-            for user_id, m in chat.members.items()
-            if chat.member(user_id) is not None
-        },
         "topics": topics,
         "messages": [message_view(m, user.id) for m in chat.messages.values()],
         "pinned": [m for m in chat.pinned if m in chat.messages],

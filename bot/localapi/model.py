@@ -348,10 +348,6 @@ class ChatState:
     def to_chat(self) -> JsonDict:
         raise NotImplementedError
 
-    @property
-    def title(self) -> str:
-        raise NotImplementedError
-
 
 @dataclass
 class PrivateChat(ChatState):
@@ -363,10 +359,6 @@ class PrivateChat(ChatState):
 
     def to_chat(self) -> JsonDict:
         return self.user.to_chat()
-
-    @property
-    def title(self) -> str:
-        return self.user.full_name
 
 
 @dataclass
@@ -386,10 +378,6 @@ class GroupChat(ChatState):
         if self.is_forum:
             chat["is_forum"] = True
         return chat
-
-    @property
-    def title(self) -> str:
-        return self.name
 
     def member(self, user_id: int) -> Member | None:
         found = self.members.get(user_id)

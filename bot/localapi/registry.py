@@ -33,9 +33,6 @@ class Params:
         value = self.values.get(name)
         return None if value == "" and name not in ("text", "caption") else value
 
-    def has(self, name: str) -> bool:
-        return self.raw(name) is not None
-
     def text(self, name: str) -> str | None:
         value = self.raw(name)
         if value is None:
