@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
@@ -89,3 +89,8 @@ async def show_all_commands(bot: Bot, i18n: I18n, staff: StaffDirectory) -> None
     await show_customer_commands(bot, i18n)
     for member in await staff.member_ids():
         await show_staff_commands(bot, i18n, member)
+
+
+async def register_commands(bot: Bot, dp: Dispatcher) -> None:
+    """The command lists Telegram shows, from what the dispatcher was wired with."""
+    await show_all_commands(bot, dp["i18n"], dp["staff"])

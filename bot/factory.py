@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hmac
 import logging
 
 from aiogram import Bot, Dispatcher, F
@@ -17,13 +15,12 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
-from aiohttp import hdrs, web
+from aiohttp import web
 
 from bot.config import BotSettings
-from bot.deeplinks import DeepLinkError
 from bot.handlers import get_routers
 from bot.i18n import UserLanguageMiddleware
-from bot.links import DeepLinks, LinksDisabled
+from bot.links import DeepLinks
 from bot.lists import Lists
 from bot.ports import Recommender
 from bot.presenter import CardPresenter
@@ -32,13 +29,9 @@ from bot.refs import ProductRefs
 from bot.resilience import MemorySeenUpdates, RetryAfter, SeenUpdates, SkipDuplicateUpdates
 from bot.staff import StaffDirectory
 from bot.support import Support
+from bot.web import BOT_KEY, DEEPLINK_PATH, LINK_API_KEY, LINKS_KEY, healthz, post_deeplink
 
 log = logging.getLogger(__name__)
-
-DEEPLINK_PATH = "/api/v1/telegram/deeplink"
-BOT_KEY = web.AppKey("bot", Bot)
-LINKS_KEY = web.AppKey("deep_links", DeepLinks)
-LINK_API_KEY = web.AppKey("deep_link_api_key", str)
 
 
 def create_bot(
@@ -109,8 +102,8 @@ def create_web_app(
     if api_key:
         app[LINK_API_KEY] = api_key
     if api_app is None:
-        app.router.add_get("/healthz", _healthz)
-    app.router.add_post(DEEPLINK_PATH, _post_deeplink)
+        app.router.add_get("/healthz", healthz)
+    app.router.add_post(DEEPLINK_PATH, post_deeplink)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
@@ -118,56 +111,3 @@ def create_web_app(
         )
         setup_application(app, dp, bot=bot)
     return app
-
-
-async def _healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-def _error(status: int, message: str, **headers: str) -> web.Response:
-    codes = {400: "invalid_request", 401: "unauthorized", 503: "unavailable"}
-    return web.json_response(
-        {"error": codes.get(status, "error"), "message": message}, status=status, headers=headers
-    )
-
-
-def _authorized(request: web.Request) -> bool:
-    key = request.app.get(LINK_API_KEY)
-    if key is None:
-        return True
-    scheme, _, token = request.headers.get(hdrs.AUTHORIZATION, "").partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        _user, _, password = base64.b64decode(token.strip(), validate=True).decode().partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return hmac.compare_digest(password.encode(), key.encode())
-
-
-async def _post_deeplink(request: web.Request) -> web.Response:
-    """``{"externalCustomerId": "..."}`` -> ``{"link": "https://t.me/<bot>?start=...", ...}``."""
-    if not _authorized(request):
-        return _error(
-            401,
-            "valid credentials are required: HTTP Basic with the API key as the password",
-            **{hdrs.WWW_AUTHENTICATE: 'Basic realm="recoms", charset="UTF-8"'},
-        )
-    try:
-        body = await request.json()
-    except ValueError:
-        return _error(400, "the body must be a JSON object with externalCustomerId")
-    external_id = body.get("externalCustomerId") if isinstance(body, dict) else None
-    if not isinstance(external_id, str) or not external_id.strip():
-        return _error(400, "externalCustomerId (a non-empty string) is required")
-    links = request.app[LINKS_KEY]
-    try:
-        link = await links.link(request.app[BOT_KEY], external_id.strip())
-    except LinksDisabled:
-        return _error(503, "deep links are off: the bot has no signing key (BOT_LINK_SECRET)")
-    except DeepLinkError as error:
-        return _error(400, str(error))
-    payload = link.rsplit("start=", 1)[1]
-    return web.json_response(
-        {"externalCustomerId": external_id.strip(), "link": link, "payload": payload}
-    )

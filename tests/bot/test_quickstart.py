@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.__main__ import run
+from bot.cli.run import run
 from bot.config import BotSettings
 from recoms.config import RecomsSettings
 

@@ -8,7 +8,7 @@ import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage, SendPhoto
 
-from bot.__main__ import register_commands
+from bot.commands import register_commands
 from bot.deeplinks import verify_payload
 from bot.records import BotStore, Role
 from tests.bot.chat import IRYNA, OLENA, TARAS, Chat

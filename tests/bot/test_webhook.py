@@ -16,7 +16,8 @@ from pydantic import SecretStr
 
 from bot.config import BotSettings
 from bot.deeplinks import verify_payload
-from bot.factory import DEEPLINK_PATH, create_web_app
+from bot.factory import create_web_app
+from bot.web import DEEPLINK_PATH
 from recoms.api import create_app
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService

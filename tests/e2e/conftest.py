@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.__main__ import register_commands
 from bot.adapters.embedded import EmbeddedRecommender
+from bot.commands import register_commands
 from bot.config import BotSettings
 from bot.factory import create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n

@@ -1,0 +1,156 @@
+"""``recoms-bot run``: the bot, the engine's API and the deep-link endpoint in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from pydantic import SecretStr
+
+from bot.commands import register_commands
+from bot.config import BotSettings
+from bot.factory import create_bot, create_dispatcher, create_web_app
+from bot.i18n import create_i18n
+from bot.resources import (
+    bot_database_url,
+    fsm_storage,
+    open_bot_store,
+    open_engine,
+    open_local_api,
+)
+from recoms.config import RecomsSettings
+
+if TYPE_CHECKING:
+    from bot.cli import Settings
+
+log = logging.getLogger("bot")
+
+
+def add_command(commands: argparse._SubParsersAction[Any]) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run the bot (polling, or webhook when BOT_WEBHOOK_URL is set)",
+        description=(
+            "Run the bot and, on the same web app, the engine's HTTP API, /healthz and the "
+            "deep-link endpoint. Long polling by default; a webhook when BOT_WEBHOOK_URL is "
+            "set. Without BOT_TOKEN: loads the demo shop when the database is empty, starts a "
+            "local Bot API server with a web chat and prints its URL."
+        ),
+    )
+    parser.add_argument("--host", help="address of the web app (default BOT_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port of the web app (default BOT_PORT, 8080)")
+    parser.set_defaults(handler=execute)
+
+
+def execute(args: argparse.Namespace, settings: Settings) -> int:
+    bot_settings = settings.bot
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            run(
+                bot_settings,
+                settings.recoms,
+                args.host or bot_settings.host,
+                args.port or bot_settings.port,
+            )
+        )
+    return 0
+
+
+async def run(
+    settings: BotSettings,
+    recoms: RecomsSettings,
+    host: str,
+    port: int,
+    *,
+    handle_signals: bool = True,
+) -> None:
+    """Run until stopped (Ctrl+C, SIGTERM, or cancellation of this coroutine)."""
+    _warn_about_missing_secrets(settings)
+    async with AsyncExitStack() as stack:
+        token, api_url = settings.token, settings.telegram_api_url
+        local = None
+        if token is None:
+            local = await stack.enter_async_context(open_local_api(settings))
+            token, api_url = SecretStr(local.token), local.api_base
+        engine = await stack.enter_async_context(open_engine(settings, recoms))
+        store = await stack.enter_async_context(open_bot_store(bot_database_url(settings, recoms)))
+        storage, seen = fsm_storage(settings)
+        stack.push_async_callback(storage.close)
+        i18n = create_i18n(settings.locales_dir, settings.default_locale)
+        bot = create_bot(token.get_secret_value(), api_url=api_url)
+        stack.push_async_callback(bot.session.close)
+        dp = create_dispatcher(
+            settings=settings,
+            recommender=engine.recommender,
+            store=store,
+            i18n=i18n,
+            storage=storage,
+            seen_updates=seen,
+        )
+        app = create_web_app(
+            dp, bot, settings=settings, api_app=engine.api_app, api_key=engine.api_key
+        )
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        await web.TCPSite(runner, host, port).start()
+        port = int(runner.addresses[0][1])  # the one picked when asked for port 0
+        me = await bot.me()
+        await register_commands(bot, dp)
+        print(f"Bot @{me.username} is up; web app (API, /healthz) at http://{host}:{port}")
+        if local is not None:
+            print(
+                f"Demo: open the web chat at {local.chat_url} "
+                "(customers Olena and Taras, staff Iryna)"
+            )
+        if settings.webhook_url:
+            await _serve_webhook(bot, dp, settings, handle_signals)
+        else:
+            await _serve_polling(bot, dp, handle_signals)
+
+
+def _warn_about_missing_secrets(settings: BotSettings) -> None:
+    if settings.link_key() is None:
+        log.warning("BOT_LINK_SECRET is not set: deep links are off")
+    if settings.webhook_url and settings.webhook_secret is None:
+        log.warning("BOT_WEBHOOK_SECRET is not set: anyone may post updates to the webhook")
+
+
+async def _serve_webhook(
+    bot: Bot, dp: Dispatcher, settings: BotSettings, handle_signals: bool
+) -> None:
+    """Telegram posts updates to the web app, which already serves them; wait to be stopped."""
+    assert settings.webhook_url is not None
+    url = settings.webhook_url.rstrip("/") + settings.webhook_path
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    await bot.set_webhook(url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
+    print(f"Webhook: {url}")
+    await _wait_for_signal(handle_signals)
+
+
+async def _serve_polling(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None:
+    await bot.delete_webhook()
+    print("Long polling; press Ctrl+C to stop.", flush=True)
+    await dp.start_polling(
+        bot,
+        allowed_updates=dp.resolve_used_update_types(),
+        close_bot_session=False,
+        handle_signals=handle_signals,
+    )
+
+
+async def _wait_for_signal(handle_signals: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signum, stop.set)
+    await stop.wait()

@@ -1,0 +1,118 @@
+"""What a bot process opens and closes: the engine (embedded or remote), the bot's own tables,
+FSM storage, and the quick start's local Bot API server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiohttp import web
+
+from bot.config import DEMO_BOT_USERNAME, BotSettings
+from bot.ports import Recommender
+from bot.records import BotStore
+from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
+from bot.storage import SqlBotStore, open_bot_database
+from bot.storage.database import BotDatabase, migrate
+from recoms.config import RecomsSettings
+from recoms.drivers import require_redis_driver
+
+if TYPE_CHECKING:
+    from bot.localapi import LocalBotApiServer
+    from recoms.service import RecomsService
+
+REMOTE_BOT_DATABASE = "sqlite+aiosqlite:///var/bot.db"
+
+
+def bot_database_url(settings: BotSettings, recoms: RecomsSettings) -> str:
+    """The bot's tables live in the engine's database unless told otherwise."""
+    if settings.database_url:
+        return settings.database_url
+    return REMOTE_BOT_DATABASE if settings.recoms_url else recoms.database_url
+
+
+@dataclass
+class Engine:
+    recommender: Recommender
+    api_app: web.Application | None
+    api_key: str | None
+
+
+@asynccontextmanager
+async def open_engine(settings: BotSettings, recoms: RecomsSettings) -> AsyncIterator[Engine]:
+    """The remote API when ``BOT_RECOMS_URL`` is set, else the engine in this process."""
+    if settings.recoms_url:
+        from bot.adapters.http import HttpRecommender
+
+        key = settings.recoms_api_key.get_secret_value() if settings.recoms_api_key else None
+        remote = HttpRecommender(settings.recoms_url, key)
+        try:
+            yield Engine(remote, None, key)
+        finally:
+            await remote.close()
+        return
+    from bot.adapters.embedded import EmbeddedRecommender
+    from recoms.api import create_app
+    from recoms.service import open_service
+
+    service = await open_service(recoms)
+    try:
+        if settings.is_demo:
+            await _load_demo_into_empty(service)
+        key = recoms.api_key.get_secret_value() if recoms.api_key else None
+        api = create_app(service, recoms, open_paths=[settings.webhook_path])
+        yield Engine(EmbeddedRecommender(service), api, key)
+    finally:
+        await service.close()
+
+
+async def _load_demo_into_empty(service: RecomsService) -> None:
+    from recoms.demo import load_demo
+
+    if (await service.stats()).products == 0:
+        print("Loading the demo shop into the empty database...", flush=True)
+        await load_demo(service)
+
+
+@asynccontextmanager
+async def open_local_api(settings: BotSettings) -> AsyncIterator[LocalBotApiServer]:
+    """The quick start's stand-in for Telegram: a local Bot API server with a web chat."""
+    from bot.localapi import LocalBotApiServer
+
+    local = LocalBotApiServer(
+        host=settings.local_api_host,
+        port=settings.local_api_port,
+        bot_username=settings.bot_username() or DEMO_BOT_USERNAME,
+    )
+    await local.start()
+    try:
+        yield local
+    finally:
+        await local.stop()
+
+
+@asynccontextmanager
+async def open_bot_store(url: str) -> AsyncIterator[BotStore]:
+    """The bot's tables at ``url``, migrated to the newest schema."""
+    database: BotDatabase = open_bot_database(url)
+    try:
+        await migrate(database)
+        yield SqlBotStore(database.sessions)
+    finally:
+        await database.dispose()
+
+
+def fsm_storage(settings: BotSettings) -> tuple[BaseStorage, SeenUpdates]:
+    """Per-user state and update de-duplication: shared through Redis when it is configured."""
+    if settings.redis_url:
+        require_redis_driver()
+        from aiogram.fsm.storage.redis import RedisStorage
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url)
+        return RedisStorage(redis), RedisSeenUpdates(redis)
+    return MemoryStorage(), MemorySeenUpdates()
