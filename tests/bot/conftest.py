@@ -1,5 +1,6 @@
-"""Bot test fixtures: the real engine on a small shop, the bot's own tables, a dispatcher fed
-real updates through a recording Bot session, on Memory and (when configured) Redis storage."""
+"""Bot test fixtures: a small shop in an in-memory engine behind the port (the real embedded
+engine for tests marked ``engine``), the bot's own tables, a dispatcher fed real updates through
+a recording Bot session, on Memory and (when configured) Redis storage."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from bot.adapters.embedded import EmbeddedRecommender
 from bot.config import BotSettings
 from bot.factory import create_bot, create_dispatcher
 from bot.i18n import create_i18n
+from bot.ports import Recommender
 from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates
 from bot.storage import SqlBotStore, open_bot_database
@@ -26,6 +29,7 @@ from bot.storage.database import migrate
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService, open_service
 from tests.bot.chat import IRYNA, Chat
+from tests.bot.fakes import FakeContact, FakeEngine, feed_cards
 from tests.bot.telegram import TOKEN, RecordingSession
 
 DATA = Path(__file__).with_name("data")
@@ -110,6 +114,39 @@ async def service(database_url: str, tmp_path: Path) -> AsyncIterator[RecomsServ
 
 
 @pytest.fixture
+def engine() -> FakeEngine:
+    """The same small shop as ``service``, in memory: its products, customers and orders."""
+    now = datetime.now(UTC)
+    fake = FakeEngine({card.id: card for card in feed_cards(FEED)})
+    customers: dict[str, FakeContact] = {}
+    for number, days, external, phone, email, products in ORDERS:
+        customer = None
+        if external:
+            customer = customers.get(external) or fake.add_contact(
+                external_id=external, phone=phone or None, email=email or None
+            )
+            customers[external] = customer
+        fake.add_order(
+            number,
+            now - timedelta(days=days),
+            customer,
+            [(product, Decimal(1), Decimal(PRICES[product])) for product in products],
+        )
+    return fake
+
+
+@pytest.fixture
+def recommender(request: pytest.FixtureRequest, engine: FakeEngine) -> Recommender:
+    """The in-memory engine; the real one, embedded, for tests marked ``engine``."""
+    if request.node.get_closest_marker("engine") is None:
+        # A test that reads the real engine's contacts must run the bot on it too.
+        assert "service" not in request.fixturenames, "mark the test @pytest.mark.engine"
+        return engine
+    service: RecomsService = request.getfixturevalue("service")
+    return EmbeddedRecommender(service)
+
+
+@pytest.fixture
 async def store(database_url: str) -> AsyncIterator[BotStore]:
     """The bot's tables, in the engine's database as in production."""
     database = open_bot_database(database_url)
@@ -171,14 +208,14 @@ def bot(session: RecordingSession) -> Bot:
 @pytest.fixture
 def dispatcher(
     settings: BotSettings,
-    service: RecomsService,
+    recommender: Recommender,
     store: BotStore,
     i18n: I18n,
     fsm_storage: BaseStorage,
 ) -> Dispatcher:
     return create_dispatcher(
         settings=settings,
-        recommender=EmbeddedRecommender(service),
+        recommender=recommender,
         store=store,
         i18n=i18n,
         storage=fsm_storage,

@@ -3,6 +3,7 @@ every list, related lists under a card, switch language, forget."""
 
 from __future__ import annotations
 
+import pytest
 from aiogram.methods import (
     AnswerCallbackQuery,
     DeleteMessage,
@@ -13,10 +14,12 @@ from aiogram.methods import (
 )
 from aiogram.types import ReplyKeyboardMarkup
 
+from bot.ports import CustomerKey
 from bot.records import BotStore
 from recoms.domain import Identity
 from recoms.service import RecomsService
 from tests.bot.chat import OLENA, TARAS, Chat
+from tests.bot.fakes import FakeEngine
 from tests.bot.telegram import RecordingSession, Sent
 
 
@@ -46,6 +49,7 @@ async def test_start_greets_in_the_users_language_and_asks_for_the_phone(
     assert "📱 Share my phone number" in reply_keyboard_texts(session.last(TARAS.id))
 
 
+@pytest.mark.engine
 async def test_customer_journey(
     chat: Chat, session: RecordingSession, service: RecomsService, store: BotStore
 ) -> None:
@@ -166,12 +170,12 @@ async def test_forget_can_be_cancelled_and_a_stale_button_does_nothing(
 
 
 async def test_an_unknown_customer_is_created_from_their_phone(
-    chat: Chat, session: RecordingSession, service: RecomsService
+    chat: Chat, session: RecordingSession, engine: FakeEngine
 ) -> None:
-    assert await service.find_contact(Identity(phone="+380501110002")) is None
+    assert engine.find(CustomerKey(phone="+380501110002")) is None
     await chat.send(TARAS, "/start")
     await chat.share_contact(TARAS, "+380501110002")
-    contact = await service.find_contact(Identity(phone="+380501110002"))
+    contact = engine.find(CustomerKey(phone="+380501110002"))
     assert contact is not None
     assert contact.telegram_user_id == TARAS.id
     # With no orders yet, "Also bought" has nothing to start from: it says so and offers

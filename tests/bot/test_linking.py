@@ -7,21 +7,21 @@ import base64
 import pytest
 
 from bot.deeplinks import sign_payload
+from bot.ports import CustomerKey
 from bot.records import BotStore
-from recoms.domain import Identity
-from recoms.service import RecomsService
 from tests.bot.chat import OLENA, STRANGER, TARAS, Chat
 from tests.bot.conftest import LINK_SECRET
+from tests.bot.fakes import FakeEngine
 from tests.bot.telegram import RecordingSession
 
 
 async def test_someone_elses_contact_is_refused(
-    chat: Chat, session: RecordingSession, service: RecomsService, store: BotStore
+    chat: Chat, session: RecordingSession, engine: FakeEngine, store: BotStore
 ) -> None:
     # Taras shares Olena's contact card (it carries her user id, not his).
     await chat.share_contact(TARAS, OLENA.phone or "", owner_id=OLENA.id, first_name="Olena")
     assert "share your own phone number" in session.last(TARAS.id).visible
-    olena = await service.find_contact(Identity(phone="+380501110001"))
+    olena = engine.find(CustomerKey(phone="+380501110001"))
     assert olena is not None
     assert olena.telegram_user_id is None
     assert await store.user(TARAS.id) is None
@@ -29,7 +29,7 @@ async def test_someone_elses_contact_is_refused(
     # A contact card without any Telegram user behind it is refused as well.
     await chat.share_contact(TARAS, "+380501110009", no_owner=True)
     assert "share your own phone number" in session.last(TARAS.id).visible
-    assert await service.find_contact(Identity(phone="+380501110009")) is None
+    assert engine.find(CustomerKey(phone="+380501110009")) is None
 
 
 async def test_an_unreadable_number_gets_a_clear_answer(
@@ -41,24 +41,22 @@ async def test_an_unreadable_number_gets_a_clear_answer(
 
 
 async def test_a_signed_deep_link_links_the_chat(
-    chat: Chat, session: RecordingSession, service: RecomsService, store: BotStore
+    chat: Chat, session: RecordingSession, engine: FakeEngine, store: BotStore
 ) -> None:
     payload = sign_payload("olena-001", LINK_SECRET.encode())
     await chat.send(OLENA, f"/start {payload}")
     assert "Ваш акаунт магазину прив'язано" in session.last(OLENA.id).visible
-    contact = await service.find_contact(Identity(external_id="olena-001"))
+    contact = engine.find(CustomerKey(external_id="olena-001"))
     assert contact is not None
     assert contact.telegram_user_id == OLENA.id
     user = await store.user(OLENA.id)
     assert user is not None
-    assert user.contact_id == contact.id
+    assert user.contact_id == contact.contact_id
 
 
-async def test_a_deep_link_for_a_new_customer_creates_them(
-    chat: Chat, service: RecomsService
-) -> None:
+async def test_a_deep_link_for_a_new_customer_creates_them(chat: Chat, engine: FakeEngine) -> None:
     await chat.send(TARAS, "/start " + sign_payload("web-777", LINK_SECRET.encode()))
-    contact = await service.find_contact(Identity(external_id="web-777"))
+    contact = engine.find(CustomerKey(external_id="web-777"))
     assert contact is not None
     assert contact.telegram_user_id == TARAS.id
 
@@ -85,28 +83,28 @@ async def test_a_forged_altered_or_malformed_deep_link_is_refused(
     payload: str,
     chat: Chat,
     session: RecordingSession,
-    service: RecomsService,
+    engine: FakeEngine,
     store: BotStore,
 ) -> None:
     await chat.send(TARAS, f"/start {payload}")
     assert "This link is not valid" in session.last(TARAS.id).visible
-    olena = await service.find_contact(Identity(external_id="olena-001"))
+    olena = engine.find(CustomerKey(external_id="olena-001"))
     assert olena is not None
     assert olena.telegram_user_id is None
     assert await store.user(TARAS.id) is None
 
 
 async def test_a_new_link_moves_the_chat_to_the_new_customer(
-    chat: Chat, service: RecomsService, store: BotStore
+    chat: Chat, engine: FakeEngine, store: BotStore
 ) -> None:
     await chat.share_contact(OLENA, "+380501110001")
     await chat.send(OLENA, "/start " + sign_payload("c-002", LINK_SECRET.encode()))
-    olena = await service.find_contact(Identity(external_id="olena-001"))
-    other = await service.find_contact(Identity(external_id="c-002"))
+    olena = engine.find(CustomerKey(external_id="olena-001"))
+    other = engine.find(CustomerKey(external_id="c-002"))
     assert olena is not None
     assert other is not None
     assert olena.telegram_user_id is None
     assert other.telegram_user_id == OLENA.id
     user = await store.user(OLENA.id)
     assert user is not None
-    assert user.contact_id == other.id
+    assert user.contact_id == other.contact_id

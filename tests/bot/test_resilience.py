@@ -96,6 +96,7 @@ async def test_a_bad_photo_while_paging_replaces_the_card_with_text(
     assert len([m for m in session.chat(TARAS.id) if "Bestsellers" in m.visible]) == 1
 
 
+@pytest.mark.engine
 async def test_the_engine_down_gets_an_apology_in_the_users_language(
     chat: Chat, session: RecordingSession, service: RecomsService
 ) -> None:

@@ -78,6 +78,7 @@ async def handled(session: RecordingSession, count: int) -> bool:
     return False
 
 
+@pytest.mark.engine
 async def test_the_webhook_wants_telegrams_secret_token(
     client: TestClient[Any, Any], session: RecordingSession
 ) -> None:
@@ -98,6 +99,7 @@ async def test_the_webhook_wants_telegrams_secret_token(
     assert "Hello, Taras!" in session.last(TARAS.id).visible
 
 
+@pytest.mark.engine
 async def test_the_engines_api_and_health_share_the_app(client: TestClient[Any, Any]) -> None:
     assert (await client.get("/healthz")).status == 200
     url = "/api/v2/contacts/recoms/2?externalCustomerId=olena-001"
@@ -109,6 +111,7 @@ async def test_the_engines_api_and_health_share_the_app(client: TestClient[Any, 
     assert products[0]["id"] == "mug-1"
 
 
+@pytest.mark.engine
 async def test_the_shops_backend_mints_deep_links(client: TestClient[Any, Any]) -> None:
     body = {"externalCustomerId": "olena-001"}
     assert (await client.post(DEEPLINK_PATH, json=body)).status == 401

@@ -1,0 +1,272 @@
+"""An in-memory engine behind the bot's Recommender port, for handler tests.
+
+It holds a catalogue, contacts and orders in dicts and answers each default data source with
+a plain, documented rule (no model, no database), so a handler test sets up in microseconds
+and can read back what the bot did to contacts. A few journeys run on the real embedded
+engine instead (``@pytest.mark.engine``); ``tests/bot/test_http_adapter.py`` checks the real
+adapters against each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from bot.adapters.embedded import to_card
+from bot.ports import (
+    CustomerKey,
+    CustomerProfile,
+    EngineStats,
+    OrderSummary,
+    ProductCard,
+    RecommenderUnavailable,
+    RequestRejected,
+)
+from recoms.domain import Product
+from recoms.importing.feed import parse_feed
+
+PERSONAL, BESTSELLERS, ALSO_BOUGHT, YOU_MAY_ALSO_LIKE, ALTERNATIVES = 1, 2, 3, 4, 5
+
+
+@dataclass
+class FakeContact:
+    contact_id: int
+    external_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    name: str | None = None
+    telegram_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class FakeOrder:
+    number: str
+    ordered_at: datetime
+    contact_id: int | None
+    lines: tuple[tuple[str, Decimal, Decimal | None], ...]  # product, quantity, unit price
+    currency: str | None = "EUR"
+
+    @property
+    def product_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(product for product, _, _ in self.lines))
+
+
+def feed_cards(path: Path) -> list[ProductCard]:
+    """The cards of a Google Merchant feed, read by the engine's own parser."""
+    with path.open("rb") as stream:
+        return [to_card(item) for item in parse_feed(stream) if isinstance(item, Product)]
+
+
+@dataclass
+class FakeEngine:
+    """``Recommender`` in memory. Lists, best first, each at most ``limit`` long:
+
+    1 personal: the contact's purchases (latest order first) in stock, then bestsellers;
+      bestsellers for anyone unknown. 2 bestsellers: in stock, most orders first, ties by id.
+    3 also bought: in stock, most orders shared with the seeds first, seeds left out.
+    4 you may also like: in stock, same category, pricier than the cheapest seed, cheapest first.
+    5 alternatives: in stock, same category, nearest in price first, seeds left out.
+    """
+
+    cards: dict[str, ProductCard]
+    contacts: dict[int, FakeContact] = field(default_factory=dict)
+    orders: list[FakeOrder] = field(default_factory=list)
+    limit: int = 10
+    built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    down: bool = False
+    """When set, every call fails as an unreachable engine does."""
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    # --- set-up and read-back for tests ------------------------------------------------
+    def add_contact(
+        self,
+        *,
+        external_id: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        name: str | None = None,
+    ) -> FakeContact:
+        contact = FakeContact(next(self._ids), external_id, email, phone, name)
+        self.contacts[contact.contact_id] = contact
+        return contact
+
+    def add_order(
+        self,
+        number: str,
+        ordered_at: datetime,
+        contact: FakeContact | None,
+        lines: Sequence[tuple[str, Decimal, Decimal | None]],
+    ) -> None:
+        contact_id = contact.contact_id if contact is not None else None
+        self.orders.append(FakeOrder(number, ordered_at, contact_id, tuple(lines)))
+
+    def find(self, customer: CustomerKey) -> FakeContact | None:
+        """The contact ``customer`` names, tried in the engine's order: contact id, external
+        id, email, phone, Telegram user id."""
+        if customer.contact_id is not None and customer.contact_id in self.contacts:
+            return self.contacts[customer.contact_id]
+        for name in ("external_id", "email", "phone", "telegram_user_id"):
+            wanted = getattr(customer, name)
+            if wanted is None or wanted == "":
+                continue
+            for contact in self.contacts.values():
+                if getattr(contact, name) == wanted:
+                    return contact
+        return None
+
+    # --- the port ----------------------------------------------------------------------
+    def _check_up(self) -> None:
+        if self.down:
+            raise RecommenderUnavailable("the fake engine is down")
+
+    async def recommend(
+        self, data_source_id: int, customer: CustomerKey, products: Sequence[str] = ()
+    ) -> list[ProductCard]:
+        self._check_up()
+        ranked = {
+            PERSONAL: lambda: self._personal(customer),
+            BESTSELLERS: self._bestsellers,
+            ALSO_BOUGHT: lambda: self._also_bought(products),
+            YOU_MAY_ALSO_LIKE: lambda: self._you_may_also_like(products),
+            ALTERNATIVES: lambda: self._alternatives(products),
+        }.get(data_source_id)
+        if ranked is None:
+            raise RequestRejected(f"data source {data_source_id} not found")
+        return [self.cards[product] for product in ranked()][: self.limit]
+
+    async def product(self, product_id: str) -> ProductCard | None:
+        self._check_up()
+        return self.cards.get(product_id)
+
+    async def search(self, query: str, limit: int = 10) -> list[ProductCard]:
+        self._check_up()
+        needle = query.strip().lower()
+        found = [
+            card
+            for card in self.cards.values()
+            if needle and needle in f"{card.id} {card.name} {card.brand}".lower()
+        ]
+        return sorted(found, key=lambda card: card.id)[:limit]
+
+    async def profile(self, customer: CustomerKey) -> CustomerProfile | None:
+        self._check_up()
+        if customer.is_empty():
+            return None
+        contact = self.find(customer)
+        return None if contact is None else self._profile(contact)
+
+    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
+        self._check_up()
+        contact = self.find(replace(customer, telegram_user_id=None))
+        if contact is None:
+            if not (customer.external_id or customer.phone):
+                raise RequestRejected("contact not found")
+            contact = self.add_contact(external_id=customer.external_id, phone=customer.phone)
+        for other in self.contacts.values():
+            if other.telegram_user_id == telegram_user_id:
+                other.telegram_user_id = None
+        contact.telegram_user_id = telegram_user_id
+        return self._profile(contact)
+
+    async def unlink(self, telegram_user_id: int) -> None:
+        self._check_up()
+        for contact in self.contacts.values():
+            if contact.telegram_user_id == telegram_user_id:
+                contact.telegram_user_id = None
+
+    async def stats(self) -> EngineStats:
+        self._check_up()
+        return EngineStats(
+            products=len(self.cards),
+            products_in_stock=sum(card.in_stock for card in self.cards.values()),
+            contacts=len(self.contacts),
+            telegram_linked=sum(c.telegram_user_id is not None for c in self.contacts.values()),
+            events_last_24h=0,
+            model_built_at=self.built_at,
+        )
+
+    async def close(self) -> None:
+        pass
+
+    # --- lists ---------------------------------------------------------------------------
+    def _in_stock(self, product_ids: Iterable[str], leave_out: Iterable[str] = ()) -> list[str]:
+        left_out = set(leave_out)
+        return [
+            product
+            for product in dict.fromkeys(product_ids)
+            if product in self.cards and self.cards[product].in_stock and product not in left_out
+        ]
+
+    def _bestsellers(self) -> list[str]:
+        counts = Counter(product for order in self.orders for product in order.product_ids)
+        return self._in_stock(sorted(counts, key=lambda product: (-counts[product], product)))
+
+    def _personal(self, customer: CustomerKey) -> list[str]:
+        contact = self.find(customer)
+        if contact is None:
+            return self._bestsellers()
+        bought = [product for order in self._orders_of(contact) for product in order.product_ids]
+        return self._in_stock([*bought, *self._bestsellers()])
+
+    def _also_bought(self, seeds: Sequence[str]) -> list[str]:
+        shared = Counter(
+            product
+            for order in self.orders
+            if set(seeds) & set(order.product_ids)
+            for product in order.product_ids
+        )
+        ranked = sorted(shared, key=lambda product: (-shared[product], product))
+        return self._in_stock(ranked, leave_out=seeds)
+
+    def _same_category(self, seeds: Sequence[str]) -> tuple[list[ProductCard], Decimal | None]:
+        known = [self.cards[seed] for seed in seeds if seed in self.cards]
+        categories = {card.category for card in known}
+        prices = [card.price for card in known if card.price is not None]
+        peers = [
+            card
+            for card in self.cards.values()
+            if card.category in categories and card.id not in seeds and card.in_stock
+        ]
+        return peers, min(prices) if prices else None
+
+    def _you_may_also_like(self, seeds: Sequence[str]) -> list[str]:
+        peers, floor = self._same_category(seeds)
+        pricier = [card for card in peers if card.price is not None and (floor or 0) < card.price]
+        return [card.id for card in sorted(pricier, key=lambda card: (card.price, card.id))]
+
+    def _alternatives(self, seeds: Sequence[str]) -> list[str]:
+        peers, price = self._same_category(seeds)
+
+        def distance(card: ProductCard) -> tuple[Decimal, str]:
+            if price is None or card.price is None:
+                return Decimal(0), card.id
+            return abs(card.price - price), card.id
+
+        return [card.id for card in sorted(peers, key=distance)]
+
+    # --- profiles ------------------------------------------------------------------------
+    def _orders_of(self, contact: FakeContact) -> list[FakeOrder]:
+        """Newest first."""
+        mine = [order for order in self.orders if order.contact_id == contact.contact_id]
+        return sorted(mine, key=lambda order: order.ordered_at, reverse=True)
+
+    def _profile(self, contact: FakeContact) -> CustomerProfile:
+        return CustomerProfile(
+            contact_id=contact.contact_id,
+            name=contact.name,
+            email=contact.email,
+            phone=contact.phone,
+            external_id=contact.external_id,
+            telegram_user_id=contact.telegram_user_id,
+            orders=tuple(
+                OrderSummary.from_lines(
+                    order.number, order.ordered_at, order.currency, order.lines
+                )
+                for order in self._orders_of(contact)
+            ),
+        )
