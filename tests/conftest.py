@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,9 @@ POSTGRES_URL = os.environ.get("RECOMS_TEST_DATABASE_URL")
 DATABASE_KINDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 
-@pytest.fixture(params=DATABASE_KINDS)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database (no tables yet) of each configured kind."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'recoms.db'}"
-        return
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """A new, empty database on the server ``RECOMS_TEST_DATABASE_URL`` names, dropped after."""
     import asyncpg
 
     assert POSTGRES_URL is not None
@@ -39,3 +37,13 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database (no tables yet) of each configured kind."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'recoms.db'}"
+        return
+    async with postgres_database() as url:
+        yield url

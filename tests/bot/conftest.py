@@ -4,6 +4,7 @@ a recording Bot session, on Memory and (when configured) Redis storage."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 from collections.abc import AsyncIterator, Iterator
@@ -26,11 +27,13 @@ from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
+from bot.storage.models import Base as BotBase
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService, open_service
 from tests.bot.chat import IRYNA, Chat
 from tests.bot.fakes import FakeContact, FakeEngine, feed_cards
 from tests.bot.telegram import TOKEN, RecordingSession
+from tests.conftest import DATABASE_KINDS, POSTGRES_URL, postgres_database
 
 DATA = Path(__file__).with_name("data")
 FEED = DATA / "feed.xml"
@@ -144,6 +147,52 @@ def recommender(request: pytest.FixtureRequest, engine: FakeEngine) -> Recommend
         return engine
     service: RecomsService = request.getfixturevalue("service")
     return EmbeddedRecommender(service)
+
+
+def uses_the_engine(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("engine") is not None or (
+        "service" in request.fixturenames
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_postgres() -> Iterator[str | None]:
+    """One PostgreSQL database, made once, for the bot's tables in tests that run the in-memory
+    engine: a database per test costs more than the whole test."""
+    if POSTGRES_URL is None:
+        yield None
+        return
+    runner = asyncio.Runner()
+    context = postgres_database()
+    url = runner.run(context.__aenter__())
+    try:
+        yield url
+    finally:
+        runner.run(context.__aexit__(None, None, None))
+        runner.close()
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, shared_postgres: str | None
+) -> AsyncIterator[str]:
+    """As the root fixture, but a test on the in-memory engine gets the shared PostgreSQL
+    database with the bot's tables emptied (rather than a new database)."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'recoms.db'}"
+    elif uses_the_engine(request) or shared_postgres is None:
+        async with postgres_database() as url:
+            yield url
+    else:
+        database = open_bot_database(shared_postgres)
+        try:
+            await migrate(database)
+            async with database.engine.begin() as connection:
+                for table in reversed(BotBase.metadata.sorted_tables):
+                    await connection.execute(table.delete())
+        finally:
+            await database.dispose()
+        yield shared_postgres
 
 
 @pytest.fixture
