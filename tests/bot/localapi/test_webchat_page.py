@@ -192,7 +192,9 @@ async def test_command_menu_follows_the_app_language(
         [BotCommand(command="start", description="Головне меню")], language_code="uk"
     )
     await page.navigate(f"{started.chat_url}?user={TARAS}")
+    await page.wait_for("!document.getElementById('menu-button').hidden")
     await page.click("#menu-button")
+    await page.wait_for("document.querySelectorAll('.command-desc').length === 1")
     assert await page.texts(".command-desc") == ["Main menu"]
     await page.evaluate(
         "(() => { const s = document.getElementById('language'); s.value = 'uk';"
