@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from recoms.cli import USAGE_ERROR, build_parser, run
 from recoms.config import RecomsSettings
-from recoms.errors import RecomsError
+from recoms.errors import RecomsError, Unavailable
 
 FAILURE = 1
 INTERRUPTED = 130
@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"bad settings: {problems}", USAGE_ERROR)
     try:
         return asyncio.run(run(args, settings, sys.stdout))
+    except Unavailable as error:
+        return _fail(error.message, FAILURE)
     except RecomsError as error:
         return _fail(error.message, USAGE_ERROR)
     except (SQLAlchemyError, OSError) as error:

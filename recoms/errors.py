@@ -34,3 +34,8 @@ class ImportFileError(RecomsError):
 
 class Busy(RecomsError):
     """Another run of the same work holds the engine (an import of the same kind): HTTP 409."""
+
+
+class Unavailable(RecomsError):
+    """The database cannot be reached (down, refusing, out of connections): try again later
+    (HTTP 503). The request itself may be fine."""

@@ -6,8 +6,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.ports import (
     CustomerKey,
     CustomerProfile,
@@ -27,7 +25,7 @@ from recoms.domain import (
     Product,
     ProductId,
 )
-from recoms.errors import InvalidRequest, NotFound
+from recoms.errors import InvalidRequest, NotFound, Unavailable
 from recoms.service import RecomsService
 
 
@@ -65,14 +63,14 @@ def _order_summary(order: Order) -> OrderSummary:
 
 @contextmanager
 def _engine_errors() -> Iterator[None]:
-    """The engine's deliberate errors are the request's fault; database and file failures
-    mean the engine is unavailable for now."""
+    """The engine's refusals are the request's fault; a database it cannot reach makes it
+    unavailable for now. Anything else is a fault of ours and is not dressed up as either."""
     try:
         yield
     except (InvalidRequest, NotFound) as error:
         raise RequestRejected(error.message) from error
-    except (SQLAlchemyError, OSError) as error:
-        raise RecommenderUnavailable(str(error)) from error
+    except Unavailable as error:
+        raise RecommenderUnavailable(error.message) from error
 
 
 def _contact_profile(contact: Contact, profile: ContactProfile | None = None) -> CustomerProfile:
@@ -90,7 +88,7 @@ def _contact_profile(contact: Contact, profile: ContactProfile | None = None) ->
 
 
 class EmbeddedRecommender:
-    """Calls the service directly; database failures surface as ``RecommenderUnavailable``."""
+    """Calls the service directly; a database out of reach becomes ``RecommenderUnavailable``."""
 
     def __init__(self, service: RecomsService) -> None:
         self._service = service

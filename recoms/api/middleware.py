@@ -10,7 +10,7 @@ from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
 from recoms.api.keys import OPEN_PATHS, SETTINGS
-from recoms.errors import NotFound, RecomsError
+from recoms.errors import NotFound, RecomsError, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ ERROR_CODES = {
     405: "method_not_allowed",
     413: "too_large",
     415: "unsupported_media_type",
+    503: "unavailable",
 }
 
 
@@ -36,8 +37,10 @@ def error_response(
 
 
 def _status_of(error: RecomsError) -> int:
-    """NotFound is 404; InvalidRequest, FeedError, ImportFileError and any other deliberate
-    engine error are about what the caller sent: 400."""
+    """NotFound is 404, Unavailable 503; InvalidRequest, FeedError, ImportFileError and any
+    other deliberate engine error are about what the caller sent: 400."""
+    if isinstance(error, Unavailable):
+        return 503
     return 404 if isinstance(error, NotFound) else 400
 
 

@@ -10,13 +10,21 @@ leaves nothing behind.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import (
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.algorithms import recommend as rank
@@ -32,7 +40,7 @@ from recoms.domain import (
     Product,
     ProductId,
 )
-from recoms.errors import Busy, InvalidRequest
+from recoms.errors import Busy, InvalidRequest, Unavailable
 from recoms.importing import fetch
 from recoms.importing.events import parse_event
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
@@ -47,6 +55,7 @@ from recoms.storage.repositories import ContactRepository, DataSourceRepository
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 NOBODY = Identity()
 MAX_PROFILE_ORDERS = 100
@@ -58,8 +67,42 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# What a database that cannot be reached raises: SQLAlchemy wraps what the driver says about
+# the connection (OperationalError, InterfaceError, a pool that waited too long), but a host
+# that refuses or does not answer comes through as the socket's own OSError. The files an
+# import reads do not get here as OSError: the importers raise FeedError or ImportFileError.
+UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, OSError)
+Service = TypeVar("Service", bound=type)
+
+
+def _unavailable_when_unreachable(cls: Service) -> Service:
+    """Every public coroutine method of ``cls`` raises ``Unavailable`` in place of the
+    errors of a database that cannot be reached, so callers catch the engine's errors only."""
+    for name, method in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(method):
+            setattr(cls, name, _reaching(method))
+    return cls
+
+
+def _reaching(method: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    @functools.wraps(method)
+    async def reaching(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except UNREACHABLE as error:
+            reason = getattr(error, "orig", None) or error
+            log.warning("database unreachable in %s: %s", method.__name__, reason)
+            # The reason stays in the log: it names hosts and ports, not for API callers.
+            raise Unavailable("the database cannot be reached; try again later") from error
+
+    return reaching
+
+
+@_unavailable_when_unreachable
 class RecomsService:
-    """Everything the API, the CLI and the bot's embedded adapter may ask of the engine."""
+    """Everything the API, the CLI and the bot's embedded adapter may ask of the engine.
+
+    Any method raises ``Unavailable`` when the database cannot be reached."""
 
     def __init__(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy import event
 
 from recoms.api import create_app
 from recoms.api.schemas import ProductOut
@@ -30,6 +31,29 @@ async def test_health_says_unavailable_when_the_database_does_not_answer(
         response = await client.get("/healthz")
         assert response.status == 503
         assert await response.json() == {"status": "unavailable"}
+    finally:
+        await service.close()
+
+
+async def test_a_database_out_of_reach_is_a_503_with_a_json_message(
+    tmp_path: Path, make_client: MakeClient
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'recoms.db'}"
+    database = create_database(url)
+
+    def refuse(*_args: object) -> None:
+        raise OSError("database host unreachable")
+
+    # Every connection fails, as when the database host is gone.
+    event.listen(database.engine.sync_engine, "do_connect", refuse)
+    service = RecomsService(database, settings(url))
+    try:
+        client = await make_client(service)
+        response = await client.get("/api/v2/contacts/recoms/2", params={"webId": "w-1"})
+        assert response.status == 503
+        body = await response.json()
+        assert body["error"] == "unavailable"
+        assert "database cannot be reached" in body["message"]
     finally:
         await service.close()
 
