@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from recoms.algorithms.also_bought import also_bought
@@ -11,21 +11,63 @@ from recoms.algorithms.bestsellers import bestsellers
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.curated import curated
 from recoms.algorithms.history import ContactHistory, OrderHistory
-from recoms.algorithms.model import BuildParams, Model, build_model
+from recoms.algorithms.model import (
+    Aligned,
+    BuildParams,
+    Model,
+    Popularity,
+    align,
+    build_model,
+    popularity,
+    popularity_key,
+)
 from recoms.algorithms.personal import personal
+from recoms.algorithms.request import Request
 from recoms.algorithms.upsell import upsell
 from recoms.domain import Algorithm, DataSource, ProductId, Purchase
 
 __all__ = [
+    "ALGORITHMS",
+    "Aligned",
     "BuildParams",
     "CatalogView",
     "ContactHistory",
     "Model",
     "OrderHistory",
+    "Popularity",
     "Purchase",
+    "Request",
+    "align",
     "build_model",
+    "popularity",
+    "popularity_key",
+    "rank",
     "recommend",
 ]
+
+ALGORITHMS: Mapping[Algorithm, Callable[[Request], list[ProductId]]] = {
+    Algorithm.PERSONAL: personal,
+    Algorithm.BESTSELLERS: bestsellers,
+    Algorithm.ALSO_BOUGHT: also_bought,
+    Algorithm.YOU_MAY_ALSO_LIKE: upsell,
+    Algorithm.ALTERNATIVES: alternatives,
+    Algorithm.OTHER: curated,
+}
+
+
+def rank(request: Request) -> list[ProductId]:
+    """The data source's list, best first (at most ``source.params.limit``, capped at 50).
+
+    An unknown contact (no history) gets what visitor lists fall back to, bestsellers; the
+    reference products of product-based algorithms are never returned by them; the category
+    narrows bestsellers. Products the catalogue does not offer never appear, nor out-of-stock
+    ones with ``in_stock_only``, nor, with ``exclude_purchased``, anything the contact bought.
+    The same request always gives the same list."""
+    algorithm = request.source.algorithm
+    ranker = ALGORITHMS.get(algorithm)
+    if ranker is None:
+        raise ValueError(f"unknown algorithm {algorithm!r}")
+    return ranker(request)
 
 
 def recommend(
@@ -38,85 +80,9 @@ def recommend(
     category: str | None = None,
     now: datetime,
 ) -> list[ProductId]:
-    """The data source's list, best first (at most ``source.params.limit``, capped at 50).
-
-    ``history`` is the contact's (None for an unknown contact: visitor lists fall back to
-    bestsellers); ``products`` are the reference products of product-based algorithms (never
-    returned by them); ``category`` narrows bestsellers. Products the catalogue does not offer
-    never appear, nor out-of-stock ones with ``in_stock_only``, nor, with ``exclude_purchased``,
-    anything the contact bought. The same inputs always give the same list."""
-    params = source.params
-    exclude: list[int] = []
-    if params.exclude_purchased and history is not None:
-        exclude = catalog.indices(history.purchased_ids)
-    match source.algorithm:
-        case Algorithm.PERSONAL:
-            return personal(
-                model,
-                catalog,
-                history,
-                now=now,
-                window_days=params.window_days,
-                exclude_purchased=params.exclude_purchased,
-                limit=params.limit,
-                in_stock_only=params.in_stock_only,
-            )
-        case Algorithm.BESTSELLERS:
-            return bestsellers(
-                model,
-                catalog,
-                window_days=params.window_days,
-                now=now,
-                category=category,
-                exclude=exclude,
-                limit=params.limit,
-                in_stock_only=params.in_stock_only,
-            )
-        case Algorithm.ALSO_BOUGHT:
-            return also_bought(
-                model,
-                catalog,
-                products,
-                now=now,
-                window_days=params.window_days,
-                exclude=exclude,
-                limit=params.limit,
-                in_stock_only=params.in_stock_only,
-            )
-        case Algorithm.YOU_MAY_ALSO_LIKE:
-            return upsell(
-                model,
-                catalog,
-                products,
-                now=now,
-                price_ratio_max=params.price_ratio_max,
-                window_days=params.window_days,
-                exclude=exclude,
-                limit=params.limit,
-                in_stock_only=params.in_stock_only,
-            )
-        case Algorithm.ALTERNATIVES:
-            return alternatives(
-                model,
-                catalog,
-                products,
-                now=now,
-                price_ratio_min=params.price_ratio_min,
-                price_ratio_max=params.price_ratio_max,
-                window_days=params.window_days,
-                exclude=exclude,
-                limit=params.limit,
-                in_stock_only=params.in_stock_only,
-            )
-        case Algorithm.OTHER:
-            purchased = (
-                history.purchased_ids if params.exclude_purchased and history is not None else ()
-            )
-            return curated(
-                catalog,
-                params.product_ids,
-                exclude=[*products, *purchased],
-                limit=params.limit,
-                in_stock_only=params.in_stock_only,
-            )
-    raise ValueError(f"unknown algorithm {source.algorithm!r}")
+    """``rank`` for one list on its own: aligns the model to the catalogue and ranks
+    bestsellers for this call alone. Whoever ranks many lists over one model keeps the
+    ``Aligned`` and each window's ``Popularity`` and builds ``Request`` s itself."""
+    aligned = align(model, catalog)
+    window = popularity(aligned, window_days=source.params.window_days, now=now)
+    return rank(Request(source, aligned, window, now, history, products, category))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 import numpy as np
 
 from recoms.algorithms.bestsellers import bestseller_ranking
-from recoms.algorithms.catalog import CatalogView
-from recoms.algorithms.model import Model
 from recoms.algorithms.ranking import IndexArray, Scores, gather, select
+from recoms.algorithms.request import Request
 from recoms.domain import ProductId
 
 
@@ -24,34 +22,26 @@ class AlsoBoughtParams:
 
 
 def also_bought(
-    model: Model,
-    catalog: CatalogView,
-    products: Sequence[ProductId],
-    *,
-    limit: int,
-    now: datetime,
-    window_days: int = 90,
-    in_stock_only: bool = True,
-    exclude: Iterable[int] = (),
-    params: AlsoBoughtParams = AlsoBoughtParams(),
+    request: Request, params: AlsoBoughtParams = AlsoBoughtParams()
 ) -> list[ProductId]:
-    """Products most often bought with ``products`` (normalised co-purchase summed over them),
-    best first, ties by product id; never the given products themselves.
+    """Products most often bought with the request's products (normalised co-purchase summed
+    over them), best first, ties by product id; never the given products themselves.
 
     Short lists are filled with bestsellers of the given products' categories, then with
     bestsellers, so that products the orders do not know yet still get a list."""
-    alignment = model.alignment(catalog)
-    seeds = model.model_indices(products)
+    aligned, catalog, products = request.aligned, request.catalog, request.products
+    model = aligned.model
+    seeds = aligned.model_indices(products)
     seeds = seeds[seeds >= 0]
     weights = np.ones(seeds.size)
     scores = Scores.concat(
         (
-            gather(model.basket_neighbours, seeds, weights, alignment.to_catalog),
+            gather(model.basket_neighbours, seeds, weights, aligned.to_catalog),
             gather(
                 model.customer_neighbours,
                 seeds,
                 weights * params.customer_weight,
-                alignment.to_catalog,
+                aligned.to_catalog,
             ),
         )
     )
@@ -59,21 +49,22 @@ def also_bought(
     return select(
         catalog,
         scores,
-        limit=limit,
-        in_stock_only=in_stock_only,
-        exclude=[*given, *exclude],
-        fill=fallback_rankings(model, catalog, given, window_days=window_days, now=now),
+        limit=request.params.limit,
+        in_stock_only=request.params.in_stock_only,
+        exclude=[*given, *request.purchased()],
+        fill=fallback_rankings(request, given),
     )
 
 
 def fallback_rankings(
-    model: Model, catalog: CatalogView, given: Sequence[int], *, window_days: int, now: datetime
+    request: Request, given: Sequence[int]
 ) -> tuple[Callable[[], IndexArray], ...]:
     """Bestsellers of the categories of ``given`` (catalogue indices), then all bestsellers;
     computed only if a list needs filling."""
+    catalog = request.catalog
 
     def everything() -> IndexArray:
-        return bestseller_ranking(model, catalog, window_days=window_days, now=now)
+        return bestseller_ranking(request)
 
     codes = catalog.category_code[np.asarray(given, dtype=np.int64)]
     codes = np.unique(codes[codes >= 0])

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import io
 import itertools
-import threading
 import warnings
 import zipfile
-from collections.abc import Iterable
-from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from threadpoolctl import ThreadpoolController
 
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.history import OrderHistory
@@ -23,8 +20,6 @@ from recoms.domain import ProductId
 
 _DAY = 86_400
 _FORMAT = 2
-# Bestseller rankings kept per model: one per (catalogue, window, day) in use.
-_POPULARITY_CACHE = 16
 # Bestsellers a personal list may draw from the factor model, besides products' neighbours.
 POPULAR_HEAD = 5_000
 
@@ -103,8 +98,6 @@ class Model:
     item_factors: npt.NDArray[np.float32]
     factor_regularization: float = 0.0
     factor_alpha: float = 1.0
-    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def n_products(self) -> int:
@@ -114,52 +107,6 @@ class Model:
     def last_day(self) -> int:
         """The Unix day of the latest order the model saw (``first_day - 1`` when none)."""
         return self.first_day + int(self.day_orders.shape[0]) - 1
-
-    @property
-    def order_count(self) -> npt.NDArray[np.float64]:
-        """Distinct orders per product over the whole history."""
-        cached = self._cache.get("order_count")
-        if cached is None:
-            cached = np.asarray(self.day_orders.sum(axis=0), dtype=np.float64).ravel()
-            self._cache["order_count"] = cached
-        return cached  # type: ignore[return-value]
-
-    def taste(
-        self,
-        items: npt.NDArray[np.int64],
-        orders: npt.NDArray[np.float64],
-        among: npt.NDArray[np.int64] | None = None,
-    ) -> npt.NDArray[np.float64]:
-        """Scores of the model products ``among`` (default: all) for a customer who bought
-        model products ``items`` in ``orders`` distinct orders each: their factor vector
-        solved as one more ALS user (the least-squares step implicit takes for a new user),
-        dotted with each product's. Empty when the model has no factors."""
-        factors = self.item_factors
-        if factors.shape[1] == 0 or items.size == 0:
-            return np.zeros(0)
-        gram = self._cache.get("gram")
-        if not isinstance(gram, np.ndarray):
-            gram = factors.T.astype(np.float64) @ factors.astype(np.float64)
-            self._cache["gram"] = gram
-        chosen = factors[items].astype(np.float64)
-        # implicit's convention: confidence is alpha x count, preference 1 where bought.
-        confidence = self.factor_alpha * orders
-        # Products this small finish sooner on one core than BLAS threads can be woken, and
-        # on a busy machine waiting for them cost tens of milliseconds a request.
-        with _single_threaded_blas():
-            matrix = gram + (chosen.T * (confidence - 1.0)) @ chosen
-            matrix += self.factor_regularization * np.eye(factors.shape[1])
-            user = np.linalg.solve(matrix, chosen.T @ confidence).astype(np.float32)
-            scored = factors if among is None else factors[among]
-            return np.asarray(scored @ user, dtype=np.float64)
-
-    def model_indices(self, product_ids: Iterable[ProductId]) -> npt.NDArray[np.int64]:
-        """The model index of each of ``product_ids``, -1 for products no order contains."""
-        index = self._cache.get("index")
-        if not isinstance(index, dict):
-            index = {pid: i for i, pid in enumerate(self.product_ids)}
-            self._cache["index"] = index
-        return np.fromiter((index.get(pid, -1) for pid in product_ids), dtype=np.int64)
 
     def to_bytes(self) -> bytes:
         """The model as an ``.npz`` archive (no pickle), for storing and loading elsewhere."""
@@ -221,84 +168,49 @@ class Model:
         ) as error:
             raise ValueError(f"not a model archive: {error}") from error
 
-    def alignment(self, catalog: CatalogView) -> Alignment:
-        """Index maps between this model and ``catalog``, computed once per catalogue."""
-        cached = self._cache.get("alignment")
-        if isinstance(cached, Alignment) and cached.catalog is catalog:
-            return cached
-        with self._lock:
-            to_catalog = np.fromiter(
-                (catalog.index.get(pid, -1) for pid in self.product_ids),
-                dtype=np.int64,
-                count=self.n_products,
-            )
-            to_model = np.full(len(catalog), -1, dtype=np.int64)
-            known = to_catalog >= 0
-            to_model[to_catalog[known]] = np.flatnonzero(known)
-            alignment = Alignment(catalog=catalog, to_catalog=to_catalog, to_model=to_model)
-            self._cache["alignment"] = alignment
-            self._cache.pop("popularity", None)
-            return alignment
-
-    def popularity(self, catalog: CatalogView, *, window_days: int, now: datetime) -> Popularity:
-        """Distinct orders per catalogue product in the ``window_days`` before ``now``.
-
-        The window ends at ``now`` or at the latest order seen, whichever is earlier, so that a
-        shop whose order import lags (or a demo on old orders) still has bestsellers."""
-        end_day = min(utc_day(now), self.last_day)
-        key = (id(catalog), window_days, end_day)
-        alignment = self.alignment(catalog)
-        store = self._cache.setdefault("popularity", {})
-        assert isinstance(store, dict)
-        cached = store.get(key)
-        if isinstance(cached, Popularity):
-            return cached
-        start = max(end_day - max(window_days, 1) + 1 - self.first_day, 0)
-        stop = max(end_day + 1 - self.first_day, 0)
-        window = np.asarray(self.day_orders[start:stop].sum(axis=0), dtype=np.float64).ravel()
-        recent = np.zeros(len(catalog))
-        total = np.zeros(len(catalog))
-        known = alignment.to_catalog >= 0
-        recent[alignment.to_catalog[known]] = window[known]
-        total[alignment.to_catalog[known]] = self.order_count[known]
-        # Recent orders first, then all-time orders, then product id (the catalogue order).
-        ranking = np.lexsort((np.arange(len(catalog)), -total, -recent))
-        prior = np.log1p(recent + total / 10.0)
-        if prior.size and prior.max() > 0:
-            prior /= prior.max()
-        popularity = Popularity(
-            key=key,
-            recent=recent,
-            total=total,
-            ranking=ranking,
-            ordered=int(np.count_nonzero(total)),
-            prior=prior,
-            head=np.sort(ranking[: min(int(np.count_nonzero(total)), POPULAR_HEAD)]),
-        )
-        if len(store) >= _POPULARITY_CACHE:
-            store.clear()
-        store[key] = popularity
-        return popularity
-
-
-_blas_controller: ThreadpoolController | None = None
-
-
-def _single_threaded_blas() -> AbstractContextManager[object]:
-    """BLAS limited to one thread for the duration (the controller, slow to create, once)."""
-    global _blas_controller
-    if _blas_controller is None:
-        _blas_controller = ThreadpoolController()
-    return _blas_controller.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
-
 
 @dataclass(frozen=True, eq=False)
-class Alignment:
-    """``to_catalog[model index]`` and ``to_model[catalogue index]``; -1 where absent."""
+class Aligned:
+    """A model and the catalogue it ranks over, with what every list derives from the two:
+    ``to_catalog[model index]`` and ``to_model[catalogue index]`` (-1 where absent), the model
+    index of each product id, each model product's distinct orders over the whole history,
+    and the Gram matrix of the item factors. Made once per pair by ``align``; immutable."""
 
+    model: Model
     catalog: CatalogView
     to_catalog: npt.NDArray[np.int64]
     to_model: npt.NDArray[np.int64]
+    model_index: Mapping[ProductId, int]
+    order_count: npt.NDArray[np.float64]
+    gram: npt.NDArray[np.float64]
+
+    def model_indices(self, product_ids: Iterable[ProductId]) -> npt.NDArray[np.int64]:
+        """The model index of each of ``product_ids``, -1 for products no order contains."""
+        index = self.model_index
+        return np.fromiter((index.get(pid, -1) for pid in product_ids), dtype=np.int64)
+
+
+def align(model: Model, catalog: CatalogView) -> Aligned:
+    """``model`` aligned to ``catalog`` (a large catalogue takes a while: a worker thread's
+    job)."""
+    to_catalog = np.fromiter(
+        (catalog.index.get(pid, -1) for pid in model.product_ids),
+        dtype=np.int64,
+        count=model.n_products,
+    )
+    to_model = np.full(len(catalog), -1, dtype=np.int64)
+    known = to_catalog >= 0
+    to_model[to_catalog[known]] = np.flatnonzero(known)
+    factors = model.item_factors.astype(np.float64)
+    return Aligned(
+        model=model,
+        catalog=catalog,
+        to_catalog=to_catalog,
+        to_model=to_model,
+        model_index={pid: i for i, pid in enumerate(model.product_ids)},
+        order_count=np.asarray(model.day_orders.sum(axis=0), dtype=np.float64).ravel(),
+        gram=factors.T @ factors,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -306,15 +218,80 @@ class Popularity:
     """Bestseller ranking over the catalogue: ``ranking`` lists every index, best first, the
     first ``ordered`` of them ever ordered. ``prior`` is a popularity score in ``[0, 1]``:
     ``log(1 + recent + total / 10)`` over its maximum. ``head`` holds the first
-    ``POPULAR_HEAD`` ordered products of the ranking, sorted by index."""
+    ``POPULAR_HEAD`` ordered products of the ranking, sorted by index. ``key`` is
+    ``popularity_key``'s: rankings of equal keys over one ``Aligned`` are equal."""
 
-    key: tuple[int, int, int]
+    key: tuple[int, int]
     recent: npt.NDArray[np.float64]
     total: npt.NDArray[np.float64]
     ranking: npt.NDArray[np.int64]
     ordered: int
     prior: npt.NDArray[np.float64]
     head: npt.NDArray[np.int64]
+
+
+def popularity_key(model: Model, *, window_days: int, now: datetime) -> tuple[int, int]:
+    """``(window_days, the window's last Unix day)``: what a bestseller ranking depends on
+    besides the model and catalogue. The window ends at ``now`` or at the latest order seen,
+    whichever is earlier, so that a shop whose order import lags (or a demo on old orders)
+    still has bestsellers."""
+    return window_days, min(utc_day(now), model.last_day)
+
+
+def popularity(aligned: Aligned, *, window_days: int, now: datetime) -> Popularity:
+    """Distinct orders per catalogue product in the ``window_days`` before ``now`` (see
+    ``popularity_key``), ranked."""
+    model, catalog = aligned.model, aligned.catalog
+    key = popularity_key(model, window_days=window_days, now=now)
+    end_day = key[1]
+    start = max(end_day - max(window_days, 1) + 1 - model.first_day, 0)
+    stop = max(end_day + 1 - model.first_day, 0)
+    window = np.asarray(model.day_orders[start:stop].sum(axis=0), dtype=np.float64).ravel()
+    recent = np.zeros(len(catalog))
+    total = np.zeros(len(catalog))
+    known = aligned.to_catalog >= 0
+    recent[aligned.to_catalog[known]] = window[known]
+    total[aligned.to_catalog[known]] = aligned.order_count[known]
+    # Recent orders first, then all-time orders, then product id (the catalogue order).
+    ranking = np.lexsort((np.arange(len(catalog)), -total, -recent))
+    prior = np.log1p(recent + total / 10.0)
+    if prior.size and prior.max() > 0:
+        prior /= prior.max()
+    return Popularity(
+        key=key,
+        recent=recent,
+        total=total,
+        ranking=ranking,
+        ordered=int(np.count_nonzero(total)),
+        prior=prior,
+        head=np.sort(ranking[: min(int(np.count_nonzero(total)), POPULAR_HEAD)]),
+    )
+
+
+def taste(
+    aligned: Aligned,
+    items: npt.NDArray[np.int64],
+    orders: npt.NDArray[np.float64],
+    among: npt.NDArray[np.int64] | None = None,
+) -> npt.NDArray[np.float64]:
+    """Scores of the model products ``among`` (default: all) for a customer who bought
+    model products ``items`` in ``orders`` distinct orders each: their factor vector solved
+    as one more ALS user (the least-squares step implicit takes for a new user), dotted with
+    each product's. Empty when the model has no factors.
+
+    The products are small: run it with BLAS on one thread (``Request.single_threaded``)."""
+    model = aligned.model
+    factors = model.item_factors
+    if factors.shape[1] == 0 or items.size == 0:
+        return np.zeros(0)
+    chosen = factors[items].astype(np.float64)
+    # implicit's convention: confidence is alpha x count, preference 1 where bought.
+    confidence = model.factor_alpha * orders
+    matrix = aligned.gram + (chosen.T * (confidence - 1.0)) @ chosen
+    matrix += model.factor_regularization * np.eye(factors.shape[1])
+    user = np.linalg.solve(matrix, chosen.T @ confidence).astype(np.float32)
+    scored = factors if among is None else factors[among]
+    return np.asarray(scored @ user, dtype=np.float64)
 
 
 def build_model(

@@ -3,7 +3,6 @@ customers with similar purchases bought."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,10 +10,10 @@ import numpy as np
 import numpy.typing as npt
 
 from recoms.algorithms.bestsellers import bestseller_ranking
-from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.history import ContactHistory
-from recoms.algorithms.model import Model
+from recoms.algorithms.model import taste
 from recoms.algorithms.ranking import Scores, gather, select
+from recoms.algorithms.request import Request
 from recoms.domain import ProductId
 
 
@@ -42,35 +41,24 @@ class PersonalParams:
     view_weight: float = 0.5
 
 
-def personal(
-    model: Model,
-    catalog: CatalogView,
-    history: ContactHistory | None,
-    *,
-    limit: int,
-    now: datetime,
-    window_days: int = 90,
-    in_stock_only: bool = True,
-    exclude_purchased: bool = False,
-    exclude: Iterable[int] = (),
-    params: PersonalParams = PersonalParams(),
-) -> list[ProductId]:
+def personal(request: Request, params: PersonalParams = PersonalParams()) -> list[ProductId]:
     """The contact's list, best first, ties by product id; bestsellers fill a short list, and
     make the whole list for a contact with no history. With ``exclude_purchased`` nothing the
     contact bought appears."""
-    ranking = bestseller_ranking(model, catalog, window_days=window_days, now=now)
-    excluded = list(exclude)
+    aligned, catalog, history = request.aligned, request.catalog, request.history
+    model, source = aligned.model, request.params
+    ranking = bestseller_ranking(request)
     if history is None:
         return select(
             catalog,
             Scores.empty(),
-            limit=limit,
-            in_stock_only=in_stock_only,
-            exclude=excluded,
+            limit=source.limit,
+            in_stock_only=source.in_stock_only,
+            exclude=[],
             fill=(ranking,),
         )
     bought_ids, repeat_score, order_count = _purchase_summary(
-        history, now=now, half_life_days=params.half_life_days
+        history, now=request.now, half_life_days=params.half_life_days
     )
     repeat = dict(zip(bought_ids, repeat_score.tolist(), strict=True))
     # The collaborative part starts from everything the contact showed interest in.
@@ -82,58 +70,55 @@ def personal(
     for pid in history.wishlist:
         seed_weight[pid] = seed_weight.get(pid, 0.0) + params.view_weight
     seed_ids = list(seed_weight)
-    seeds = model.model_indices(seed_ids)
+    seeds = aligned.model_indices(seed_ids)
     weights = np.array([seed_weight[pid] for pid in seed_ids], dtype=np.float64)
     weights, seeds = weights[seeds >= 0], seeds[seeds >= 0]
-    alignment = model.alignment(catalog)
     collaborative = Scores.concat(
         (
-            gather(model.customer_neighbours, seeds, weights, alignment.to_catalog),
+            gather(model.customer_neighbours, seeds, weights, aligned.to_catalog),
             gather(
                 model.basket_neighbours,
                 seeds,
                 weights * params.basket_weight,
-                alignment.to_catalog,
+                aligned.to_catalog,
             ),
         )
     )
     collaborative = collaborative.normalised()
     orders = dict(zip(bought_ids, order_count.tolist(), strict=True))
-    taste = _taste(model, catalog, orders, history, collaborative, params, window_days, now)
+    taste = _taste(request, orders, history, collaborative, params)
     collaborative = Scores.concat((collaborative, taste)).normalised()
     bought = catalog.indices(repeat)
     parts = [collaborative]
-    if not exclude_purchased and bought:
+    excluded: list[int] = []
+    if not source.exclude_purchased and bought:
         # Some products are bought again and again (consumables), others once (a kettle):
         # what the shop's customers did with each product says which.
         bought_array = np.asarray(bought, dtype=np.int64)
         own = np.array([repeat[catalog.product_ids[i]] for i in bought])
-        in_model = alignment.to_model[bought_array]
+        in_model = aligned.to_model[bought_array]
         rate = np.where(in_model >= 0, model.repeat_rate[np.maximum(in_model, 0)], np.nan)
         rate = np.where(np.isnan(rate), np.nanmean(rate) if np.any(in_model >= 0) else 1.0, rate)
         own = own * np.power(np.maximum(rate, 1e-6), params.repeat_rate_power)
         parts.append(Scores(bought_array, own / own.max() * params.repeat_weight))
-    if exclude_purchased:
+    if source.exclude_purchased:
         excluded.extend(bought)
     return select(
         catalog,
         Scores.concat(parts),
-        limit=limit,
-        in_stock_only=in_stock_only,
+        limit=source.limit,
+        in_stock_only=source.in_stock_only,
         exclude=excluded,
         fill=(ranking,),
     )
 
 
 def _taste(
-    model: Model,
-    catalog: CatalogView,
+    request: Request,
     orders: dict[ProductId, float],
     history: ContactHistory,
     neighbours: Scores,
     params: PersonalParams,
-    window_days: int,
-    now: datetime,
 ) -> Scores:
     """The factor model's scores for the contact (``orders``: distinct orders of each product
     bought; the cart counts as one more order), clipped at 0 and scaled so that the best is
@@ -142,25 +127,26 @@ def _taste(
     Scored are the products the neighbours found and the shop's ``POPULAR_HEAD``
     bestsellers: a large catalogue's every product would cost a millisecond per request,
     for products that could hardly make a list."""
+    aligned = request.aligned
     weight = params.factor_weight
     orders = dict(orders)
     for pid in history.cart:
         orders[pid] = orders.get(pid, 0.0) + 1.0
     ids = sorted(orders)
-    items = model.model_indices(ids)
+    items = aligned.model_indices(ids)
     known = items >= 0
-    if weight <= 0 or not np.any(known) or model.item_factors.shape[1] == 0:
+    if weight <= 0 or not np.any(known) or aligned.model.item_factors.shape[1] == 0:
         return Scores.empty()
-    alignment = model.alignment(catalog)
-    head = model.popularity(catalog, window_days=window_days, now=now).head
+    head = request.popularity.head
     found = neighbours.index
     if head.size:
         position = np.minimum(np.searchsorted(head, found), head.size - 1)
         found = found[head[position] != found]
     pool = np.concatenate((head, found))
-    among = alignment.to_model[pool]
+    among = aligned.to_model[pool]
     pool, among = pool[among >= 0], among[among >= 0]
-    scores = model.taste(items[known], np.array([orders[pid] for pid in ids])[known], among)
+    with request.single_threaded():
+        scores = taste(aligned, items[known], np.array([orders[pid] for pid in ids])[known], among)
     positive = scores > 0
     if not np.any(positive):
         return Scores.empty()

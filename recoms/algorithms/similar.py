@@ -3,14 +3,12 @@ price band around the reference product."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import numpy as np
 import numpy.typing as npt
 
 from recoms.algorithms.catalog import CatalogView
-from recoms.algorithms.model import Model
 from recoms.algorithms.ranking import IndexArray, gather
+from recoms.algorithms.request import Request
 
 # Products sharing so few words with the reference are not "like" it.
 MIN_CONTENT_SIMILARITY = 0.1
@@ -44,25 +42,19 @@ def in_price_band(
 
 
 def likeness(
-    model: Model,
-    catalog: CatalogView,
-    reference: int,
-    members: IndexArray,
-    *,
-    window_days: int,
-    now: datetime,
+    request: Request, reference: int, members: IndexArray
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """For each of ``members`` (sorted): content similarity to the reference, similarity by
     who bought them (best neighbour = 1), and popularity (``Popularity.prior``)."""
+    aligned, catalog = request.aligned, request.catalog
     content = catalog.content_similarity(reference, members)
     alike = np.zeros(members.size)
-    alignment = model.alignment(catalog)
-    seed = alignment.to_model[[reference]]
+    seed = aligned.to_model[[reference]]
     seed = seed[seed >= 0]
-    found = gather(model.customer_neighbours, seed, np.ones(seed.size), alignment.to_catalog)
+    found = gather(aligned.model.customer_neighbours, seed, np.ones(seed.size), aligned.to_catalog)
     if found.index.size and members.size:
         position = np.minimum(np.searchsorted(members, found.index), members.size - 1)
         hit = members[position] == found.index
         alike[position[hit]] = found.score[hit] / found.score.max()
-    prior = model.popularity(catalog, window_days=window_days, now=now).prior[members]
+    prior = request.popularity.prior[members]
     return content, alike, prior

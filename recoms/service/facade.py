@@ -27,7 +27,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.algorithms import recommend as rank
+from recoms.algorithms import rank
 from recoms.config import RecomsSettings
 from recoms.domain import (
     Algorithm,
@@ -414,15 +414,14 @@ class RecomsService:
         if recommendations.reads_history(source):
             async with self.database.sessions() as session:
                 history = await recommendations.history(session, self._identifiers, identity)
-        ranked = rank(
-            serving.model,
-            serving.catalog,
+        request = serving.request(
             source,
             history=history,
             products=products,
             category=(category or "").strip() or None,
             now=self._now(),
         )
+        ranked = rank(request)
         shown = serving.catalogue.shown
         wanted = list(dict.fromkeys(ranked))
         if missing := [pid for pid in wanted if pid not in shown]:

@@ -15,11 +15,26 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
+from threadpoolctl import ThreadpoolController
+
+from recoms.algorithms import (
+    Aligned,
+    CatalogView,
+    ContactHistory,
+    Model,
+    OrderHistory,
+    Popularity,
+    Request,
+    align,
+    build_model,
+    popularity,
+    popularity_key,
+)
 from recoms.domain import DataSource, DataSourceId, Product, ProductId
 from recoms.service.catalogue import CATALOG_COUNTER
 from recoms.service.datasources import DATA_SOURCES_COUNTER
@@ -35,6 +50,9 @@ from recoms.storage.repositories import (
 )
 
 log = logging.getLogger(__name__)
+
+# Bestseller rankings kept per snapshot: one per (window, day) in use.
+POPULARITY_CACHE = 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,17 +73,60 @@ class Catalogue:
 
 @dataclass(frozen=True, eq=False)
 class Serving:
-    """What serving reads, swapped as a whole: never a new model with a stale catalogue."""
+    """What serving reads, swapped as a whole: never a new model with a stale catalogue.
 
-    model: Model
+    ``aligned`` is the model aligned to the catalogue view, made with the snapshot; the
+    bestseller rankings of the windows asked for are made at the first request of each day
+    and kept with the snapshot. Requests run on the event loop, one at a time, so the
+    rankings need no lock."""
+
     model_version: int | None
+    aligned: Aligned
     catalogue: Catalogue
     data_sources: Mapping[DataSourceId, DataSource]
     data_sources_version: int
+    single_threaded: Callable[[], AbstractContextManager[object]]
+    rankings: dict[tuple[int, int], Popularity] = field(default_factory=dict)
+
+    @property
+    def model(self) -> Model:
+        return self.aligned.model
 
     @property
     def catalog(self) -> CatalogView:
         return self.catalogue.view
+
+    def popularity(self, window_days: int, now: datetime) -> Popularity:
+        """The bestseller ranking of ``window_days`` at ``now``, made once per day."""
+        key = popularity_key(self.model, window_days=window_days, now=now)
+        found = self.rankings.get(key)
+        if found is None:
+            if len(self.rankings) >= POPULARITY_CACHE:
+                self.rankings.clear()
+            found = popularity(self.aligned, window_days=window_days, now=now)
+            self.rankings[key] = found
+        return found
+
+    def request(
+        self,
+        source: DataSource,
+        *,
+        history: ContactHistory | None,
+        products: Sequence[ProductId],
+        category: str | None,
+        now: datetime,
+    ) -> Request:
+        """The request that ranks ``source``'s list from this snapshot."""
+        return Request(
+            source,
+            self.aligned,
+            self.popularity(source.params.window_days, now),
+            now,
+            history=history,
+            products=products,
+            category=category,
+            single_threaded=self.single_threaded,
+        )
 
 
 class ServingModel:
@@ -81,6 +142,7 @@ class ServingModel:
         self._checked_at = -math.inf
         self._refresh_lock = asyncio.Lock()
         self._rebuild_lock = asyncio.Lock()
+        self._blas: ThreadpoolController | None = None
 
     def expire(self) -> None:
         """Make the next request look for a newer catalogue (this process just changed it)."""
@@ -119,15 +181,21 @@ class ServingModel:
             catalog = catalogue.view
             history = _order_history(columns)
             model = await asyncio.to_thread(build_model, history, catalog, now=now)
+            aligned = await asyncio.to_thread(align, model, catalog)
             data = await asyncio.to_thread(model.to_bytes)
             async with self._database.sessions.begin() as session:
                 version = await SnapshotRepository(session).add(
                     data, built_at=now, orders=columns.orders, lines=history.n_lines
                 )
-            self._install(
-                Serving(model, version, catalogue, _by_id(sources), sources_version),
-                time.monotonic(),
+            serving = Serving(
+                version,
+                aligned,
+                catalogue,
+                _by_id(sources),
+                sources_version,
+                self._single_threaded,
             )
+            self._install(serving, time.monotonic())
             report = RebuildReport(
                 version=version,
                 built_at=now,
@@ -190,9 +258,27 @@ class ServingModel:
         else:
             async with self._database.sessions() as session:
                 sources = _by_id(await DataSourceRepository(session).list())
-        return self._install(
-            Serving(model, model_version, catalogue, sources, sources_version), checked
+        if serving is not None and serving.model is model and serving.catalogue is catalogue:
+            # Only the data sources changed: the alignment and its rankings still hold.
+            aligned, rankings = serving.aligned, serving.rankings
+        else:
+            aligned, rankings = await asyncio.to_thread(align, model, catalogue.view), {}
+        renewed = Serving(
+            model_version,
+            aligned,
+            catalogue,
+            sources,
+            sources_version,
+            self._single_threaded,
+            rankings,
         )
+        return self._install(renewed, checked)
+
+    def _single_threaded(self) -> AbstractContextManager[object]:
+        """BLAS on one thread for the duration (the controller, slow to create, made once)."""
+        if self._blas is None:
+            self._blas = ThreadpoolController()
+        return self._blas.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
 
     async def _load_catalogue(self, version: int) -> Catalogue:
         async with self._database.sessions() as session:

@@ -12,7 +12,7 @@ import scipy.sparse as sp
 
 from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
 from recoms.algorithms import model as model_module
-from recoms.algorithms.model import BuildParams, FactorParams, NeighbourParams
+from recoms.algorithms.model import BuildParams, FactorParams, NeighbourParams, align, taste
 from recoms.domain import Availability, ContactId, Product, ProductId
 from tests.recoms.algorithms import shop
 
@@ -126,20 +126,21 @@ def test_repeat_rate_tells_repeat_products_from_one_off_ones() -> None:
 def test_taste_solves_the_customer_as_implicit_would() -> None:
     from implicit.cpu.als import AlternatingLeastSquares
 
-    built = build_model(random_history(3), CatalogView.from_products([]), now=shop.NOW)
+    catalog = CatalogView.from_products([])
+    built = build_model(random_history(3), catalog, now=shop.NOW)
     als = AlternatingLeastSquares(factors=64, regularization=0.05, alpha=1.0)
     als.item_factors = built.item_factors
     items, orders = np.array([3, 10, 20]), np.array([1.0, 3.0, 2.0])
     row = sp.csr_matrix((orders, (np.zeros(3, dtype=np.int64), items)), shape=(1, 40))
     expected = built.item_factors @ als.recalculate_user(0, row)
-    assert np.allclose(built.taste(items, orders), expected, rtol=1e-3, atol=1e-4)
+    assert np.allclose(taste(align(built, catalog), items, orders), expected, rtol=1e-3, atol=1e-4)
 
 
 def test_factors_can_be_turned_off() -> None:
     params = BuildParams(factors=FactorParams(factors=0))
     built = build_model(shop.history(), shop.catalog(), now=shop.NOW, params=params)
     assert built.item_factors.shape == (len(built.product_ids), 0)
-    assert built.taste(np.array([0]), np.array([1.0])).size == 0
+    assert taste(align(built, shop.catalog()), np.array([0]), np.array([1.0])).size == 0
 
 
 # --- catalogue view ------------------------------------------------------------------------
