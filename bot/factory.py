@@ -93,9 +93,9 @@ def create_web_app(
     """One aiohttp app: the engine's API (``api_app``, when the engine is embedded), /healthz,
     the deep-link endpoint for the shop's backend, and the webhook when a public URL is set.
 
-    ``api_app`` must list the webhook path in its ``open_paths``: Telegram sends no API key.
-    The webhook answers 401 without Telegram's secret-token header; the deep-link endpoint
-    wants HTTP Basic with ``api_key`` as the password, as the engine's API does."""
+    ``api_app`` must declare the webhook open (Telegram sends no API key; the webhook answers
+    401 without Telegram's secret-token header) and the deep-link endpoint admin-only, which
+    also wants HTTP Basic with ``api_key`` as the password, as the engine's API does."""
     app = api_app if api_app is not None else web.Application()
     app[BOT_KEY] = bot
     app[LINKS_KEY] = dp["links"]

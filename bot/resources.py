@@ -18,6 +18,7 @@ from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import BotDatabase, migrate
+from bot.web import DEEPLINK_PATH
 from recoms.config import RecomsSettings
 from recoms.drivers import require_redis_driver
 
@@ -56,7 +57,7 @@ async def open_engine(settings: BotSettings, recoms: RecomsSettings) -> AsyncIte
             await remote.close()
         return
     from bot.adapters.embedded import EmbeddedRecommender
-    from recoms.api import create_app
+    from recoms.api import Access, create_app
     from recoms.service import open_service
 
     service = await open_service(recoms)
@@ -64,7 +65,14 @@ async def open_engine(settings: BotSettings, recoms: RecomsSettings) -> AsyncIte
         if settings.is_demo:
             await _load_demo_into_empty(service)
         key = recoms.api_key.get_secret_value() if recoms.api_key else None
-        api = create_app(service, recoms, open_paths=[settings.webhook_path])
+        api = create_app(
+            service,
+            recoms,
+            access={
+                ("POST", settings.webhook_path): Access.OPEN,
+                ("POST", DEEPLINK_PATH): Access.ADMIN,
+            },
+        )
         yield Engine(EmbeddedRecommender(service), api, key)
     finally:
         await service.close()

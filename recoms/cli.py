@@ -29,6 +29,7 @@ from recoms.domain import (
     ProductId,
 )
 from recoms.errors import InvalidRequest
+from recoms.httpkit import keyless_bind_refusal, keyless_notice
 from recoms.presenters import product_to_api_dict
 from recoms.service import ImportReport, Progress, RecomsService, open_service
 from recoms.version import package_version
@@ -456,10 +457,16 @@ async def serve(
     from aiohttp import web
 
     from recoms.api import create_app
+    from recoms.httpserver import ApiRunner
 
     host = host or settings.host
     port = settings.port if port is None else port
-    runner = web.AppRunner(create_app(service, settings), access_log=None)
+    if settings.admin_key() is None:
+        refusal = keyless_bind_refusal(host, key_setting="RECOMS_API_KEY")
+        if refusal is not None:
+            raise InvalidRequest(refusal)
+        print(keyless_notice("RECOMS_API_KEY"), file=out)
+    runner = ApiRunner(create_app(service, settings))
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_PATH = Path("var") / "recoms.db"
 
@@ -21,7 +23,19 @@ class RecomsSettings(BaseSettings):
         description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     )
     api_key: SecretStr | None = Field(
-        default=None, description="When set, the API asks for HTTP Basic with it as password."
+        default=None,
+        description="The admin key (HTTP Basic password) for every route. Without it the API "
+        "listens on loopback only and asks for no key.",
+    )
+    public_key: SecretStr | None = Field(
+        default=None,
+        description="A second key for a shop's web pages: recommendation lists (by webId) "
+        "and tracker events only.",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (https://shop.example) whose pages may call the "
+        "public routes from a browser.",
     )
     default_region: str = Field(
         default="UA", description="Region for phone numbers written without a country code."
@@ -70,3 +84,63 @@ class RecomsSettings(BaseSettings):
                         f"{item.strip()!r} is not a network such as 10.1.2.0/24"
                     ) from None
         return value
+
+    @field_validator("api_key", "public_key", mode="after")
+    @classmethod
+    def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        # RECOMS_API_KEY= in a .env file means "no key", not a key of "".
+        return value if value is not None and value.get_secret_value() else None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("cors_origins", mode="after")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [_origin(item) for item in value]
+
+    @field_validator("public_key", mode="after")
+    @classmethod
+    def _keys_differ(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        admin = info.data.get("api_key")
+        if value is not None and admin is not None and admin == value:
+            raise ValueError("must differ from RECOMS_API_KEY: it is visible in web pages")
+        return value
+
+    def admin_key(self) -> str | None:
+        return self.api_key.get_secret_value() if self.api_key is not None else None
+
+    def browser_key(self) -> str | None:
+        return self.public_key.get_secret_value() if self.public_key is not None else None
+
+
+def _origin(text: str) -> str:
+    """``scheme://host[:port]`` as browsers send it in ``Origin``; anything else is refused.
+
+    A wildcard is refused too: the public routes answer with a visitor's lists, and a page of
+    any site could then read them."""
+    try:
+        parts = urlsplit(text.strip().rstrip("/"))
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or "@" in parts.netloc
+        or "*" in text
+        or parts.path
+        or parts.query
+        or parts.fragment
+    ):
+        raise ValueError(f"not an origin (scheme://host[:port], no wildcard): {text!r}")
+    scheme = parts.scheme.lower()
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    # Browsers leave the scheme's default port out of Origin.
+    shown = port is not None and port != {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + (f":{port}" if shown else "")

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,8 @@ from bot.resources import (
     open_local_api,
 )
 from recoms.config import RecomsSettings
+from recoms.httpkit import keyless_bind_refusal, keyless_notice
+from recoms.httpserver import ApiRunner
 
 if TYPE_CHECKING:
     from bot.cli import Settings
@@ -51,15 +54,20 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
 
 def execute(args: argparse.Namespace, settings: Settings) -> int:
     bot_settings = settings.bot
+    host = args.host or bot_settings.host
+    # The web app's key: the embedded API's, or the remote API's that the deep-link endpoint
+    # shares.
+    remote = bot_settings.recoms_url is not None
+    key_setting = "BOT_RECOMS_API_KEY" if remote else "RECOMS_API_KEY"
+    key = bot_settings.recoms_api_key if remote else settings.recoms.api_key
+    if key is None or not key.get_secret_value():
+        refusal = keyless_bind_refusal(host, key_setting=key_setting)
+        if refusal is not None:
+            print(f"recoms-bot: error: {refusal}", file=sys.stderr)
+            return 2
+        print(keyless_notice(key_setting), flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run(
-                bot_settings,
-                settings.recoms,
-                args.host or bot_settings.host,
-                args.port or bot_settings.port,
-            )
-        )
+        asyncio.run(run(bot_settings, settings.recoms, host, args.port or bot_settings.port))
     return 0
 
 
@@ -97,7 +105,7 @@ async def run(
         app = create_web_app(
             dp, bot, settings=settings, api_app=engine.api_app, api_key=engine.api_key
         )
-        runner = web.AppRunner(app, access_log=None)
+        runner = ApiRunner(app)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, host, port).start()

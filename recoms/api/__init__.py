@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from recoms.api.access import Access
 from recoms.api.app import create_app
 
-__all__ = ["create_app"]
+__all__ = ["Access", "create_app"]

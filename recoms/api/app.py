@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Mapping
 
 from aiohttp import web
 
 from recoms.api import catalog, contacts, datasources, events, recommendations, system
-from recoms.api.keys import FEED_LIMIT, OPEN_PATHS, RENDERED, SERVICE, SETTINGS
-from recoms.api.middleware import ALWAYS_OPEN, auth_middleware, errors_middleware
+from recoms.api.access import PUBLIC_PATHS, ROUTES, Access, Route
+from recoms.api.cors import cors_middleware, preflight
+from recoms.api.keys import ACCESS, FEED_LIMIT, RENDERED, SERVICE, SETTINGS
+from recoms.api.middleware import auth_middleware, errors_middleware
 from recoms.config import RecomsSettings
 from recoms.presenters import RenderedProducts
 from recoms.service import RecomsService
@@ -19,6 +21,9 @@ MAX_FEED_BODY = 1024 * 1024 * 1024
 # A query with a 10 kB value must reach validation (and get a JSON 400 naming the
 # parameter) rather than be cut off by the HTTP parser at its 8 kB default.
 MAX_REQUEST_LINE = 64 * 1024
+MAX_HEADER_FIELD = 8190
+"""A header line (name and value) at most; differs from MAX_REQUEST_LINE so that the HTTP
+parser's refusal tells the two apart (414 or 431)."""
 
 
 def create_app(
@@ -26,25 +31,28 @@ def create_app(
     settings: RecomsSettings,
     *,
     max_feed_bytes: int = MAX_FEED_BODY,
-    open_paths: Collection[str] = (),
+    access: Mapping[Route, Access] | None = None,
 ) -> web.Application:
-    """The API over ``service``; HTTP Basic with ``settings.api_key`` when one is set.
+    """The API over ``service``. Every route needs the admin key (``settings.api_key``)
+    unless ``recoms.api.access`` says otherwise; without an admin key every route is open,
+    and only a loopback listener may serve it (see ``recoms.httpkit.keyless_bind_refusal``).
 
-    ``open_paths`` are routes that an embedding application adds and guards itself (a
-    Telegram webhook checks its own secret token), so they skip the API key like /healthz.
-
-    The caller runs it (``web.run_app``, an ``AppRunner``, or as a sub-application) and owns
-    the service's lifetime."""
+    The caller runs it (``ApiRunner``, or as a sub-application) and owns the service's
+    lifetime. ``access`` says who may call the routes an embedding application adds, e.g.
+    ``{("POST", "/telegram/webhook"): Access.OPEN}`` for a webhook that checks its own secret;
+    routes it does not name need the admin key."""
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware],
+        middlewares=[cors_middleware, errors_middleware, auth_middleware],
         client_max_size=MAX_JSON_BODY,
-        handler_args={"max_line_size": MAX_REQUEST_LINE},
+        handler_args={"max_line_size": MAX_REQUEST_LINE, "max_field_size": MAX_HEADER_FIELD},
     )
     app[SERVICE] = service
     app[SETTINGS] = settings
     app[FEED_LIMIT] = max_feed_bytes
-    app[OPEN_PATHS] = ALWAYS_OPEN | frozenset(open_paths)
+    app[ACCESS] = {**ROUTES, **(access or {})}
     app[RENDERED] = RenderedProducts()
     for module in (recommendations, events, catalog, datasources, contacts, system):
         app.add_routes(module.routes)
+    for path in sorted(PUBLIC_PATHS):
+        app.router.add_route("OPTIONS", path, preflight)
     return app

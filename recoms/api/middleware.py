@@ -1,39 +1,31 @@
-"""Errors mapped to JSON responses in one place, and HTTP Basic auth with the API key."""
+"""Errors mapped to JSON responses in one place, and who may call what (the two API keys)."""
 
 from __future__ import annotations
 
-import base64
-import hmac
 import logging
 
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
-from recoms.api.keys import OPEN_PATHS, SETTINGS
+from recoms.api.access import ROUTES, Access, access_of, route_of
+from recoms.api.keys import ACCESS, GRANTED, SETTINGS
 from recoms.errors import NotFound, RecomsError, Unavailable
+from recoms.httpkit import basic_password, error_response, is_loopback, password_is, unauthorized
 
 log = logging.getLogger(__name__)
 
-ALWAYS_OPEN = frozenset({"/healthz", "/openapi.json", "/docs"})
-"""What a load balancer or a developer may read without the API key."""
-
-ERROR_CODES = {
-    400: "invalid_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "too_large",
-    415: "unsupported_media_type",
-    503: "unavailable",
-}
-
-
-def error_response(
-    status: int, message: str, *, headers: dict[str, str] | None = None
-) -> web.Response:
-    code = ERROR_CODES.get(status, "invalid_request" if status < 500 else "internal_error")
-    return web.json_response({"error": code, "message": message}, status=status, headers=headers)
+PUBLIC_KEY_LIMIT = (
+    "the public key reaches recommendation lists and tracker events only; "
+    "this route needs the admin key (RECOMS_API_KEY)"
+)
+NOT_FOR_PAGES = (
+    "this route is not for web pages; only the recommendation lists and tracker events "
+    "answer pages of the origins in RECOMS_CORS_ORIGINS"
+)
+LOOPBACK_ONLY = (
+    "without RECOMS_API_KEY the API answers only requests addressed to this machine "
+    "(Host: localhost or 127.0.0.1)"
+)
 
 
 def _status_of(error: RecomsError) -> int:
@@ -73,43 +65,57 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         }
         return error_response(exc.status, _message_of(exc, request), headers=passed)
     except Exception:
+        # The path only: a query string may hold a phone or an email.
         log.exception("Unexpected error on %s %s", request.method, request.path)
         return error_response(500, "internal error; it has been logged")
 
 
-def _basic_password(header: str | None) -> str | None:
-    """The password of an HTTP Basic ``Authorization`` header, or None when there is none.
-
-    Decoded here because aiohttp deprecates ``BasicAuth`` and offers only an encoder now."""
-    scheme, _, token = (header or "").strip().partition(" ")
-    if scheme.lower() != "basic" or not token:
+def _foreign_origin(request: web.Request) -> str | None:
+    """The ``Origin`` of a page on another site than this server, if a browser sent one."""
+    origin = request.headers.get(hdrs.ORIGIN)
+    if origin is None:
         return None
-    try:
-        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        return None
-    _user, colon, password = decoded.partition(":")
-    return password if colon else None
+    _scheme, _, authority = origin.partition("://")
+    return None if authority and authority == request.host else origin
 
 
-def _authorized(header: str | None, key: str) -> bool:
-    password = _basic_password(header)
-    return password is not None and hmac.compare_digest(password.encode(), key.encode())
+def _addressed_to_loopback(request: web.Request) -> bool:
+    # A page the developer has open may resolve its own name to 127.0.0.1 (DNS rebinding);
+    # its requests then name that host, not this machine.
+    host = request.host
+    name = host.rpartition("]")[0] + "]" if host.startswith("[") else host.rpartition(":")[0]
+    return is_loopback(name or host)
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """HTTP Basic with the API key as password and any user name, as Yespo's API asks."""
-    api_key = request.app[SETTINGS].api_key
-    key = api_key.get_secret_value() if api_key is not None else ""
-    # An empty RECOMS_API_KEY= reads as "no key", as an unset one does.
-    # An app assembled from the API's routes without ``create_app`` opens the usual paths.
-    if not key or request.path in request.app.get(OPEN_PATHS, ALWAYS_OPEN):
+    """HTTP Basic with a key as the password and any user name, as Yespo's API asks.
+
+    The admin key reaches every route; the public key the routes a shop's web page calls.
+    Without an admin key (local development; the server then listens on loopback only)
+    every route is open to requests addressed to this machine."""
+    settings = request.app[SETTINGS]
+    # An app assembled from the API's routes without ``create_app`` gets the API's table.
+    declared = request.app.get(ACCESS)
+    needed = access_of(route_of(request), ROUTES if declared is None else declared)
+    if needed is Access.OPEN:
         return await handler(request)
-    if not _authorized(request.headers.get(hdrs.AUTHORIZATION), key):
-        return error_response(
-            401,
-            "valid credentials are required: HTTP Basic with the API key as the password",
-            headers={hdrs.WWW_AUTHENTICATE: 'Basic realm="recoms", charset="UTF-8"'},
-        )
+    origin = _foreign_origin(request)
+    if origin is not None and not (needed is Access.PUBLIC and origin in settings.cors_origins):
+        return error_response(403, NOT_FOR_PAGES)
+    admin_key = settings.admin_key()
+    if admin_key is None:
+        if not _addressed_to_loopback(request):
+            return error_response(403, LOOPBACK_ONLY)
+        request[GRANTED] = Access.ADMIN
+        return await handler(request)
+    password = basic_password(request.headers.get(hdrs.AUTHORIZATION))
+    if password_is(password, admin_key):
+        request[GRANTED] = Access.ADMIN
+    elif password_is(password, settings.browser_key() or ""):
+        if needed is not Access.PUBLIC:
+            return error_response(403, PUBLIC_KEY_LIMIT)
+        request[GRANTED] = Access.PUBLIC
+    else:
+        return unauthorized()
     return await handler(request)

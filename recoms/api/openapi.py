@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from recoms.api import schemas
+from recoms.api.access import PUBLIC_PATHS, ROUTES, Access, access_of
 from recoms.api.schemas import IDENTIFIER_NAMES, MAX_CATEGORIES, MAX_PRODUCTS, MISSING_IDENTIFIER
 from recoms.domain import MAX_ID_LENGTH, MAX_LIMIT
 
@@ -60,11 +61,70 @@ def error(description: str) -> Json:
 def errors(*statuses: int) -> Json:
     texts = {
         400: "Bad parameters or body; the message says which and why.",
-        401: "Missing or wrong API key (when the server has one).",
         404: "The thing named does not exist.",
         413: "The body is larger than the server accepts.",
     }
-    return {str(status): error(texts[status]) for status in (401, *statuses)}
+    return {str(status): error(texts[status]) for status in statuses}
+
+
+SECURITY: dict[Access, list[Json]] = {
+    Access.ADMIN: [{"adminKey": []}],
+    Access.PUBLIC: [{"adminKey": []}, {"publicKey": []}],
+    Access.OPEN: [],
+}
+REFUSALS: Json = {
+    "401": error("Missing or wrong API key (when the server has one)."),
+    "403": error(
+        "The public key on a route that needs the admin key, identifiers other than webId "
+        "with the public key, or a web page of an origin not in RECOMS_CORS_ORIGINS."
+    ),
+}
+
+
+def preflight(path: str, item: Json) -> Json:
+    """The OPTIONS operation of a public route, named after the operation it opens."""
+    methods = sorted(
+        m for (m, p), access in ROUTES.items() if p == path and access is Access.PUBLIC
+    )
+    opened = item[methods[0].lower()]["operationId"]
+    return {
+        "operationId": f"preflight{opened[0].upper()}{opened[1:]}",
+        "tags": ["system"],
+        "summary": f"CORS preflight of a browser for {', '.join(methods)} {path}",
+        "description": "Answered for the origins in RECOMS_CORS_ORIGINS only.",
+        "parameters": [
+            {
+                "name": "Origin",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "Access-Control-Request-Method",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+        ],
+        "responses": {
+            "204": {"description": "The origin may call the route with the methods named."},
+            "403": error("The origin or the method is not allowed."),
+        },
+    }
+
+
+def with_access(paths: Json) -> Json:
+    """Each operation's ``security`` (and its 401 and 403) as ``recoms.api.access`` decides;
+    the public routes' CORS preflights are added."""
+    for path in PUBLIC_PATHS:
+        paths[path]["options"] = preflight(path, paths[path])
+    for path, item in paths.items():
+        for method, operation in item.items():
+            access = access_of((method.upper(), path), ROUTES)
+            operation["security"] = SECURITY[access]
+            if access is not Access.OPEN:
+                operation["responses"] = {**operation["responses"], **REFUSALS}
+    return paths
 
 
 def query(name: str, description: str, schema: Json, *, required: bool = False) -> Json:
@@ -344,7 +404,6 @@ def paths() -> Json:
                 "operationId": "health",
                 "tags": ["system"],
                 "summary": "Liveness with a trivial database query; open without the key",
-                "security": [],
                 "responses": {
                     "200": ok("Serving.", ref("Health")),
                     "503": ok("The database does not answer.", ref("Health")),
@@ -356,7 +415,6 @@ def paths() -> Json:
                 "operationId": "openapi",
                 "tags": ["system"],
                 "summary": "This document; open without the key",
-                "security": [],
                 "responses": {"200": ok("OpenAPI 3.1.", {"type": "object"})},
             }
         },
@@ -365,7 +423,6 @@ def paths() -> Json:
                 "operationId": "docs",
                 "tags": ["system"],
                 "summary": "A page pointing at this document; open without the key",
-                "security": [],
                 "responses": {
                     "200": {
                         "description": "HTML.",
@@ -413,18 +470,26 @@ def build_document() -> Json:
                 '`{"error": code, "message": text}`.'
             ),
         },
-        "security": [{"basicAuth": []}],
-        "paths": paths(),
+        "paths": with_access(paths()),
         "components": {
             "securitySchemes": {
-                "basicAuth": {
+                "adminKey": {
                     "type": "http",
                     "scheme": "basic",
                     "description": (
-                        "Any user name, the API key as the password; only asked for when the "
-                        "server has a key (RECOMS_API_KEY)."
+                        "Any user name, the admin key (RECOMS_API_KEY) as the password. A "
+                        "server without one listens on loopback only and asks for no key."
                     ),
-                }
+                },
+                "publicKey": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": (
+                        "Any user name, the public key (RECOMS_PUBLIC_KEY) as the password: "
+                        "recommendation lists by webId and tracker events, from the shop's "
+                        "web pages (origins in RECOMS_CORS_ORIGINS)."
+                    ),
+                },
             },
             "schemas": {name: dict(schema) for name, schema in _schemas().items()},
         },

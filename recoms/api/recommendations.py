@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from recoms.api.keys import RENDERED, SERVICE
+from recoms.api.access import Access
+from recoms.api.keys import GRANTED, RENDERED, SERVICE
 from recoms.api.params import path_int, query_model
 from recoms.api.schemas import INT64_MAX, MISSING_IDENTIFIER, RecomsQuery
-from recoms.domain import DataSourceId
+from recoms.domain import DataSourceId, Identity
 from recoms.errors import InvalidRequest
 from recoms.presenters import RenderedProducts
 
 routes = web.RouteTableDef()
+
+WEB_ID_ONLY = (
+    "with the public key, name the visitor by webId (the tracker's cookie); contactId, "
+    "email, phone, externalCustomerId and telegramUserId need the admin key"
+)
 
 
 @routes.get("/api/v2/contacts/recoms/{dataSourceId}")
@@ -21,6 +27,10 @@ async def get_recoms(request: web.Request) -> web.Response:
     identity = query.to_identity()
     if identity.is_empty():
         raise InvalidRequest(MISSING_IDENTIFIER)
+    # The public key is in the shop's pages for anyone to read; sequential contact ids or a
+    # known email would otherwise list what any customer bought.
+    if request.get(GRANTED) is Access.PUBLIC and identity != Identity(web_id=identity.web_id):
+        raise web.HTTPForbidden(text=WEB_ID_ONLY)
     products = await request.app[SERVICE].recommend(
         data_source_id,
         identity,

@@ -18,7 +18,7 @@ from bot.config import BotSettings
 from bot.deeplinks import verify_payload
 from bot.factory import create_web_app
 from bot.web import DEEPLINK_PATH
-from recoms.api import create_app
+from recoms.api import Access, create_app
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService
 from tests.bot.chat import TARAS
@@ -62,7 +62,10 @@ async def client(
     api = create_app(
         service,
         RecomsSettings(database_url=database_url, api_key=API_KEY),
-        open_paths=[webhook_settings.webhook_path],
+        access={
+            ("POST", webhook_settings.webhook_path): Access.OPEN,
+            ("POST", DEEPLINK_PATH): Access.ADMIN,
+        },
     )
     app = create_web_app(dispatcher, bot, settings=webhook_settings, api_app=api, api_key=API_KEY)
     async with TestClient(TestServer(app)) as test_client:

@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.web_runner import BaseRunner
 
 from recoms.api import create_app
 from recoms.config import RecomsSettings
+from recoms.httpserver import ApiRunner
 from recoms.service import RecomsService, open_service
 
 Client = TestClient[web.Request, web.Application]
@@ -151,6 +153,13 @@ def settings(database_url: str = "sqlite+aiosqlite://", **values: Any) -> Recoms
     return RecomsSettings(_env_file=None, database_url=database_url, **{"api_key": None, **values})
 
 
+class ApiTestServer(TestServer):
+    """A test server on the runner ``recoms serve`` and ``recoms-bot run`` use."""
+
+    async def _make_runner(self, **kwargs: Any) -> BaseRunner:
+        return ApiRunner(self.app, **kwargs)
+
+
 @pytest.fixture
 async def make_client() -> AsyncIterator[MakeClient]:
     """Builds test clients over the API for a service; closes them at the end."""
@@ -159,7 +168,7 @@ async def make_client() -> AsyncIterator[MakeClient]:
     async def make(service: RecomsService, **options: Any) -> Client:
         app_options = {k: options.pop(k) for k in list(options) if k == "max_feed_bytes"}
         app = create_app(service, settings(**options), **app_options)
-        client: Client = TestClient(TestServer(app))
+        client: Client = TestClient(ApiTestServer(app))
         await client.start_server()
         clients.append(client)
         return client
