@@ -87,12 +87,14 @@ def preflight(path: str, item: Json) -> Json:
         m for (m, p), access in ROUTES.items() if p == path and access is Access.PUBLIC
     )
     opened = item[methods[0].lower()]["operationId"]
+    in_path = [p for p in item[methods[0].lower()].get("parameters", []) if p["in"] == "path"]
     return {
         "operationId": f"preflight{opened[0].upper()}{opened[1:]}",
         "tags": ["system"],
         "summary": f"CORS preflight of a browser for {', '.join(methods)} {path}",
         "description": "Answered for the origins in RECOMS_CORS_ORIGINS only.",
         "parameters": [
+            *in_path,
             {
                 "name": "Origin",
                 "in": "header",
