@@ -19,18 +19,22 @@ class Person:
     first_name: str
     language_code: str | None = "en"
     phone: str | None = None
+    username: str | None = None
 
     def user(self) -> dict[str, Any]:
         body: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.language_code:
             body["language_code"] = self.language_code
+        if self.username:
+            body["username"] = self.username
         return body
 
 
-OLENA = Person(100001, "Olena", "uk", "+380501110001")
+OLENA = Person(100001, "Olena", "uk", "+380501110001", "olena_k")
 TARAS = Person(100002, "Taras", "en", "+380501110002")
 IRYNA = Person(900001, "Iryna", "en")
 STRANGER = Person(100003, "Stranger", "en", "+380501110003")
+OKSANA = Person(100004, "Оксана", "uk", "+380501110004")
 
 
 class Chat:
@@ -89,9 +93,19 @@ class Chat:
         return await self.feed(self._message(person, contact=contact))
 
     async def press(self, person: Person, message: Sent, text: str) -> list[Any]:
-        """Press the inline button whose text contains ``text`` on a message in their chat."""
+        """Press the inline button whose text contains ``text`` on a message in their chat.
+
+        ``message`` is the message as the person's app shows it: a snapshot taken before an
+        earlier press was handled is how a double tap looks to the bot."""
         matches = [data for label, data, _url in message.buttons() if text in label and data]
         assert matches, f"no button {text!r} in {message.buttons()}"
+        return await self.press_data(person, message, matches[0])
+
+    async def press_data(self, person: Person, message: Sent, data: str) -> list[Any]:
+        """A callback query with ``data`` from a button on ``message`` (any data: a button of an
+        older version of the bot sends what that version packed)."""
+        query_id = f"q{next(self._message_ids)}"
+        self.session.pressed.append(query_id)
         body: dict[str, Any] = {
             "message_id": message.message_id,
             "date": int(datetime.now(UTC).timestamp()),
@@ -108,11 +122,11 @@ class Chat:
         update = {
             "update_id": next(self._update_ids),
             "callback_query": {
-                "id": f"q{next(self._message_ids)}",
+                "id": query_id,
                 "from": person.user(),
                 "chat_instance": "ci",
                 "message": body,
-                "data": matches[0],
+                "data": data,
             },
         }
         return await self.feed(update)

@@ -247,6 +247,7 @@ def session() -> Iterator[RecordingSession]:
     recording = RecordingSession()
     yield recording
     assert not recording.violations, recording.violations
+    assert not recording.unanswered(), "every button press gets an answer"
 
 
 @pytest.fixture

@@ -69,6 +69,13 @@ _AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);)")
 _LESS_THAN = re.compile(r"<(?!/?[a-z][a-z-]*(?:\s[^<>]*)?>)")
 BAD_PHOTO = "Bad Request: wrong file identifier/HTTP URL specified"
 BLOCKED = "Forbidden: bot was blocked by the user"
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+QUERY_ANSWERED = (
+    "Bad Request: query is too old and response timeout expired or query ID is invalid"
+)
 
 
 def utf16_len(text: str) -> int:
@@ -171,6 +178,9 @@ class RecordingSession(BaseSession):
     commands: dict[tuple[str, int | None, str | None], list[str]] = field(default_factory=dict)
     bad_photo_urls: set[str] = field(default_factory=set)
     blocked_chats: set[int] = field(default_factory=set)
+    pressed: list[str] = field(default_factory=list)
+    """Ids of the callback queries users sent (``Chat.press``), in order."""
+    answered: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -205,6 +215,13 @@ class RecordingSession(BaseSession):
 
     def last(self, chat_id: int) -> Sent:
         return self.chat(chat_id)[-1]
+
+    def unanswered(self) -> list[str]:
+        """Callback queries the bot left unanswered: the user's button spins until it gives up."""
+        return [query for query in self.pressed if query not in self.answered]
+
+    def answers(self) -> list[AnswerCallbackQuery]:
+        return [r for r in self.requests if isinstance(r, AnswerCallbackQuery)]
 
     # --- BaseSession -------------------------------------------------------------------
     async def close(self) -> None:
@@ -320,6 +337,12 @@ class RecordingSession(BaseSession):
     def _result(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):
             return {"id": BOT_ID, "is_bot": True, "first_name": "Shop", "username": BOT_USERNAME}
+        if isinstance(method, AnswerCallbackQuery):
+            if method.callback_query_id in self.answered:
+                self.violations.append(f"AnswerCallbackQuery: {method.callback_query_id} twice")
+                raise _Refuse(QUERY_ANSWERED)
+            self.answered[method.callback_query_id] = 1
+            return True
         if isinstance(method, SendMessage):
             sent = Sent(
                 int(method.chat_id), next(self._ids), text=method.text, markup=method.reply_markup
@@ -360,7 +383,7 @@ class RecordingSession(BaseSession):
                 if sent.photo is not None:
                     raise _Refuse("Bad Request: there is no text in the message to edit")
                 if sent.text == method.text and sent.markup == method.reply_markup:
-                    raise _Refuse("Bad Request: message is not modified")
+                    raise _Refuse(NOT_MODIFIED)
                 sent.text = method.text
             elif isinstance(method, EditMessageMedia):
                 if sent.photo is None:
@@ -368,10 +391,20 @@ class RecordingSession(BaseSession):
                 assert isinstance(method.media, InputMediaPhoto)
                 if str(method.media.media) in self.bad_photo_urls:
                     raise _Refuse(BAD_PHOTO)
+                if (str(method.media.media), method.media.caption, method.reply_markup) == (
+                    sent.photo,
+                    sent.caption,
+                    sent.markup,
+                ):
+                    raise _Refuse(NOT_MODIFIED)
                 sent.photo = str(method.media.media)
                 sent.caption = method.media.caption
             elif isinstance(method, EditMessageCaption):
+                if (method.caption, method.reply_markup) == (sent.caption, sent.markup):
+                    raise _Refuse(NOT_MODIFIED)
                 sent.caption = method.caption
+            elif method.reply_markup == sent.markup:  # EditMessageReplyMarkup
+                raise _Refuse(NOT_MODIFIED)
             sent.markup = method.reply_markup
             sent.edits += 1
             return self._message_json(sent)
