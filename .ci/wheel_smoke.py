@@ -149,7 +149,6 @@ def webhook() -> None:
             BOT_TELEGRAM_API_URL=telegram,
             BOT_WEBHOOK_URL=f"http://127.0.0.1:{web_port}",
             BOT_WEBHOOK_SECRET="wheel-check-webhook-secret",
-            BOT_LINK_SECRET="wheel-check-link-secret",
             BOT_REDIS_URL=os.environ["BOT_TEST_REDIS_URL"],
             BOT_PORT=str(web_port),
         )

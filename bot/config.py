@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +13,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_LOCAL_API_PORT = 8081
 DEMO_BOT_USERNAME = "recoms_demo_bot"
 DEMO_ADMIN_ID = 900001
-DEMO_LINK_SECRET = "demo-link-secret-not-for-production"
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", re.IGNORECASE)
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 class ListSources(BaseModel):
@@ -58,8 +61,9 @@ class BotSettings(BaseSettings):
     admins: Annotated[list[int], NoDecode] = Field(
         default_factory=list, description="Comma-separated Telegram user ids of admins."
     )
-    link_secret: SecretStr | None = Field(
-        default=None, description="Key that signs deep links; deep links are off without it."
+    link_ttl: timedelta = Field(
+        default=timedelta(hours=72),
+        description="How long a deep link works (once): 72h, 30m, 7d, or seconds.",
     )
     redis_url: str | None = Field(
         default=None, description="Redis for FSM state and update de-duplication."
@@ -104,6 +108,20 @@ class BotSettings(BaseSettings):
             return [value]
         return value
 
+    @field_validator("link_ttl", mode="before")
+    @classmethod
+    def _read_duration(cls, value: Any) -> Any:
+        if isinstance(value, str) and (match := _DURATION.fullmatch(value)):
+            return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower() or "s"])
+        return value
+
+    @field_validator("link_ttl")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("a deep link must live longer than no time at all")
+        return value
+
     def bot_username(self) -> str | None:
         return self.username or (DEMO_BOT_USERNAME if self.is_demo else None)
 
@@ -111,13 +129,6 @@ class BotSettings(BaseSettings):
     def is_demo(self) -> bool:
         """No token: the quick start runs against the bundled local Bot API server."""
         return self.token is None
-
-    def link_key(self) -> bytes | None:
-        if self.link_secret is not None:
-            return self.link_secret.get_secret_value().encode()
-        if self.is_demo:
-            return DEMO_LINK_SECRET.encode()
-        return None
 
     def admin_ids(self) -> frozenset[int]:
         if self.is_demo and not self.admins:

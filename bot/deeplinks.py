@@ -1,77 +1,60 @@
-"""Signed deep-link payloads: ``/start <payload>`` names an external customer id.
+"""Deep-link tokens: ``https://t.me/<bot>?start=<token>`` names a stored, single-use link.
 
-A payload is base64url (no padding) of ``version byte + external id (UTF-8) + HMAC-SHA256 tag``,
-at most 64 characters as Telegram allows, so an external id may take up to 35 bytes. The tag
-covers the version and the id, so an altered, truncated or re-signed payload is refused.
+Why a random token stored by the bot rather than a payload signed with a nonce: a link that
+works once needs state on the server anyway (the redeemed nonce, checked and set in one
+statement), and once the server keeps a row per link it may as well keep the link itself.
+Then the payload carries nothing but 192 random bits: no customer id to read from a URL that
+gets forwarded, logged by proxies and kept in chat histories; no signing key to configure,
+leak or rotate; no 35-byte limit on external ids; expiry, single use and the first opener are
+decided and recorded in one place, and a link can be revoked. The table keeps the token's
+SHA-256 only, so a copy of it links nobody. Telegram allows 64 characters of ``A-Za-z0-9_-``;
+a token is 32.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import hmac
 import re
+import secrets
 from urllib.parse import quote
 
 MAX_PAYLOAD_CHARS = 64
-_VERSION = b"\x01"
-_TAG_BYTES = 12  # 96 bits: forging needs ~2**96 tries against a bot that answers a few per second
-_RAW_BYTES = MAX_PAYLOAD_CHARS * 6 // 8
-MAX_EXTERNAL_ID_BYTES = _RAW_BYTES - len(_VERSION) - _TAG_BYTES
-_PAYLOAD_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_DOMAIN = b"recoms-bot deep link\x00"
+TOKEN_BYTES = 24
+TOKEN_CHARS = 32  # base64url of 24 bytes, no padding
+MAX_EXTERNAL_ID_CHARS = 200  # what the engine stores
+_TOKEN = re.compile(rf"[A-Za-z0-9_-]{{{TOKEN_CHARS}}}")
 
 
 class DeepLinkError(ValueError):
-    """A payload that cannot be trusted, or an id that cannot be put in one."""
+    """A link that cannot be made: an unusable external id or an unknown bot username."""
 
 
-def _tag(key: bytes, body: bytes) -> bytes:
-    return hmac.new(key, _DOMAIN + body, hashlib.sha256).digest()[:_TAG_BYTES]
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-def sign_payload(external_id: str, key: bytes) -> str:
-    """The ``start`` payload for ``external_id``; raises ``DeepLinkError`` when it is too long."""
-    if not key:
-        raise DeepLinkError("no signing key: set BOT_LINK_SECRET")
-    raw_id = external_id.encode()
-    if not raw_id or not external_id.strip():
+def token_hash(token: str) -> str:
+    """What the bot stores of a token (hex SHA-256): 192 random bits need no salt or key."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def is_token(text: str) -> bool:
+    """Whether ``text`` has a token's shape (anything else is refused before a lookup)."""
+    return _TOKEN.fullmatch(text) is not None
+
+
+def checked_external_id(external_id: str) -> str:
+    """The external id stripped; ``DeepLinkError`` when empty or longer than the engine keeps."""
+    cleaned = external_id.strip()
+    if not cleaned:
         raise DeepLinkError("external id is empty")
-    if len(raw_id) > MAX_EXTERNAL_ID_BYTES:
+    if len(cleaned) > MAX_EXTERNAL_ID_CHARS:
         raise DeepLinkError(
-            f"external id is {len(raw_id)} bytes; a deep link holds at most "
-            f"{MAX_EXTERNAL_ID_BYTES}"
+            f"external id is {len(cleaned)} characters; at most {MAX_EXTERNAL_ID_CHARS}"
         )
-    body = _VERSION + raw_id
-    return base64.urlsafe_b64encode(body + _tag(key, body)).rstrip(b"=").decode("ascii")
+    return cleaned
 
 
-def verify_payload(payload: str, key: bytes) -> str:
-    """The external id a payload carries; raises ``DeepLinkError`` unless it was signed by key."""
-    if not key:
-        raise DeepLinkError("no signing key")
-    if not _PAYLOAD_CHARS.fullmatch(payload):
-        raise DeepLinkError("malformed payload")
-    try:
-        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    except (binascii.Error, ValueError) as error:
-        raise DeepLinkError("malformed payload") from error
-    # Non-canonical encodings (stray low bits in the last character) must not yield a second
-    # valid spelling of the same payload.
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != payload:
-        raise DeepLinkError("malformed payload")
-    if len(raw) <= len(_VERSION) + _TAG_BYTES or not raw.startswith(_VERSION):
-        raise DeepLinkError("malformed payload")
-    body, tag = raw[:-_TAG_BYTES], raw[-_TAG_BYTES:]
-    if not hmac.compare_digest(tag, _tag(key, body)):
-        raise DeepLinkError("bad signature")
-    try:
-        return body[len(_VERSION) :].decode()
-    except UnicodeDecodeError as error:  # only a key holder could sign such bytes
-        raise DeepLinkError("malformed payload") from error
-
-
-def start_link(bot_username: str, payload: str) -> str:
-    """``https://t.me/<bot>?start=<payload>``."""
-    return f"https://t.me/{quote(bot_username)}?start={payload}"
+def start_link(bot_username: str, token: str) -> str:
+    """``https://t.me/<bot>?start=<token>``."""
+    return f"https://t.me/{quote(bot_username)}?start={token}"

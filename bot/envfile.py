@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 from pathlib import Path
 
@@ -90,7 +91,18 @@ def _written(value: object) -> str:
         return str(value.value)
     if isinstance(value, list | tuple | set | frozenset):
         return ",".join(_written(item) for item in value)
+    if isinstance(value, timedelta):
+        return _duration(value)
     return str(value)
+
+
+def _duration(value: timedelta) -> str:
+    """As a person writes it (72h, 30m); the settings read these spellings back."""
+    seconds = int(value.total_seconds())
+    for unit, size in (("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def env_example() -> str:

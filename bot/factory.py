@@ -12,7 +12,6 @@ from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
@@ -20,13 +19,20 @@ from aiohttp import web
 from bot.config import BotSettings
 from bot.handlers import get_routers
 from bot.i18n import UserLanguageMiddleware
+from bot.identity import Linking
 from bot.links import DeepLinks
 from bot.lists import Lists
 from bot.ports import Recommender
 from bot.presenter import CardPresenter
 from bot.records import BotStore
 from bot.refs import ProductRefs
-from bot.resilience import MemorySeenUpdates, RetryAfter, SeenUpdates, SkipDuplicateUpdates
+from bot.resilience import (
+    AnswerEveryPress,
+    MemorySeenUpdates,
+    RetryAfter,
+    SeenUpdates,
+    SkipDuplicateUpdates,
+)
 from bot.staff import StaffDirectory
 from bot.support import Support
 from bot.web import BOT_KEY, DEEPLINK_PATH, LINK_API_KEY, LINKS_KEY, healthz, post_deeplink
@@ -68,7 +74,9 @@ def create_dispatcher(
     dp["refs"] = refs
     dp["lists"] = lists
     dp["staff"] = StaffDirectory(store, settings.admin_ids())
-    dp["links"] = DeepLinks(settings.link_key(), settings.bot_username())
+    links = DeepLinks(store, settings.bot_username(), settings.link_ttl)
+    dp["links"] = links
+    dp["linking"] = Linking(recommender, store, links)
     dp["support"] = Support(recommender, store, lists, settings.default_region)
     dp["presenter"] = CardPresenter(
         refs, utm_source=settings.utm_source, utm_medium=settings.utm_medium
@@ -77,7 +85,7 @@ def create_dispatcher(
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.update.outer_middleware(SkipDuplicateUpdates(seen_updates or MemorySeenUpdates()))
     UserLanguageMiddleware(i18n).setup(dp)
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.callback_query.middleware(AnswerEveryPress())
     dp.include_routers(*get_routers())
     return dp
 

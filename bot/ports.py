@@ -118,6 +118,28 @@ class CustomerProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkedCustomer:
+    """A Telegram user linked to a customer. ``known``: the shop's own data names the customer
+    (not one the link just created, nor a phone number it just added).
+    ``previous_telegram_user_id``: whom the customer was linked to before their own phone
+    number moved them."""
+
+    profile: CustomerProfile
+    known: bool = True
+    previous_telegram_user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenCustomer:
+    """What forgetting removed: the customer itself (``deleted``: the bot had created them)
+    or the fields the bot had added (``removed``: ``phone``, ``name``)."""
+
+    contact_id: int
+    deleted: bool
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class EngineStats:
     products: int
     products_in_stock: int
@@ -143,6 +165,11 @@ class RequestRejected(RecommenderError):
     """The engine refused the request as malformed (unknown data source, bad identifier)."""
 
 
+class AlreadyLinked(RecommenderError):
+    """The customer is linked to another Telegram user; only their own phone number, shared
+    from Telegram, moves them."""
+
+
 class Recommender(Protocol):
     """The port. Unknown customers and products are ``None`` or empty lists, not errors."""
 
@@ -158,11 +185,25 @@ class Recommender(Protocol):
 
     async def profile(self, customer: CustomerKey) -> CustomerProfile | None: ...
 
-    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
-        """Link the Telegram user to the customer, creating the customer when unknown."""
+    async def link_customer(
+        self,
+        customer: CustomerKey,
+        telegram_user_id: int,
+        *,
+        own_contact_share: bool = False,
+        name: str | None = None,
+    ) -> LinkedCustomer:
+        """Link the Telegram user to the customer, creating the customer when unknown.
+
+        A customer linked to another Telegram user raises ``AlreadyLinked`` unless
+        ``own_contact_share``: ``customer.phone`` came from Telegram's own-contact share and is
+        the number on file. ``name`` fills in a customer without one."""
         ...
 
-    async def unlink(self, telegram_user_id: int) -> None: ...
+    async def forget(self, telegram_user_id: int) -> ForgottenCustomer | None:
+        """Unlink the user and remove what the bot added to their customer (None: not
+        linked)."""
+        ...
 
     async def stats(self) -> EngineStats: ...
 

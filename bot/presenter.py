@@ -23,6 +23,7 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.cards import RenderedCard, render_card
+from bot.edits import is_done_already, is_gone
 from bot.keyboards.cards import card_keyboard
 from bot.keyboards.menu import list_title, offer_bestsellers
 from bot.ports import ListKind, ProductCard
@@ -48,8 +49,11 @@ def is_bad_photo(error: TelegramBadRequest) -> bool:
     return any(marker in message for marker in _BAD_PHOTO)
 
 
-def is_not_modified(error: TelegramBadRequest) -> bool:
-    return "message is not modified" in error.message.lower()
+def _shows(message: Message, markup: InlineKeyboardMarkup) -> bool:
+    """Whether the message carries these very buttons (compared as data: a parsed message also
+    holds a reference to its Bot)."""
+    current = message.reply_markup
+    return current is not None and current.model_dump() == markup.model_dump()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +135,20 @@ class CardPresenter:
         return await bot.send_message(chat_id, text, reply_markup=offer_bestsellers())
 
     async def replace(self, bot: Bot, message: Message, view: ListPage) -> None:
-        """Show the view in place of ``message``: edited when the kind of message allows it."""
+        """Show the view in place of ``message``: edited when the kind of message allows it.
+
+        A second tap of the same button (a double tap) finds its work done: the message
+        already shows the view, or was replaced by the first tap; nothing more is sent."""
         if not view.cards:
-            await self._delete(bot, message)
-            await self.send_empty(bot, message.chat.id, view.kind)
+            if await self._delete(bot, message):
+                await self.send_empty(bot, message.chat.id, view.kind)
             return
         rendered, markup = await self._render(view)
+        if _shows(message, markup) and (rendered.photo is not None) == bool(message.photo):
+            # The buttons name this very card and page: the message shows it already (the
+            # second of a double tap, after the first one's edit). Telegram would refuse the
+            # edit as "message is not modified".
+            return
         try:
             if rendered.photo is not None and message.photo:
                 await bot.edit_message_media(
@@ -156,18 +168,23 @@ class CardPresenter:
                 )
                 return
         except TelegramBadRequest as error:
-            if is_not_modified(error):
+            if is_done_already(error):
                 return
             # A refused photo leaves the message as it was; a text card replaces it below.
             if rendered.photo is None or not self._photo_refused(error, view, rendered.photo):
                 raise
         # Telegram cannot turn a photo message into a text one or back: a new message it is.
-        await self._delete(bot, message)
-        await self.send(bot, message.chat.id, view)
+        if await self._delete(bot, message):
+            await self.send(bot, message.chat.id, view)
 
-    async def _delete(self, bot: Bot, message: Message) -> None:
+    async def _delete(self, bot: Bot, message: Message) -> bool:
+        """Whether the message may be replaced: False when it is gone already (an earlier
+        tap replaced it)."""
         try:
             await bot.delete_message(message.chat.id, message.message_id)
         except TelegramBadRequest as error:
-            # Too old to delete (48 hours) or already gone: the new message still goes out.
+            if is_gone(error):
+                return False
+            # Too old to delete (48 hours): the new message still goes out.
             log.info("could not delete message %s: %s", message.message_id, error.message)
+        return True

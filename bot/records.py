@@ -7,6 +7,7 @@ SQLAlchemy and only the composition root picks the implementation.
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -23,6 +24,18 @@ class BotUser:
     language: str | None
     contact_id: int | None
     blocked: bool
+    first_name: str | None = None
+    username: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkToken:
+    """A deep link as stored: whom it links, until when, and who opened it first."""
+
+    external_id: str
+    expires_at: datetime
+    redeemed_at: datetime | None = None
+    redeemed_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,9 +65,16 @@ class BotStore(Protocol):
     async def set_language(self, telegram_user_id: int, language: str) -> None: ...
 
     async def set_contact(
-        self, telegram_user_id: int, contact_id: int, language: str | None = None
+        self,
+        telegram_user_id: int,
+        contact_id: int,
+        language: str | None = None,
+        *,
+        first_name: str | None = None,
+        username: str | None = None,
     ) -> None:
-        """Remember the link; ``language`` is kept unless the user chose one already."""
+        """Remember the link (and how Telegram names the user); ``language`` is kept unless
+        the user chose one already. Any other user linked to the contact is unlinked."""
         ...
 
     async def forget(self, telegram_user_id: int) -> None:
@@ -81,6 +101,36 @@ class BotStore(Protocol):
 
     async def audit_log(self, limit: int = 20) -> list[AuditEntry]:
         """Newest first."""
+        ...
+
+    async def audit_of(
+        self, targets: Sequence[str], actions: Collection[str], limit: int = 10
+    ) -> list[AuditEntry]:
+        """Entries of one of ``actions`` about any of ``targets``, newest first."""
+        ...
+
+    async def add_link_token(
+        self,
+        token_hash: str,
+        external_id: str,
+        *,
+        now: datetime,
+        expires_at: datetime,
+        minted_by: int | None,
+    ) -> None:
+        """Store a new deep link; links expired long ago are dropped meanwhile."""
+        ...
+
+    async def claim_link_token(
+        self, token_hash: str, telegram_user_id: int, now: datetime
+    ) -> tuple[bool, LinkToken | None]:
+        """Mark the link opened by the user, unless it was opened before or has expired (one
+        statement: two users opening it at once cannot both win). Returns whether this
+        opening claimed it, and the link as stored (None for a token never minted)."""
+        ...
+
+    async def release_link_token(self, token_hash: str) -> None:
+        """Make a claimed link openable again (linking failed for a reason of ours)."""
         ...
 
     async def product_ref(self, product_id: str) -> str:

@@ -1,4 +1,5 @@
-"""Expected Telegram trouble: 429 waited out and retried, and updates delivered twice skipped."""
+"""Expected Telegram trouble: 429 waited out and retried, updates delivered twice skipped, and
+every button press answered exactly once."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from aiogram.client.session.middlewares.base import (
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import Response, TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject, Update
+from aiogram.types import CallbackQuery, TelegramObject, Update
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -104,3 +106,23 @@ class SkipDuplicateUpdates(BaseMiddleware):
             log.info("update %s delivered again; skipped", event.update_id)
             return None
         return await handler(event, data)
+
+
+class AnswerEveryPress(CallbackAnswerMiddleware):
+    """Answers the callback query after its handler (with what the handler put in
+    ``callback_answer``), as aiogram's middleware does, but not when the handler fails: the
+    error handler answers then, with the apology. Telegram takes one answer per query."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        answer = data["callback_answer"] = self.construct_callback_answer(properties=None)
+        result = await handler(event, data)
+        if not answer.disabled and not answer.answered:
+            await self.answer(event, answer)
+        return result

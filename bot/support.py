@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import re
 
+from bot.identity import LINK_ACTIONS, contact_target
+from bot.links import link_target
 from bot.lists import Lists
 from bot.ports import CustomerKey, CustomerProfile, ListKind, ProductCard, Recommender
 from bot.privacy import mask, normalize_phone
-from bot.records import BotStore
+from bot.records import AuditEntry, BotStore, BotUser
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{7,}")
 _MAX_INT64 = 2**63 - 1
+HISTORY = 8  # link events /find shows
 LIST_NAMES: dict[str, ListKind] = {
     **{kind.value: kind for kind in ListKind},
     **{kind.value.replace("_", "-"): kind for kind in ListKind},
@@ -112,6 +115,21 @@ class Support:
             actor_id, "product", target=query[:200], detail="" if card else "(not found)"
         )
         return card, similar
+
+    async def link_details(
+        self, profile: CustomerProfile
+    ) -> tuple[BotUser | None, list[AuditEntry]]:
+        """Who is linked (as Telegram named them when they linked) and the link history,
+        newest first."""
+        linked = None
+        if profile.telegram_user_id is not None:
+            linked = await self._store.user(profile.telegram_user_id)
+            if linked is None:  # linked through the engine's API, not through this bot
+                linked = BotUser(profile.telegram_user_id, None, profile.contact_id, False)
+        targets = [contact_target(profile.contact_id)]
+        if profile.external_id:
+            targets.append(link_target(profile.external_id))
+        return linked, await self._store.audit_of(targets, LINK_ACTIONS, limit=HISTORY)
 
     async def profile(self, contact_id: int) -> CustomerProfile | None:
         return await self._recommender.profile(CustomerKey(contact_id=contact_id))

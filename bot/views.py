@@ -10,9 +10,10 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime, format_timedelta
 
 from bot.cards import TEXT_LIMIT, clean, cut_escaped, format_price, is_web_url, tg_len
+from bot.i18n import N_
 from bot.keyboards.menu import list_title
 from bot.ports import CustomerProfile, EngineStats, ListKind, ProductCard
-from bot.records import AuditEntry
+from bot.records import AuditEntry, BotUser
 
 _FIELD = 120
 _URL_IN_LIST = 400
@@ -32,7 +33,50 @@ def _join_within(lines: Sequence[str], limit: int = TEXT_LIMIT) -> str:
     return "\n".join(kept)
 
 
-def profile_text(profile: CustomerProfile, locale: str) -> str:
+LINK_EVENTS = {
+    "link": N_("link made"),
+    "linked": N_("linked"),
+    "link_moved": N_("moved by own phone"),
+    "link_refused": N_("link refused"),
+    "link_reused": N_("used link opened again"),
+    "link_expired": N_("expired link opened"),
+    "forget": N_("forgotten"),
+}
+
+
+def telegram_line(profile: CustomerProfile, linked_user: BotUser | None) -> str:
+    """Who is linked: their Telegram name, @username and a tg:// link that opens their chat."""
+    if profile.telegram_user_id is None:
+        return html.quote(_("Telegram: not linked"))
+    user_id = profile.telegram_user_id
+    name = (linked_user.first_name if linked_user else None) or _("Telegram user")
+    link = f'<a href="tg://user?id={int(user_id)}">{cut_escaped(clean(name), 64)}</a>'
+    username = linked_user.username if linked_user else None
+    handle = f" @{cut_escaped(clean(username), 40)}" if username else ""
+    return (
+        html.quote(_("Telegram: linked to {who}")).format(who=link + handle)
+        + f" · id <code>{int(user_id)}</code>"
+    )
+
+
+def history_lines(history: Sequence[AuditEntry], locale: str) -> list[str]:
+    if not history:
+        return []
+    lines = ["", "<b>" + html.quote(_("Link history")) + "</b>"]
+    for entry in history:
+        when = format_datetime(entry.at, "yyyy-MM-dd HH:mm", tzinfo=UTC, locale=locale)
+        event = _(LINK_EVENTS.get(entry.action, entry.action))
+        lines.append(f"• {when} · {html.quote(event)}: {cut_escaped(clean(entry.detail), 160)}")
+    return lines
+
+
+def profile_text(
+    profile: CustomerProfile,
+    locale: str,
+    *,
+    linked_user: BotUser | None = None,
+    history: Sequence[AuditEntry] = (),
+) -> str:
     lines = [
         "<b>" + html.quote(_("Customer #{id}").format(id=profile.contact_id)) + "</b>",
     ]
@@ -45,11 +89,7 @@ def profile_text(profile: CustomerProfile, locale: str) -> str:
     for name, value in fields:
         if value:
             lines.append(f"{html.quote(name)}: {cut_escaped(clean(value), _FIELD)}")
-    lines.append(
-        html.quote(
-            _("Telegram: linked") if profile.telegram_user_id else _("Telegram: not linked")
-        )
-    )
+    lines.append(telegram_line(profile, linked_user))
     if profile.orders:
         lines.append("")
         lines.append("<b>" + html.quote(_("Last orders")) + "</b>")
@@ -72,6 +112,7 @@ def profile_text(profile: CustomerProfile, locale: str) -> str:
         lines.append(html.quote(_("Cart: {items}")).format(items=cut_escaped(clean(items), 300)))
     else:
         lines.append(html.quote(_("The cart is empty.")))
+    lines += history_lines(history, locale)
     return _join_within(lines)
 
 

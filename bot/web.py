@@ -9,7 +9,7 @@ from aiogram import Bot
 from aiohttp import hdrs, web
 
 from bot.deeplinks import DeepLinkError
-from bot.links import DeepLinks, LinksDisabled
+from bot.links import DeepLinks
 from recoms.httpkit import basic_password, error_response, password_is, unauthorized
 
 DEEPLINK_PATH = "/api/v1/telegram/deeplink"
@@ -30,7 +30,8 @@ def _authorized(request: web.Request) -> bool:
 
 
 async def post_deeplink(request: web.Request) -> web.Response:
-    """``{"externalCustomerId": "..."}`` -> ``{"link": "https://t.me/<bot>?start=...", ...}``."""
+    """``{"externalCustomerId": "..."}`` -> ``{"link": "https://t.me/<bot>?start=...", ...}``:
+    a link that works once, within ``BOT_LINK_TTL``."""
     if not _authorized(request):
         return unauthorized()
     try:
@@ -42,14 +43,15 @@ async def post_deeplink(request: web.Request) -> web.Response:
         return error_response(400, "externalCustomerId (a non-empty string) is required")
     links = request.app[LINKS_KEY]
     try:
-        link = await links.link(request.app[BOT_KEY], external_id.strip())
-    except LinksDisabled:
-        return error_response(
-            503, "deep links are off: the bot has no signing key (BOT_LINK_SECRET)"
-        )
+        minted = await links.mint(request.app[BOT_KEY], external_id, minted_by=None, via="api")
     except DeepLinkError as error:
         return error_response(400, str(error))
-    payload = link.rsplit("start=", 1)[1]
     return web.json_response(
-        {"externalCustomerId": external_id.strip(), "link": link, "payload": payload}
+        {
+            "externalCustomerId": external_id.strip(),
+            "link": minted.url,
+            "payload": minted.token,
+            "expiresAt": minted.expires_at.isoformat(),
+            "expiresInSeconds": int(links.ttl.total_seconds()),
+        }
     )

@@ -212,6 +212,30 @@ class CartLine:
 
 
 @dataclass(frozen=True, slots=True)
+class TelegramLink:
+    """A Telegram user linked to a contact.
+
+    ``known``: the shop's own data names this contact (it is not one that links alone made and
+    nothing of the shop's has reached since). ``previous_telegram_user_id``: the Telegram user
+    the contact was linked to before, when an own-contact share moved it."""
+
+    contact: Contact
+    known: bool
+    previous_telegram_user_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForgottenLink:
+    """What forgetting a Telegram user removed from its contact: the contact itself
+    (``deleted``, when the link created it and nothing of the shop's has reached it) or the
+    fields the link had added (``removed``: ``phone``, ``name``, ...)."""
+
+    contact_id: ContactId
+    deleted: bool
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ContactProfile:
     """What staff and the bot see of a contact: identifiers, last orders, cart, recent views.
 

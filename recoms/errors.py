@@ -24,6 +24,11 @@ class NotFound(RecomsError):
         self.key = key
 
 
+class Conflict(RecomsError):
+    """The request clashes with what is stored, such as linking a contact that another
+    Telegram user holds (HTTP 409)."""
+
+
 class FeedError(RecomsError):
     """A feed cannot be read at all: hostile or malformed XML, unreachable URL."""
 

@@ -7,9 +7,12 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from bot.ports import (
+    AlreadyLinked,
     CustomerKey,
     CustomerProfile,
     EngineStats,
+    ForgottenCustomer,
+    LinkedCustomer,
     OrderSummary,
     ProductCard,
     RecommenderUnavailable,
@@ -25,7 +28,7 @@ from recoms.domain import (
     Product,
     ProductId,
 )
-from recoms.errors import InvalidRequest, NotFound, Unavailable
+from recoms.errors import Conflict, InvalidRequest, NotFound, Unavailable
 from recoms.service import RecomsService
 
 
@@ -67,6 +70,8 @@ def _engine_errors() -> Iterator[None]:
     unavailable for now. Anything else is a fault of ours and is not dressed up as either."""
     try:
         yield
+    except Conflict as error:
+        raise AlreadyLinked(error.message) from error
     except (InvalidRequest, NotFound) as error:
         raise RequestRejected(error.message) from error
     except Unavailable as error:
@@ -126,16 +131,36 @@ class EmbeddedRecommender:
                 return None
         return _contact_profile(profile.contact, profile)
 
-    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
+    async def link_customer(
+        self,
+        customer: CustomerKey,
+        telegram_user_id: int,
+        *,
+        own_contact_share: bool = False,
+        name: str | None = None,
+    ) -> LinkedCustomer:
         # Whom to link is named by the shop's identifiers, never by a Telegram id.
         identity = to_identity(replace(customer, telegram_user_id=None))
         with _engine_errors():
-            contact = await self._service.link_telegram(identity, telegram_user_id)
-        return _contact_profile(contact)
+            link = await self._service.link_telegram(
+                identity, telegram_user_id, own_contact_share=own_contact_share, name=name
+            )
+        return LinkedCustomer(
+            profile=_contact_profile(link.contact),
+            known=link.known,
+            previous_telegram_user_id=link.previous_telegram_user_id,
+        )
 
-    async def unlink(self, telegram_user_id: int) -> None:
+    async def forget(self, telegram_user_id: int) -> ForgottenCustomer | None:
         with _engine_errors():
-            await self._service.unlink_telegram(telegram_user_id)
+            forgotten = await self._service.forget_telegram(telegram_user_id)
+        if forgotten is None:
+            return None
+        return ForgottenCustomer(
+            contact_id=int(forgotten.contact_id),
+            deleted=forgotten.deleted,
+            removed=forgotten.removed,
+        )
 
     async def stats(self) -> EngineStats:
         with _engine_errors():

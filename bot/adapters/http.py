@@ -20,9 +20,12 @@ import aiohttp
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.ports import (
+    AlreadyLinked,
     CustomerKey,
     CustomerProfile,
     EngineStats,
+    ForgottenCustomer,
+    LinkedCustomer,
     OrderSummary,
     ProductCard,
     RecommenderUnavailable,
@@ -97,6 +100,17 @@ class _Contact(_Camel):
     external_id: str | None = Field(default=None, alias="externalCustomerId")
     name: str | None = None
     telegram_user_id: int | None = Field(default=None, alias="telegramUserId")
+
+
+class _Link(_Contact):
+    known: bool = True
+    previous_telegram_user_id: int | None = Field(default=None, alias="previousTelegramUserId")
+
+
+class _Forgotten(_Camel):
+    contact_id: int = Field(alias="contactId")
+    deleted: bool
+    removed: list[str] = Field(default_factory=list)
 
 
 class _Line(_Camel):
@@ -254,6 +268,8 @@ class HttpRecommender:
             if missing_is_none and missing_thing:
                 return None
             raise RequestRejected(message or f"{method} {path}: not found")
+        if status == 409:
+            raise AlreadyLinked(message or f"{method} {path}: conflict")
         if status in (401, 403):
             raise RecommenderUnavailable(
                 f"{method} {path}: the API refused the credentials (check BOT_RECOMS_API_KEY)"
@@ -303,8 +319,19 @@ class HttpRecommender:
             raise RecommenderUnavailable(f"unexpected profile from the API: {error}") from error
         return _profile(parsed.contact, parsed)
 
-    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
+    async def link_customer(
+        self,
+        customer: CustomerKey,
+        telegram_user_id: int,
+        *,
+        own_contact_share: bool = False,
+        name: str | None = None,
+    ) -> LinkedCustomer:
         payload: dict[str, Any] = {"telegramUserId": telegram_user_id}
+        if own_contact_share:
+            payload["ownContactShare"] = True
+        if name:
+            payload["name"] = name[:200]
         if customer.contact_id is not None:
             payload["contactId"] = customer.contact_id
         if customer.external_id:
@@ -315,12 +342,32 @@ class HttpRecommender:
             payload["phone"] = customer.phone
         body = await self._call("POST", "/api/v1/contacts/telegram", json=payload)
         try:
-            return _profile(_Contact.model_validate(body))
+            link = _Link.model_validate(body)
         except ValidationError as error:
             raise RecommenderUnavailable(f"unexpected contact from the API: {error}") from error
+        return LinkedCustomer(
+            profile=_profile(link),
+            known=link.known,
+            previous_telegram_user_id=link.previous_telegram_user_id,
+        )
 
-    async def unlink(self, telegram_user_id: int) -> None:
-        await self._call("DELETE", f"/api/v1/contacts/telegram/{int(telegram_user_id)}")
+    async def forget(self, telegram_user_id: int) -> ForgottenCustomer | None:
+        body = await self._call(
+            "POST",
+            f"/api/v1/contacts/telegram/{int(telegram_user_id)}/forget",
+            missing_is_none=True,
+        )
+        if body is None:
+            return None
+        try:
+            forgotten = _Forgotten.model_validate(body)
+        except ValidationError as error:
+            raise RecommenderUnavailable(f"unexpected answer from the API: {error}") from error
+        return ForgottenCustomer(
+            contact_id=forgotten.contact_id,
+            deleted=forgotten.deleted,
+            removed=tuple(forgotten.removed),
+        )
 
     async def stats(self) -> EngineStats:
         body = await self._call("GET", "/api/v1/stats")

@@ -125,8 +125,6 @@ async def run(
 
 
 def _warn_about_missing_secrets(settings: BotSettings) -> None:
-    if settings.link_key() is None:
-        log.warning("BOT_LINK_SECRET is not set: deep links are off")
     if settings.webhook_url and settings.webhook_secret is None:
         log.warning("BOT_WEBHOOK_SECRET is not set: anyone may post updates to the webhook")
 

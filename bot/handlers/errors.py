@@ -17,12 +17,15 @@ log = logging.getLogger(__name__)
 
 
 async def _tell(bot: Bot, event: ErrorEvent, text: str) -> None:
-    """Answer whoever caused the update: the query's alert and the chat, or the chat."""
+    """Answer whoever caused the update: the query (left unanswered for us) and the chat, or
+    the chat."""
     update = event.update
     try:
         if update.callback_query is not None:
             query = update.callback_query
             await bot.answer_callback_query(query.id, text=text[:200], show_alert=True)
+            chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+            await bot.send_message(chat_id, text)
         elif update.message is not None:
             await bot.send_message(update.message.chat.id, text)
     except TelegramAPIError as error:

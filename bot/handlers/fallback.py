@@ -1,10 +1,11 @@
-"""Whatever no other handler took: unknown commands (staff commands for non-staff too), and
-messages that are not menu presses."""
+"""Whatever no other handler took: unknown commands (staff commands for non-staff too),
+messages that are not menu presses, and presses of buttons nothing handles any more."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.types import Message, User
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards.menu import main_menu
@@ -25,9 +26,39 @@ async def on_other(message: Message, event_from_user: User, store: BotStore) -> 
     )
 
 
+async def on_expired_button(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    event_from_user: User,
+    store: BotStore,
+    bot: Bot,
+) -> None:
+    """A button from an older version of the bot, one whose data no longer reads, or one that
+    is no longer the presser's (a staff button after they left the staff): say so, and give
+    the current menu."""
+    await answer_expired(query, callback_answer, event_from_user, store, bot)
+
+
+async def answer_expired(
+    query: CallbackQuery,
+    callback_answer: CallbackAnswer,
+    event_from_user: User,
+    store: BotStore,
+    bot: Bot,
+) -> None:
+    callback_answer.text = _("This button has expired.")
+    chat_id = query.message.chat.id if query.message is not None else event_from_user.id
+    await bot.send_message(
+        chat_id,
+        _("Pick a list from the menu below."),
+        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+    )
+
+
 def create_router() -> Router:
     """A fresh router: one per dispatcher (a router can join only one)."""
     router = Router(name=__name__)
     router.message.register(on_unknown_command, F.text.startswith("/"))
     router.message.register(on_other)
+    router.callback_query.register(on_expired_button)
     return router

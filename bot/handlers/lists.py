@@ -5,13 +5,14 @@ from __future__ import annotations
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
-from aiogram.utils.i18n import gettext as _
 
 from bot.filters import MenuList
+from bot.handlers.fallback import answer_expired
 from bot.keyboards.callbacks import ListCB, NoopCB
 from bot.lists import Lists
 from bot.ports import ListKind
 from bot.presenter import CardPresenter, ListPage
+from bot.records import BotStore
 from bot.refs import ProductRefs
 
 
@@ -36,13 +37,13 @@ async def on_list(
     lists: Lists,
     refs: ProductRefs,
     presenter: CardPresenter,
+    store: BotStore,
     bot: Bot,
 ) -> None:
     kind = callback_data.kind
     seed = await refs.decode(callback_data.ref) if callback_data.ref else None
     if kind is None or (callback_data.ref and seed is None):
-        callback_answer.text = _("This button is out of date. Please open the list again.")
-        callback_answer.show_alert = True
+        await answer_expired(query, callback_answer, event_from_user, store, bot)
         return
     customer = await lists.customer_of(event_from_user.id)
     cards = await lists.products(kind, customer, seed)

@@ -7,6 +7,7 @@ unknown-command answer, so nothing hints that these commands exist.
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramForbiddenError
@@ -16,6 +17,7 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_datetime
 
 from bot.cards import clean, cut_escaped
 from bot.commands import hide_staff_commands, show_staff_commands
@@ -23,7 +25,7 @@ from bot.deeplinks import DeepLinkError
 from bot.filters import IsStaff
 from bot.keyboards.callbacks import KIND_CODES, StaffCB
 from bot.keyboards.menu import MENU_LISTS, label, list_title
-from bot.links import DeepLinks, LinksDisabled
+from bot.links import DeepLinks
 from bot.ports import CustomerProfile, ListKind, Recommender
 from bot.presenter import CardPresenter, ListPage
 from bot.records import BotStore, Role
@@ -66,8 +68,10 @@ async def cmd_find(
     if profile is None:
         await message.answer(_("No customer found for this query."))
         return
+    linked_user, history = await support.link_details(profile)
     await message.answer(
-        profile_text(profile, i18n.current_locale), reply_markup=_profile_keyboard(profile)
+        profile_text(profile, i18n.current_locale, linked_user=linked_user, history=history),
+        reply_markup=_profile_keyboard(profile),
     )
 
 
@@ -127,30 +131,33 @@ async def cmd_link(
     command: CommandObject,
     event_from_user: User,
     links: DeepLinks,
-    support: Support,
     bot: Bot,
+    i18n: I18n,
 ) -> None:
     external_id = (command.args or "").strip()
     if not external_id:
         await message.answer(html.quote(_("Usage: /link <external customer id>")))
         return
     try:
-        link = await links.link(bot, external_id)
-    except LinksDisabled:
-        await message.answer(
-            _("Sign-in links are off: the bot has no signing key (BOT_LINK_SECRET).")
-        )
-        return
+        minted = await links.mint(bot, external_id, minted_by=event_from_user.id, via="/link")
     except DeepLinkError:
         await message.answer(_("This id cannot be put into a sign-in link (too long or empty)."))
         return
-    await support.audit(event_from_user.id, "link", target=external_id)
+    until = format_datetime(
+        minted.expires_at, "yyyy-MM-dd HH:mm", tzinfo=UTC, locale=i18n.current_locale
+    )
     await message.answer(
         html.quote(_("Sign-in link for {external_id}:")).format(
             external_id=html.quote(external_id)
         )
         + "\n"
-        + html.quote(link),
+        + html.quote(minted.url)
+        + "\n"
+        + html.quote(
+            _("It works once, until {until} UTC. Give it to this customer only.").format(
+                until=until
+            )
+        ),
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
 

@@ -1,10 +1,11 @@
-"""/start, linking a chat to a customer (their own phone number or a signed deep link), /help."""
+"""/start, linking a chat to a customer (their own phone number or a deep link), /help."""
 
 from __future__ import annotations
 
 import logging
 
 from aiogram import Bot, F, Router, html
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import Message, User
 from aiogram.utils.i18n import I18n
@@ -12,11 +13,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import show_staff_commands
 from bot.config import BotSettings
-from bot.deeplinks import DeepLinkError
+from bot.identity import ByLink, Linking
 from bot.keyboards.menu import main_menu
-from bot.links import DeepLinks
-from bot.ports import CustomerKey, Recommender
-from bot.privacy import mask_phone, normalize_phone
+from bot.privacy import normalize_phone
 from bot.records import BotStore, is_linked
 from bot.staff import StaffDirectory
 
@@ -27,35 +26,43 @@ async def cmd_start_link(
     message: Message,
     command: CommandObject,
     event_from_user: User,
-    links: DeepLinks,
-    recommender: Recommender,
+    linking: Linking,
     store: BotStore,
     i18n: I18n,
 ) -> None:
-    try:
-        external_id = links.external_id(command.args or "")
-    except DeepLinkError as error:
-        log.info("user %s sent a deep link that was refused: %s", event_from_user.id, error)
+    outcome = await linking.by_link(command.args or "", event_from_user, i18n.current_locale)
+    if outcome.result is ByLink.LINKED:
         await message.answer(
-            _(
-                "This link is not valid. Please ask the shop for a new one, "
-                "or share your phone number with the button below."
-            ),
-            reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+            _("Hello, {name}! Your shop account is linked to this chat.").format(
+                name=html.quote(event_from_user.first_name)
+            )
+            + "\n"
+            + _("Pick a list from the menu below."),
+            reply_markup=main_menu(linked=True),
         )
         return
-    profile = await recommender.link_customer(
-        CustomerKey(external_id=external_id), event_from_user.id
-    )
-    await store.set_contact(event_from_user.id, profile.contact_id, i18n.current_locale)
-    log.info("user %s linked to contact %s by deep link", event_from_user.id, profile.contact_id)
+    texts = {
+        ByLink.INVALID: _(
+            "This link is not valid. Please ask the shop for a new one, "
+            "or share your phone number with the button below."
+        ),
+        ByLink.EXPIRED: _(
+            "This link has expired. Please ask the shop for a new one, "
+            "or share your phone number with the button below."
+        ),
+        ByLink.USED: _(
+            "This link has already been used: each link works once. Please ask the shop for a "
+            "new one, or share your phone number with the button below."
+        ),
+        ByLink.TAKEN: _(
+            "This shop account is already linked to another Telegram account, so this link "
+            "cannot link it here. If the shop account is yours, share your phone number with "
+            "the button below."
+        ),
+    }
     await message.answer(
-        _("Hello, {name}! Your shop account is linked to this chat.").format(
-            name=html.quote(event_from_user.first_name)
-        )
-        + "\n"
-        + _("Pick a list from the menu below."),
-        reply_markup=main_menu(linked=True),
+        texts[outcome.result],
+        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
     )
 
 
@@ -86,10 +93,11 @@ async def cmd_start(
 async def on_contact(
     message: Message,
     event_from_user: User,
-    recommender: Recommender,
+    linking: Linking,
     store: BotStore,
     settings: BotSettings,
     i18n: I18n,
+    bot: Bot,
 ) -> None:
     contact = message.contact
     assert contact is not None
@@ -111,22 +119,43 @@ async def on_contact(
             reply_markup=main_menu(linked=linked),
         )
         return
-    profile = await recommender.link_customer(CustomerKey(phone=phone), event_from_user.id)
-    await store.set_contact(event_from_user.id, profile.contact_id, i18n.current_locale)
-    log.info(
-        "user %s linked to contact %s by phone %s",
-        event_from_user.id,
-        profile.contact_id,
-        mask_phone(phone),
-    )
-    await message.answer(
-        _("Thank you, {name}! Your shop account is linked to this chat.").format(
-            name=html.quote(contact.first_name)
+    name = " ".join(filter(None, (contact.first_name, contact.last_name)))
+    customer = await linking.by_own_phone(phone, event_from_user, name, i18n.current_locale)
+    if customer.previous_telegram_user_id is not None:
+        await _tell_unlinked(bot, store, i18n, customer.previous_telegram_user_id)
+    if customer.known:
+        text = _("Thank you, {name}! Your shop account is linked to this chat.")
+    else:
+        text = _(
+            "Thank you, {name}! We don't know this number yet; you will see our bestsellers "
+            "until you order with it."
         )
+    await message.answer(
+        text.format(name=html.quote(contact.first_name))
         + "\n"
         + _("Pick a list from the menu below."),
         reply_markup=main_menu(linked=True),
     )
+
+
+async def _tell_unlinked(bot: Bot, store: BotStore, i18n: I18n, telegram_user_id: int) -> None:
+    """The chat that lost its customer to the customer's own phone hears it, in its language."""
+    language = await store.language(telegram_user_id)
+    if language not in i18n.available_locales:
+        language = i18n.default_locale
+    with i18n.use_locale(language):
+        text = _(
+            "Your shop account has been linked to another Telegram account, which shared the "
+            "account's phone number from its own Telegram. This chat is no longer linked to it. "
+            "If you think this is wrong, please contact the shop."
+        )
+        menu = main_menu(linked=False)
+    try:
+        await bot.send_message(telegram_user_id, text, reply_markup=menu)
+    except TelegramForbiddenError:
+        await store.mark_blocked(telegram_user_id)
+    except TelegramBadRequest as error:
+        log.info("could not tell user %s about the move: %s", telegram_user_id, error.message)
 
 
 async def cmd_menu(message: Message, event_from_user: User, store: BotStore) -> None:

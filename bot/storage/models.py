@@ -47,6 +47,9 @@ class UserRow(Base):
     linked_at: Mapped[datetime | None]
     blocked_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # As Telegram names them when they linked: what staff see of who is linked.
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    username: Mapped[str | None] = mapped_column(String(64))
 
 
 class StaffRow(Base):
@@ -69,8 +72,23 @@ class AuditRow(Base):
     at: Mapped[datetime] = mapped_column(index=True)
     actor_id: Mapped[int]
     action: Mapped[str] = mapped_column(String(32))
-    target: Mapped[str] = mapped_column(String(200), default="")
+    target: Mapped[str] = mapped_column(String(200), default="", index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class LinkTokenRow(Base):
+    """A deep link's token (stored as its SHA-256): whom it links, until when, and who opened
+    it first. Tokens are random, so the link itself says nothing about the customer."""
+
+    __tablename__ = "bot_link_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    minted_by: Mapped[int | None]
+    redeemed_at: Mapped[datetime | None]
+    redeemed_by: Mapped[int | None]
 
 
 class ProductRefRow(Base):

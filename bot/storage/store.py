@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import UTC, datetime
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -12,8 +13,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.records import AuditEntry, BotUser, Role, StaffMember
-from bot.storage.models import AuditRow, ProductRefRow, StaffRow, UserRow
+from bot.records import AuditEntry, BotUser, LinkToken, Role, StaffMember
+from bot.storage.models import AuditRow, LinkTokenRow, ProductRefRow, StaffRow, UserRow
+
+# Expired links are kept this long (for the audit of late openings), then dropped.
+EXPIRED_LINKS_KEPT = timedelta(days=30)
 
 
 def _now() -> datetime:
@@ -51,6 +55,8 @@ class SqlBotStore:
                 language=row.language,
                 contact_id=row.contact_id,
                 blocked=row.blocked_at is not None,
+                first_name=row.first_name,
+                username=row.username,
             )
 
     async def language(self, telegram_user_id: int) -> str | None:
@@ -63,11 +69,21 @@ class SqlBotStore:
         await self._upsert_user(telegram_user_id, language=language)
 
     async def set_contact(
-        self, telegram_user_id: int, contact_id: int, language: str | None = None
+        self,
+        telegram_user_id: int,
+        contact_id: int,
+        language: str | None = None,
+        *,
+        first_name: str | None = None,
+        username: str | None = None,
     ) -> None:
         """Remember the link. ``language`` (the one the user is spoken to in) is kept unless
         they chose one already: staff sends reach the customer in it."""
         now = _now()
+        names = {
+            "first_name": (first_name or "")[:128] or None,
+            "username": (username or "")[:64] or None,
+        }
         async with self._sessions.begin() as session:
             # A contact is linked to one Telegram user at most, as in the engine.
             await session.execute(
@@ -83,6 +99,7 @@ class SqlBotStore:
                 contact_id=contact_id,
                 linked_at=now,
                 language=language,
+                **names,
             )
             await session.execute(
                 statement.on_conflict_do_update(
@@ -91,6 +108,7 @@ class SqlBotStore:
                         "contact_id": contact_id,
                         "linked_at": now,
                         "language": func.coalesce(UserRow.language, statement.excluded.language),
+                        **names,
                     },
                 )
             )
@@ -194,6 +212,90 @@ class SqlBotStore:
                 )
                 for row in rows
             ]
+
+    async def audit_of(
+        self, targets: Sequence[str], actions: Collection[str], limit: int = 10
+    ) -> list[AuditEntry]:
+        """Entries of one of ``actions`` about any of ``targets``, newest first."""
+        if not targets:
+            return []
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(AuditRow)
+                .where(
+                    AuditRow.target.in_([target[:200] for target in targets]),
+                    AuditRow.action.in_(list(actions)),
+                )
+                .order_by(AuditRow.id.desc())
+                .limit(limit)
+            )
+            return [
+                AuditEntry(
+                    at=row.at,
+                    actor_id=row.actor_id,
+                    action=row.action,
+                    target=row.target,
+                    detail=row.detail,
+                )
+                for row in rows
+            ]
+
+    # --- deep links ----------------------------------------------------------------------
+    async def add_link_token(
+        self,
+        token_hash: str,
+        external_id: str,
+        *,
+        now: datetime,
+        expires_at: datetime,
+        minted_by: int | None,
+    ) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(LinkTokenRow).where(LinkTokenRow.expires_at < now - EXPIRED_LINKS_KEPT)
+            )
+            session.add(
+                LinkTokenRow(
+                    token_hash=token_hash,
+                    external_id=external_id,
+                    created_at=now,
+                    expires_at=expires_at,
+                    minted_by=minted_by,
+                )
+            )
+
+    async def claim_link_token(
+        self, token_hash: str, telegram_user_id: int, now: datetime
+    ) -> tuple[bool, LinkToken | None]:
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(LinkTokenRow)
+                .where(
+                    LinkTokenRow.token_hash == token_hash,
+                    LinkTokenRow.redeemed_at.is_(None),
+                    LinkTokenRow.expires_at > now,
+                )
+                .values(redeemed_at=now, redeemed_by=telegram_user_id)
+                .execution_options(synchronize_session=False)
+            )
+            claimed = bool(getattr(result, "rowcount", 0))
+            row = await session.get(LinkTokenRow, token_hash)
+            if row is None:
+                return False, None
+            return claimed, LinkToken(
+                external_id=row.external_id,
+                expires_at=row.expires_at,
+                redeemed_at=row.redeemed_at,
+                redeemed_by=row.redeemed_by,
+            )
+
+    async def release_link_token(self, token_hash: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(LinkTokenRow)
+                .where(LinkTokenRow.token_hash == token_hash)
+                .values(redeemed_at=None, redeemed_by=None)
+            )
 
     # --- product refs ------------------------------------------------------------------
     async def product_ref(self, product_id: str) -> str:

@@ -35,6 +35,7 @@ ROUTES: Mapping[Route, Access] = {
     ("GET", "/api/v1/contacts/profile"): Access.ADMIN,
     ("POST", "/api/v1/contacts/telegram"): Access.ADMIN,
     ("DELETE", "/api/v1/contacts/telegram/{telegramUserId}"): Access.ADMIN,
+    ("POST", "/api/v1/contacts/telegram/{telegramUserId}/forget"): Access.ADMIN,
     # The catalogue is on the shop's site anyway, but a search over it is a way to load the
     # server; the page has no need for it.
     ("GET", "/api/v1/products"): Access.ADMIN,

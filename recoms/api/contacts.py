@@ -10,13 +10,14 @@ from recoms.api.keys import SERVICE
 from recoms.api.params import body_model, path_int, query_model
 from recoms.api.schemas import (
     INT64_MAX,
-    ContactOut,
     ProfileOut,
     ProfileQuery,
+    TelegramForgetOut,
+    TelegramLinkOut,
     TelegramLinkRequest,
     dump,
 )
-from recoms.errors import InvalidRequest
+from recoms.errors import InvalidRequest, NotFound
 
 routes = web.RouteTableDef()
 
@@ -37,12 +38,15 @@ async def get_profile(request: web.Request) -> web.Response:
 @routes.post("/api/v1/contacts/telegram")
 async def link_telegram(request: web.Request) -> web.Response:
     """Link a Telegram user to the contact the other identifiers name. An unknown phone or
-    external id creates the contact; an earlier link of that Telegram user is moved."""
+    external id creates the contact; an earlier link of that Telegram user is moved; a contact
+    linked to another Telegram user is moved only by an own-contact share (else 409)."""
     body = await body_model(TelegramLinkRequest, request)
     # The Telegram id is what gets linked, not a way to find the contact.
     identity = dataclasses.replace(body.to_identity(), telegram_user_id=None)
-    contact = await request.app[SERVICE].link_telegram(identity, body.telegram_user_id)
-    return web.json_response(dump(ContactOut.from_domain(contact)))
+    link = await request.app[SERVICE].link_telegram(
+        identity, body.telegram_user_id, own_contact_share=body.own_contact_share, name=body.name
+    )
+    return web.json_response(dump(TelegramLinkOut.from_link(link)))
 
 
 @routes.delete("/api/v1/contacts/telegram/{telegramUserId}")
@@ -50,3 +54,13 @@ async def unlink_telegram(request: web.Request) -> web.Response:
     telegram_user_id = path_int(request, "telegramUserId", maximum=INT64_MAX)
     await request.app[SERVICE].unlink_telegram(telegram_user_id)
     return web.Response(status=204)
+
+
+@routes.post("/api/v1/contacts/telegram/{telegramUserId}/forget")
+async def forget_telegram(request: web.Request) -> web.Response:
+    """Unlink the Telegram user and remove what their links added to the contact."""
+    telegram_user_id = path_int(request, "telegramUserId", maximum=INT64_MAX)
+    forgotten = await request.app[SERVICE].forget_telegram(telegram_user_id)
+    if forgotten is None:
+        raise NotFound("Telegram user", telegram_user_id)
+    return web.json_response(dump(TelegramForgetOut.from_domain(forgotten)))

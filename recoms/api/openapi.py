@@ -29,6 +29,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     schemas.ProductOut,
     schemas.ProfileOut,
     schemas.StatsOut,
+    schemas.TelegramForgetOut,
+    schemas.TelegramLinkOut,
     schemas.TelegramLinkRequest,
 )
 """The models the document's schemas are generated from (and those they refer to)."""
@@ -62,6 +64,7 @@ def errors(*statuses: int) -> Json:
     texts = {
         400: "Bad parameters or body; the message says which and why.",
         404: "The thing named does not exist.",
+        409: "The request clashes with what is stored; the message says how.",
         413: "The body is larger than the server accepts.",
     }
     return {str(status): error(texts[status]) for status in statuses}
@@ -344,11 +347,30 @@ def paths() -> Json:
                     "The contact is named by any of "
                     + ", ".join(IDENTIFIER_NAMES)
                     + "; an unknown phone or externalCustomerId creates it. A Telegram user "
-                    "is linked to one contact at most: an earlier link moves."
+                    "is linked to one contact at most: their earlier link moves. A contact "
+                    "linked to another Telegram user is never moved by a link (409), only by "
+                    "`ownContactShare` with the phone on file: Telegram's own-contact share."
                 ),
                 "requestBody": body("TelegramLinkRequest"),
                 "responses": {
-                    "200": ok("The linked contact.", ref("ContactOut")),
+                    "200": ok("The linked contact.", ref("TelegramLinkOut")),
+                    **errors(400, 404, 409),
+                },
+            }
+        },
+        "/api/v1/contacts/telegram/{telegramUserId}/forget": {
+            "post": {
+                "operationId": "forgetTelegram",
+                "tags": ["contacts"],
+                "summary": "Unlink a Telegram user and remove what their links added",
+                "description": (
+                    "A contact a link created is deleted, unless the shop's own data (orders, "
+                    "events, cart, web ids) has reached it since; from other contacts the "
+                    "fields links added (phone, name) are removed. The shop's own data stays."
+                ),
+                "parameters": [path_param("telegramUserId", "The Telegram user id.", POSITIVE_ID)],
+                "responses": {
+                    "200": ok("What was removed.", ref("TelegramForgetOut")),
                     **errors(400, 404),
                 },
             }

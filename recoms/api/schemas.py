@@ -27,10 +27,12 @@ from recoms.domain import (
     ContactProfile,
     DataSource,
     DataSourceParams,
+    ForgottenLink,
     Identity,
     Order,
     OrderLine,
     ProductId,
+    TelegramLink,
 )
 from recoms.presenters import price_to_json
 from recoms.service import ImportReport, Stats
@@ -316,6 +318,39 @@ class ContactOut(ApiModel):
         )
 
 
+class TelegramLinkOut(ContactOut):
+    known: bool = Field(
+        description="The shop's own data names this contact: not one that the link created "
+        "or a phone it added."
+    )
+    previous_telegram_user_id: int | None = Field(
+        description="The Telegram user the contact was linked to before an own-contact share "
+        "moved it."
+    )
+
+    @classmethod
+    def from_link(cls, link: TelegramLink) -> TelegramLinkOut:
+        return cls(
+            **ContactOut.from_domain(link.contact).model_dump(),
+            known=link.known,
+            previous_telegram_user_id=link.previous_telegram_user_id,
+        )
+
+
+class TelegramForgetOut(ApiModel):
+    contact_id: int
+    deleted: bool = Field(description="The link had created the contact: it is gone.")
+    removed: list[str] = Field(description="Fields the links had added, now removed.")
+
+    @classmethod
+    def from_domain(cls, forgotten: ForgottenLink) -> TelegramForgetOut:
+        return cls(
+            contact_id=forgotten.contact_id,
+            deleted=forgotten.deleted,
+            removed=list(forgotten.removed),
+        )
+
+
 class LineOut(ApiModel):
     product_id: str
     quantity: float
@@ -367,6 +402,16 @@ class TelegramLinkRequest(IdentityFields):
     named by phone or external id)."""
 
     telegram_user_id: int = Field(ge=1, le=INT64_MAX)
+    own_contact_share: bool = Field(
+        default=False,
+        description="The phone came from Telegram's own-contact share (the sharer's own number, "
+        "checked by Telegram). Only such a link may move a contact linked to another Telegram "
+        "user, and only when the phone is the one on file; any other link of such a contact "
+        "is refused with 409.",
+    )
+    name: Text | None = Field(
+        default=None, description="Filled in when the contact has no name; forget removes it."
+    )
 
     @model_validator(mode="after")
     def _named(self) -> Self:

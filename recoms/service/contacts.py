@@ -9,8 +9,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.domain import CONTACT_KEYS, Contact, ContactProfile, Identity, IdentityKey
-from recoms.errors import InvalidRequest, NotFound
+from recoms.domain import (
+    CONTACT_KEYS,
+    Contact,
+    ContactProfile,
+    ForgottenLink,
+    Identity,
+    IdentityKey,
+    TelegramLink,
+)
+from recoms.errors import Conflict, InvalidRequest, NotFound
 from recoms.importing.identifiers import mask_email, mask_phone, normalise_email, normalise_phone
 from recoms.storage.repositories import (
     CartRepository,
@@ -20,6 +28,12 @@ from recoms.storage.repositories import (
 )
 
 MAX_NAME = 200
+TELEGRAM = "telegram"
+"""The source name of what Telegram links add to contacts."""
+CREATED = "contact"
+"""The field name that marks a contact a source created."""
+REMOVABLE = ("phone", "name", "email", "external_id")
+"""Fields a source may have added to a shop's contact, removed when its user is forgotten."""
 VIEW_EVENTS = ("ProductPage",)
 # A contact's latest views read at a time (for the profile and for personal lists).
 HISTORY_VIEWS = 200
@@ -159,31 +173,88 @@ class Contacts:
         return found, False
 
     async def link_telegram(
-        self, identity: Identity, telegram_user_id: int, *, now: datetime
-    ) -> Contact:
+        self,
+        identity: Identity,
+        telegram_user_id: int,
+        *,
+        own_contact_share: bool,
+        name: str | None,
+        now: datetime,
+    ) -> TelegramLink:
         """See ``RecomsService.link_telegram``; identifiers are already checked readable."""
         lookup = dataclasses.replace(identity, telegram_user_id=None)
         contact = None if lookup.is_empty() else await self.find(lookup)
+        phone = self.identifiers.phone(identity.phone)
+        added: list[str] = []
+        if contact is None and own_contact_share and phone is not None:
+            # Her own number, new to the shop, joins the contact her chat is linked to.
+            current = await self.repository.find_by(IdentityKey.TELEGRAM_USER_ID, telegram_user_id)
+            if current is not None and current.phone is None:
+                await self.repository.update(current.id, phone=phone)
+                contact = dataclasses.replace(current, phone=phone)
+                added.append("phone")
+        created = False
         if contact is None:
             external = clean_external_id(identity.external_id)
-            phone = self.identifiers.phone(identity.phone)
             if not (external or phone):
                 raise NotFound("contact", describe(identity))
-            contact, _ = await self.upsert(
-                now=now,
-                external_id=external,
-                email=self.identifiers.email(identity.email),
-                phone=phone,
-                name=None,
+            email = self.identifiers.email(identity.email)
+            contact, created = await self.upsert(
+                now=now, external_id=external, email=email, phone=phone, name=clean_name(name)
             )
+            if created:
+                given = {"external_id": external, "email": email, "phone": phone}
+                added += [CREATED, *(key for key, value in given.items() if value is not None)]
+                added += ["name"] if contact.name else []
+        previous = contact.telegram_user_id
+        if previous is not None and previous != telegram_user_id:
+            # Only Telegram's own-contact share of the number on file proves the contact is the
+            # sharer's; a link (which anyone may have been forwarded) never moves it.
+            if not (own_contact_share and phone is not None and contact.phone == phone):
+                raise Conflict(
+                    f"contact {contact.id} is linked to another Telegram user; only its own "
+                    "phone number, shared from Telegram, can move it"
+                )
+        else:
+            previous = None
+        if not created and (fill := clean_name(name)) and not contact.name:
+            await self.repository.update(contact.id, name=fill)
+            added.append("name")
         if contact.telegram_user_id != telegram_user_id:
             # Cleared first: the unique index must not see two rows with this id, even for a
             # moment.
             await self.repository.clear_telegram(telegram_user_id)
             await self.repository.update(contact.id, telegram_user_id=telegram_user_id)
+        await self.repository.mark_added(contact.id, added, TELEGRAM, now)
+        known = not (created or "phone" in added) and await self._shop_knows(contact.id)
         linked = await self.repository.get(contact.id)
         assert linked is not None
-        return linked
+        return TelegramLink(linked, known=known, previous_telegram_user_id=previous)
+
+    async def _shop_knows(self, contact_id: int) -> bool:
+        """Whether the contact is the shop's: not one a link created, or one the shop's own
+        data (orders, events, cart, web ids) has reached since."""
+        if CREATED not in await self.repository.added_fields(contact_id, TELEGRAM):
+            return True
+        return await self.repository.has_shop_data(contact_id)
+
+    async def forget_telegram(self, telegram_user_id: int) -> ForgottenLink | None:
+        """See ``RecomsService.forget_telegram``."""
+        contact = await self.repository.find_by(IdentityKey.TELEGRAM_USER_ID, telegram_user_id)
+        if contact is None:
+            return None
+        added = await self.repository.added_fields(contact.id, TELEGRAM)
+        if CREATED in added and not await self.repository.has_shop_data(contact.id):
+            await self.repository.delete(contact.id)
+            return ForgottenLink(contact.id, deleted=True)
+        # In a contact a link created, the identifiers are how the shop's data has found it
+        # since: they are the shop's now. Only the name stays the bot's.
+        removable = ("name",) if CREATED in added else REMOVABLE
+        removed = tuple(field for field in removable if field in added)
+        values: dict[str, Any] = dict.fromkeys(removed)
+        await self.repository.update(contact.id, telegram_user_id=None, **values)
+        await self.repository.unmark(contact.id, TELEGRAM)
+        return ForgottenLink(contact.id, deleted=False, removed=removed)
 
     async def profile(self, identity: Identity, *, orders: int) -> ContactProfile:
         """Raises ``NotFound`` for an unknown contact."""

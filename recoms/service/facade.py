@@ -36,9 +36,11 @@ from recoms.domain import (
     DataSource,
     DataSourceId,
     DataSourceParams,
+    ForgottenLink,
     Identity,
     Product,
     ProductId,
+    TelegramLink,
 )
 from recoms.errors import Busy, InvalidRequest, Unavailable
 from recoms.importing import fetch
@@ -322,31 +324,75 @@ class RecomsService:
 
         return await _retry_on_conflict(upsert)
 
-    async def link_telegram(self, identity: Identity, telegram_user_id: int) -> Contact:
+    async def link_telegram(
+        self,
+        identity: Identity,
+        telegram_user_id: int,
+        *,
+        own_contact_share: bool = False,
+        name: str | None = None,
+    ) -> TelegramLink:
         """Link a Telegram user to the contact named by ``identity``, creating the contact when
         the identity carries a phone or external id that is not known yet. A Telegram user is
-        linked to one contact at most: an earlier link is moved.
+        linked to one contact at most: their earlier link is moved.
+
+        A contact linked to another Telegram user is moved only by ``own_contact_share``: the
+        phone in ``identity`` came from Telegram's own-contact share (the sharer's own number,
+        checked by Telegram) and is the number on file; otherwise ``Conflict``. An own number
+        the shop does not know joins the contact the user is linked to when it has no phone.
+        ``name`` fills in a contact without one. What the link adds is remembered, so that
+        ``forget_telegram`` removes exactly that.
 
         Raises ``NotFound`` when the identity names no contact and cannot create one, and
-        ``InvalidRequest`` for an empty identity or an unreadable phone or email."""
+        ``InvalidRequest`` for an empty identity, an unreadable phone or email, or an
+        own-contact share without a phone."""
         if identity.is_empty():
             raise InvalidRequest("name the contact to link")
+        if own_contact_share and not identity.phone:
+            raise InvalidRequest("an own-contact share links by the phone number it carries")
         self._identifiers.checked_phone(identity.phone)
         self._identifiers.checked_email(identity.email)
 
-        async def link() -> Contact:
+        async def link() -> TelegramLink:
             async with self.database.sessions.begin() as session:
                 return await self._contacts(session).link_telegram(
-                    identity, telegram_user_id, now=self._now()
+                    identity,
+                    telegram_user_id,
+                    own_contact_share=own_contact_share,
+                    name=name,
+                    now=self._now(),
                 )
 
         linked = await _retry_on_conflict(link)
-        log.info("telegram user %s linked to contact %s", telegram_user_id, linked.id)
+        if linked.previous_telegram_user_id is not None:
+            log.info(
+                "contact %s moved from telegram user %s to %s by its own phone",
+                linked.contact.id,
+                linked.previous_telegram_user_id,
+                telegram_user_id,
+            )
+        log.info("telegram user %s linked to contact %s", telegram_user_id, linked.contact.id)
         return linked
 
     async def unlink_telegram(self, telegram_user_id: int) -> None:
         async with self.database.sessions.begin() as session:
             await ContactRepository(session).clear_telegram(telegram_user_id)
+
+    async def forget_telegram(self, telegram_user_id: int) -> ForgottenLink | None:
+        """Unlink the Telegram user and remove what their links added: a contact a link
+        created is deleted unless the shop's own data (orders, events, cart, web ids) has
+        reached it since; from any other contact the fields the links added (phone, name)
+        are removed. The shop's own data stays. None when the user is not linked."""
+        async with self.database.sessions.begin() as session:
+            forgotten = await self._contacts(session).forget_telegram(telegram_user_id)
+        if forgotten is not None:
+            log.info(
+                "telegram user %s forgotten: contact %s %s",
+                telegram_user_id,
+                forgotten.contact_id,
+                "deleted" if forgotten.deleted else f"kept, removed {list(forgotten.removed)}",
+            )
+        return forgotten
 
     async def contact_profile(self, identity: Identity, *, orders: int = 5) -> ContactProfile:
         """The contact, their last ``orders`` orders (newest first, at most 100), cart and

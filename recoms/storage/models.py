@@ -119,6 +119,21 @@ class ContactRow(Base):
     created_at: Mapped[datetime]
 
 
+class ContactSourceRow(Base):
+    """A contact field that a channel other than the shop's own data added, and by which one
+    (``telegram``: the bot); ``field`` ``contact`` marks a contact that channel created.
+    Forgetting the channel's user removes exactly these."""
+
+    __tablename__ = "contact_sources"
+
+    contact_id: Mapped[int] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(String(32), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    added_at: Mapped[datetime]
+
+
 class WebIdRow(Base):
     __tablename__ = "web_ids"
 

@@ -39,7 +39,6 @@ DATA = Path(__file__).with_name("data")
 FEED = DATA / "feed.xml"
 REDIS_URL = os.environ.get("BOT_TEST_REDIS_URL")
 STORAGE_KINDS = ["memory", *(["redis"] if REDIS_URL else [])]
-LINK_SECRET = "bot-tests-link-secret"
 
 # (order, days ago, customer external id, phone, email, products)
 ORDERS = [
@@ -230,7 +229,6 @@ def settings() -> BotSettings:
         _env_file=None,
         token=TOKEN,
         admins=[IRYNA.id],
-        link_secret=LINK_SECRET,
         redis_url=None,
         recoms_url=None,
         username=None,

@@ -19,9 +19,12 @@ from pathlib import Path
 
 from bot.adapters.embedded import to_card
 from bot.ports import (
+    AlreadyLinked,
     CustomerKey,
     CustomerProfile,
     EngineStats,
+    ForgottenCustomer,
+    LinkedCustomer,
     OrderSummary,
     ProductCard,
     RecommenderUnavailable,
@@ -41,6 +44,8 @@ class FakeContact:
     phone: str | None = None
     name: str | None = None
     telegram_user_id: int | None = None
+    added: set[str] = field(default_factory=set)
+    """What links added, as the engine records it: fields, and ``contact`` when they made it."""
 
 
 @dataclass(frozen=True)
@@ -160,24 +165,74 @@ class FakeEngine:
         contact = self.find(customer)
         return None if contact is None else self._profile(contact)
 
-    async def link_customer(self, customer: CustomerKey, telegram_user_id: int) -> CustomerProfile:
+    async def link_customer(
+        self,
+        customer: CustomerKey,
+        telegram_user_id: int,
+        *,
+        own_contact_share: bool = False,
+        name: str | None = None,
+    ) -> LinkedCustomer:
+        """The engine's rules: a customer linked to another user moves only by an own-contact
+        share of the number on file; an unknown own number joins the user's phoneless
+        customer; what a link adds is remembered for ``forget``."""
         self._check_up()
+        if own_contact_share and not customer.phone:
+            raise RequestRejected("an own-contact share links by the phone number it carries")
         contact = self.find(replace(customer, telegram_user_id=None))
+        added: set[str] = set()
+        if contact is None and own_contact_share:
+            current = self.find(CustomerKey(telegram_user_id=telegram_user_id))
+            if current is not None and current.phone is None:
+                contact, current.phone = current, customer.phone
+                added.add("phone")
+        created = contact is None
         if contact is None:
             if not (customer.external_id or customer.phone):
                 raise RequestRejected("contact not found")
-            contact = self.add_contact(external_id=customer.external_id, phone=customer.phone)
+            contact = self.add_contact(
+                external_id=customer.external_id, phone=customer.phone, name=name or None
+            )
+            added |= {"contact", "external_id", "phone", "name"} - {
+                key for key in ("external_id", "phone", "name") if not getattr(contact, key)
+            }
+        previous = contact.telegram_user_id
+        if previous not in (None, telegram_user_id):
+            if not (own_contact_share and contact.phone == customer.phone):
+                raise AlreadyLinked(f"contact {contact.contact_id} is linked to another user")
+        else:
+            previous = None
+        if not created and name and not contact.name:
+            contact.name = name
+            added.add("name")
         for other in self.contacts.values():
             if other.telegram_user_id == telegram_user_id:
                 other.telegram_user_id = None
         contact.telegram_user_id = telegram_user_id
-        return self._profile(contact)
+        contact.added |= added
+        known = not (created or "phone" in added) and (
+            "contact" not in contact.added or self._has_shop_data(contact)
+        )
+        return LinkedCustomer(self._profile(contact), known, previous)
 
-    async def unlink(self, telegram_user_id: int) -> None:
+    def _has_shop_data(self, contact: FakeContact) -> bool:
+        return any(order.contact_id == contact.contact_id for order in self.orders)
+
+    async def forget(self, telegram_user_id: int) -> ForgottenCustomer | None:
         self._check_up()
-        for contact in self.contacts.values():
-            if contact.telegram_user_id == telegram_user_id:
-                contact.telegram_user_id = None
+        contact = self.find(CustomerKey(telegram_user_id=telegram_user_id))
+        if contact is None:
+            return None
+        if "contact" in contact.added and not self._has_shop_data(contact):
+            del self.contacts[contact.contact_id]
+            return ForgottenCustomer(contact.contact_id, deleted=True)
+        removable = ("name",) if "contact" in contact.added else ("phone", "name")
+        removed = tuple(key for key in removable if key in contact.added)
+        for key in removed:
+            setattr(contact, key, None)
+        contact.telegram_user_id = None
+        contact.added = set()
+        return ForgottenCustomer(contact.contact_id, deleted=False, removed=removed)
 
     async def stats(self) -> EngineStats:
         self._check_up()

@@ -374,7 +374,8 @@ class RecordingSession(BaseSession):
         ):
             found = self.messages.get((int(method.chat_id or 0), int(method.message_id or 0)))
             if found is None or found.deleted:
-                raise _Refuse("Bad Request: message to edit not found")
+                what = "delete" if isinstance(method, DeleteMessage) else "edit"
+                raise _Refuse(f"Bad Request: message to {what} not found")
             sent = found
             if isinstance(method, DeleteMessage):
                 sent.deleted = True

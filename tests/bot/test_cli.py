@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.__main__ import main
-from bot.deeplinks import verify_payload
+from bot.links import DeepLinks, Opened
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
 
@@ -19,7 +20,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     for name in (
         "BOT_TOKEN",
-        "BOT_LINK_SECRET",
+        "BOT_LINK_TTL",
         "BOT_USERNAME",
         "BOT_DATABASE_URL",
         "BOT_RECOMS_URL",
@@ -36,31 +37,48 @@ def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixtur
     assert "usage: recoms-bot" in capsys.readouterr().out
 
 
-def test_link_prints_a_signed_deep_link(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_link_prints_a_deep_link_that_opens_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
     monkeypatch.setenv("BOT_TOKEN", "123:abc")
-    monkeypatch.setenv("BOT_LINK_SECRET", "cli-secret")
     monkeypatch.setenv("BOT_USERNAME", "shop_bot")
+    monkeypatch.setenv("BOT_DATABASE_URL", url)
+    monkeypatch.setenv("BOT_LINK_TTL", "2h")
     assert main(["link", "olena-001"]) == 0
     link = capsys.readouterr().out.strip()
     assert link.startswith("https://t.me/shop_bot?start=")
-    assert verify_payload(link.split("start=")[1], b"cli-secret") == "olena-001"
+    assert len(link.split("start=")[1]) <= 64
+
+    async def open_twice() -> list[Opened]:
+        database = open_bot_database(url)
+        store = SqlBotStore(database.sessions)
+        links = DeepLinks(store, "shop_bot", timedelta(hours=2))
+        opened = [(await links.open(link.split("start=")[1], user)).outcome for user in (1, 2)]
+        entries = await store.audit_log()
+        await database.dispose()
+        assert [(e.action, e.target) for e in entries] == [("link", "external olena-001")]
+        return opened
+
+    assert asyncio.run(open_twice()) == [Opened.LINKED, Opened.USED]
 
 
 def test_link_explains_what_is_missing(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("BOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     monkeypatch.setenv("BOT_TOKEN", "123:abc")
     monkeypatch.setenv("BOT_USERNAME", "shop_bot")
-    assert main(["link", "olena-001"]) == 2
-    assert "BOT_LINK_SECRET" in capsys.readouterr().err
-    monkeypatch.setenv("BOT_LINK_SECRET", "cli-secret")
-    assert main(["link", "x" * 100]) == 2
-    assert "at most 35" in capsys.readouterr().err
+    assert main(["link", "x" * 201]) == 2
+    assert "at most 200" in capsys.readouterr().err
+    assert main(["link", "   "]) == 2
+    assert "empty" in capsys.readouterr().err
 
 
-def test_the_demo_mints_links_for_the_local_bot(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_demo_mints_links_for_the_local_bot(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("BOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     assert main(["link", "olena-001"]) == 0
     assert capsys.readouterr().out.startswith("https://t.me/recoms_demo_bot?start=")
 

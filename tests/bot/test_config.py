@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from pydantic import ValidationError
 
 from bot.config import DEMO_ADMIN_ID, BotSettings
 
@@ -20,16 +23,39 @@ def test_settings_read_the_way_a_deployment_writes_them(monkeypatch: pytest.Monk
         3,
     )
     assert not settings.is_demo
-    assert settings.link_key() is None, "no signing key is invented outside the demo"
+    assert settings.link_ttl == timedelta(hours=72), "deep links expire by default"
 
 
-def test_without_a_token_the_demo_has_an_admin_and_a_link_key(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("written", "lasts"),
+    [
+        ("72h", timedelta(hours=72)),
+        ("30m", timedelta(minutes=30)),
+        ("7d", timedelta(days=7)),
+        ("3600", timedelta(hours=1)),
+        ("PT2H", timedelta(hours=2)),
+    ],
+)
+def test_a_links_lifetime_is_written_as_people_write_it(
+    monkeypatch: pytest.MonkeyPatch, written: str, lasts: timedelta
 ) -> None:
-    for name in ("BOT_TOKEN", "BOT_ADMINS", "BOT_LINK_SECRET"):
+    monkeypatch.setenv("BOT_LINK_TTL", written)
+    assert BotSettings(_env_file=None).link_ttl == lasts
+
+
+@pytest.mark.parametrize("written", ["0", "-5m", "forever"])
+def test_a_link_that_never_works_or_never_expires_is_refused(
+    monkeypatch: pytest.MonkeyPatch, written: str
+) -> None:
+    monkeypatch.setenv("BOT_LINK_TTL", written)
+    with pytest.raises(ValidationError):
+        BotSettings(_env_file=None)
+
+
+def test_without_a_token_the_demo_has_an_admin(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BOT_TOKEN", "BOT_ADMINS"):
         monkeypatch.delenv(name, raising=False)
     settings = BotSettings(_env_file=None)
     assert settings.is_demo
     assert settings.admin_ids() == {DEMO_ADMIN_ID}
-    assert settings.link_key()
     assert settings.bot_username() == "recoms_demo_bot"

@@ -17,6 +17,7 @@ from bot.adapters.http import HttpRecommender
 from bot.config import BotSettings
 from bot.factory import create_dispatcher
 from bot.ports import (
+    AlreadyLinked,
     CustomerKey,
     ListKind,
     RecommenderUnavailable,
@@ -109,13 +110,25 @@ async def test_profiles_linking_and_stats(
     assert profile == await embedded.profile(OLENA)
     assert await remote.profile(CustomerKey(external_id="nobody")) is None
 
-    linked = await remote.link_customer(CustomerKey(phone="+380501110002"), 100002)
-    assert linked.telegram_user_id == 100002
+    linked = await remote.link_customer(
+        CustomerKey(phone="+380501110002"), 100002, own_contact_share=True, name="Taras"
+    )
+    assert linked.profile.telegram_user_id == 100002
+    assert (linked.known, linked.profile.name) == (False, "Taras")
     again = await remote.profile(CustomerKey(telegram_user_id=100002))
     assert again is not None
-    assert again.contact_id == linked.contact_id
-    await remote.unlink(100002)
-    assert await remote.profile(CustomerKey(telegram_user_id=100002)) is None
+    assert again.contact_id == linked.profile.contact_id
+    with pytest.raises(AlreadyLinked):
+        await remote.link_customer(CustomerKey(phone="+380501110002"), 100009)
+    moved = await remote.link_customer(
+        CustomerKey(phone="+380501110002"), 100009, own_contact_share=True
+    )
+    assert moved.previous_telegram_user_id == 100002
+    forgotten = await remote.forget(100009)
+    assert forgotten is not None
+    assert (forgotten.contact_id, forgotten.deleted) == (linked.profile.contact_id, True)
+    assert await remote.profile(CustomerKey(telegram_user_id=100009)) is None
+    assert await remote.forget(100009) is None
 
     assert await remote.stats() == await embedded.stats()
 
@@ -168,7 +181,7 @@ async def test_a_plain_yespo_api_serves_lists_and_says_what_it_cannot(
             client.search("mug"),
             client.stats(),
             client.link_customer(OLENA, 1),
-            client.unlink(1),
+            client.forget(1),
         ]
         for call in calls:
             with pytest.raises(UnsupportedByBackend, match="plain Yespo API"):

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from aiogram.methods import EditMessageText
 
+from bot.keyboards.callbacks import ForgetCB
 from bot.ports import CustomerKey
 from bot.records import BotStore
 from recoms.domain import Identity
@@ -79,7 +80,7 @@ async def test_a_deep_link_expires(
     opened_at = links.clock() + timedelta(hours=72, minutes=1)
     links.clock = lambda: opened_at
     await chat.send(OLENA, f"/start {payload}")
-    assert "термін дії цього посилання минув" in session.last(OLENA.id).visible
+    assert "Термін дії цього посилання минув" in session.last(OLENA.id).visible
     assert linked_to(engine, "olena-001") is None
     assert await store.user(OLENA.id) is None or (await store.user(OLENA.id)).contact_id is None  # type: ignore[union-attr]
 
@@ -148,7 +149,9 @@ async def test_an_unknown_phone_is_told_honestly(
 
 async def forget(chat: Chat, session: RecordingSession, person: Person) -> str:
     await chat.send(person, "/forget")
-    requests = await chat.press(person, session.last(person.id), "forget me")
+    requests = await chat.press_data(
+        person, session.last(person.id), ForgetCB(confirm=True).pack()
+    )
     edits = [r for r in requests if isinstance(r, EditMessageText)]
     assert edits, requests
     return session.messages[(person.id, edits[0].message_id or 0)].visible

@@ -136,7 +136,7 @@ async def test_customer_journey(
     assert "Continue?" in question.visible
     await chat.press(OLENA, question, "Yes, forget me")
     assert any(
-        isinstance(r, EditMessageText) and "forgotten" in (r.text or "")
+        isinstance(r, EditMessageText) and "I have deleted" in (r.text or "")
         for r in session.requests[-3:]
     )
     assert await store.user(OLENA.id) is None

@@ -9,10 +9,9 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage, SendPhoto
 
 from bot.commands import register_commands
-from bot.deeplinks import verify_payload
+from bot.links import Opened
 from bot.records import BotStore, Role
 from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
-from tests.bot.conftest import LINK_SECRET
 from tests.bot.telegram import BOT_USERNAME, RecordingSession
 
 STAFF_COMMANDS = [
@@ -165,16 +164,19 @@ async def test_recs_product_link_and_stats(
     assert "lamp-2 · Lamp of Renewed Hope" in suggestions
 
     await chat.send(IRYNA, "/link olena-001")
-    link = session.last(IRYNA.id).visible.split()[-1]
+    answer = session.last(IRYNA.id).visible
+    assert "It works once, until" in answer
+    link = next(word for word in answer.split() if "start=" in word)
     assert link.startswith(f"https://t.me/{BOT_USERNAME}?start=")
-    assert verify_payload(link.split("start=")[1], LINK_SECRET.encode()) == "olena-001"
+    opened = await chat.dp["links"].open(link.split("start=")[1], TARAS.id)
+    assert (opened.outcome, opened.external_id) == (Opened.LINKED, "olena-001")
 
     await chat.send(IRYNA, "/stats")
     stats = session.last(IRYNA.id).visible
     assert "Catalogue: 10 products, 9 in stock (90%)" in stats
     assert "Model built" in stats
     assert "Recent staff actions" in stats
-    assert "link olena-001" in stats
+    assert "link external olena-001 via /link" in stats
     actions = [entry.action for entry in await store.audit_log()]
     assert actions[:4] == ["stats", "link", "product", "product"]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,14 +16,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.config import BotSettings
-from bot.deeplinks import verify_payload
 from bot.factory import create_web_app
+from bot.links import DeepLinks, Opened
 from bot.web import DEEPLINK_PATH
 from recoms.api import Access, create_app
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService
 from tests.bot.chat import TARAS
-from tests.bot.conftest import LINK_SECRET
 from tests.bot.telegram import BOT_USERNAME, RecordingSession
 
 SECRET = "webhook-secret-token"
@@ -115,7 +115,9 @@ async def test_the_engines_api_and_health_share_the_app(client: TestClient[Any, 
 
 
 @pytest.mark.engine
-async def test_the_shops_backend_mints_deep_links(client: TestClient[Any, Any]) -> None:
+async def test_the_shops_backend_mints_deep_links(
+    client: TestClient[Any, Any], dispatcher: Dispatcher
+) -> None:
     body = {"externalCustomerId": "olena-001"}
     assert (await client.post(DEEPLINK_PATH, json=body)).status == 401
     wrong = await client.post(DEEPLINK_PATH, json=body, headers=auth("wrong"))
@@ -125,9 +127,14 @@ async def test_the_shops_backend_mints_deep_links(client: TestClient[Any, Any]) 
     assert response.status == 200
     minted = await response.json()
     assert minted["link"].startswith(f"https://t.me/{BOT_USERNAME}?start=")
-    assert verify_payload(minted["payload"], LINK_SECRET.encode()) == "olena-001"
+    assert minted["link"].endswith(minted["payload"])
+    assert minted["expiresInSeconds"] == 72 * 3600
+    assert datetime.fromisoformat(minted["expiresAt"]) > datetime.now(UTC)
+    links: DeepLinks = dispatcher["links"]
+    assert (await links.open(minted["payload"], TARAS.id)).external_id == "olena-001"
+    assert (await links.open(minted["payload"], TARAS.id)).outcome is Opened.USED
 
-    for bad in ({}, {"externalCustomerId": ""}, {"externalCustomerId": "x" * 100}, [1]):
+    for bad in ({}, {"externalCustomerId": ""}, {"externalCustomerId": "x" * 201}, [1]):
         response = await client.post(DEEPLINK_PATH, json=bad, headers=auth(API_KEY))
         assert response.status == 400, bad
         assert (await response.json())["message"]

@@ -69,7 +69,6 @@ async def start_bot(
         token=SecretStr(server.token),
         telegram_api_url=server.api_base,
         admins=[IRYNA],
-        link_secret=SecretStr("e2e-link-secret"),
         webhook_url="http://127.0.0.1" if mode == "webhook" else None,
         webhook_secret=SecretStr(WEBHOOK_SECRET),
         redis_url=None,

@@ -71,7 +71,7 @@ async def test_customer_journey(world: World) -> None:
     sent = await olena.send("/forget")
     question = await olena.bot_says("Continue?", after=sent["message_id"])
     await olena.press(question, "Yes, forget me")
-    await olena.bot_says("forgotten", after=sent["message_id"])
+    await olena.bot_says("I have deleted", after=sent["message_id"])
     assert await world.store.user(OLENA) is None
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import BindParameter, Select, func, insert, select, update
+from sqlalchemy import BindParameter, Select, delete, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from recoms.domain import CONTACT_KEYS, Contact, ContactId, IdentityKey
-from recoms.storage.models import ContactRow, WebIdRow
+from recoms.storage.models import (
+    CartLineRow,
+    ContactRow,
+    ContactSourceRow,
+    EventRow,
+    OrderRow,
+    WebIdRow,
+)
 from recoms.storage.repositories.common import CONTACTS, chunked
 
 
@@ -182,6 +189,68 @@ class ContactRepository:
             .values(telegram_user_id=None)
             .execution_options(synchronize_session=False)
         )
+
+    async def delete(self, contact_id: int) -> None:
+        """Remove the contact; its web ids, cart and source marks go with it, its orders and
+        events stay without a contact."""
+        await self.session.execute(
+            delete(ContactSourceRow).where(ContactSourceRow.contact_id == contact_id)
+        )
+        await self.session.execute(
+            delete(ContactRow)
+            .where(ContactRow.id == contact_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def mark_added(
+        self, contact_id: int, fields: Iterable[str], source: str, now: datetime
+    ) -> None:
+        """Remember that ``source`` added these fields (``contact``: created the contact);
+        a field already marked keeps its first mark."""
+        wanted = set(fields)
+        if not wanted:
+            return
+        marked = set(
+            await self.session.scalars(
+                select(ContactSourceRow.field).where(
+                    ContactSourceRow.contact_id == contact_id,
+                    ContactSourceRow.field.in_(wanted),
+                )
+            )
+        )
+        for field in sorted(wanted - marked):
+            self.session.add(
+                ContactSourceRow(contact_id=contact_id, field=field, source=source, added_at=now)
+            )
+        await self.session.flush()
+
+    async def added_fields(self, contact_id: int, source: str) -> set[str]:
+        """The fields ``source`` added to the contact (``contact`` when it created it)."""
+        fields = await self.session.scalars(
+            select(ContactSourceRow.field).where(
+                ContactSourceRow.contact_id == contact_id, ContactSourceRow.source == source
+            )
+        )
+        return set(fields)
+
+    async def unmark(self, contact_id: int, source: str) -> None:
+        await self.session.execute(
+            delete(ContactSourceRow).where(
+                ContactSourceRow.contact_id == contact_id, ContactSourceRow.source == source
+            )
+        )
+
+    async def has_shop_data(self, contact_id: int) -> bool:
+        """Whether an order, event, cart line or web id refers to the contact: what reaches a
+        contact through the shop's own data (imports, the tracker)."""
+        referring = [
+            exists().where(table.contact_id == contact_id)
+            for table in (OrderRow, EventRow, CartLineRow, WebIdRow)
+        ]
+        found = await self.session.scalar(
+            select(referring[0] | referring[1] | referring[2] | referring[3])
+        )
+        return bool(found)
 
     async def counts(self) -> tuple[int, int]:
         """(contacts, contacts linked to a Telegram user)."""

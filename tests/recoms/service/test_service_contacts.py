@@ -124,14 +124,15 @@ async def test_contacts_merge_on_any_shared_identifier(service: RecomsService) -
 
 async def test_telegram_links_move_and_unlink(service: RecomsService) -> None:
     olena = await service.upsert_contact(external_id="olena-001", phone="+380501110001")
-    linked = await service.link_telegram(Identity(phone="+380501110001"), 100001)
+    linked = (await service.link_telegram(Identity(phone="+380501110001"), 100001)).contact
     assert (linked.id, linked.telegram_user_id) == (olena.id, 100001)
     # A number the shop does not know yet creates the contact (Taras sharing his phone).
-    taras = await service.link_telegram(Identity(phone="+380501110002"), 100002)
+    taras = (await service.link_telegram(Identity(phone="+380501110002"), 100002)).contact
     assert taras.id != olena.id
     assert taras.phone == "+380501110002"
+    await service.unlink_telegram(100002)
     # The same Telegram user linking elsewhere moves the link.
-    moved = await service.link_telegram(Identity(contact_id=taras.id), 100001)
+    moved = (await service.link_telegram(Identity(contact_id=taras.id), 100001)).contact
     assert moved.id == taras.id
     assert (await service.find_contact(Identity(contact_id=olena.id))).telegram_user_id is None  # type: ignore[union-attr]
     assert (await service.find_contact(Identity(telegram_user_id=100001))).id == taras.id  # type: ignore[union-attr]
