@@ -36,16 +36,6 @@ async def on_expired_button(
     """A button from an older version of the bot, one whose data no longer reads, or one that
     is no longer the presser's (a staff button after they left the staff): say so, and give
     the current menu."""
-    await answer_expired(query, callback_answer, event_from_user, store, bot)
-
-
-async def answer_expired(
-    query: CallbackQuery,
-    callback_answer: CallbackAnswer,
-    event_from_user: User,
-    store: BotStore,
-    bot: Bot,
-) -> None:
     callback_answer.text = _("This button has expired.")
     chat_id = query.message.chat.id if query.message is not None else event_from_user.id
     await bot.send_message(

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 
 from bot.filters import MenuList
-from bot.handlers.fallback import answer_expired
+from bot.handlers.fallback import on_expired_button
 from bot.keyboards.callbacks import ListCB, NoopCB
 from bot.lists import Lists
 from bot.ports import ListKind
@@ -43,7 +43,7 @@ async def on_list(
     kind = callback_data.kind
     seed = await refs.decode(callback_data.ref) if callback_data.ref else None
     if kind is None or (callback_data.ref and seed is None):
-        await answer_expired(query, callback_answer, event_from_user, store, bot)
+        await on_expired_button(query, callback_answer, event_from_user, store, bot)
         return
     customer = await lists.customer_of(event_from_user.id)
     cards = await lists.products(kind, customer, seed)

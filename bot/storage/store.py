@@ -24,6 +24,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _audit_entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        at=row.at, actor_id=row.actor_id, action=row.action, target=row.target, detail=row.detail
+    )
+
+
 class SqlBotStore:
     """``BotStore`` on SQLAlchemy (SQLite or PostgreSQL)."""
 
@@ -202,16 +208,7 @@ class SqlBotStore:
             rows = await session.scalars(
                 select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
             )
-            return [
-                AuditEntry(
-                    at=row.at,
-                    actor_id=row.actor_id,
-                    action=row.action,
-                    target=row.target,
-                    detail=row.detail,
-                )
-                for row in rows
-            ]
+            return [_audit_entry(row) for row in rows]
 
     async def audit_of(
         self, targets: Sequence[str], actions: Collection[str], limit: int = 10
@@ -229,16 +226,7 @@ class SqlBotStore:
                 .order_by(AuditRow.id.desc())
                 .limit(limit)
             )
-            return [
-                AuditEntry(
-                    at=row.at,
-                    actor_id=row.actor_id,
-                    action=row.action,
-                    target=row.target,
-                    detail=row.detail,
-                )
-                for row in rows
-            ]
+            return [_audit_entry(row) for row in rows]
 
     # --- deep links ----------------------------------------------------------------------
     async def add_link_token(
