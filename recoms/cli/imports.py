@@ -55,6 +55,12 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     orders.add_argument(
         "--currency", metavar="CODE", help="currency of prices when the file has no currency"
     )
+    orders.add_argument(
+        "--encoding",
+        metavar="NAME",
+        default="utf-8",
+        help="the file's text encoding when it is not UTF-8, e.g. cp1251 or latin-1",
+    )
     orders.set_defaults(handler=import_orders)
 
     events = commands.add_parser(
@@ -86,6 +92,7 @@ async def import_orders(args: argparse.Namespace, settings: RecomsSettings, out:
                 columns=columns,
                 before=args.before,
                 currency=args.currency,
+                encoding=args.encoding,
                 progress=progress,
             )
     print_report(report, out, kind="orders")

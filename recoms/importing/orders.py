@@ -5,7 +5,11 @@ Decisions a shop's engineer may want to know:
 - Encoding is UTF-8 (a byte order mark is fine). There is no silent fallback to cp1252:
   a file that is not UTF-8 may as well be cp1251 or latin-1, and guessing wrong would store
   mojibake. Such a file raises ``ImportFileError`` naming the first bad line; a caller that
-  knows the encoding passes ``encoding=``.
+  knows the encoding passes ``encoding=`` (``recoms import-orders --encoding``).
+- Lines are read at most :data:`MAX_LINE` characters at a time, the header too: a file
+  without line breaks costs no more memory than that. A longer line, a field over the csv
+  module's limit (131,072 characters), a NUL byte or a line the csv module cannot read
+  rejects that line only, with its number.
 - The delimiter (``,``, ``;`` or tab) is taken from the header line.
 - Dates: ISO 8601 (``2010-12-01 07:45:00``, ``T``, fractions, ``Z`` or offsets, date only),
   ``DD.MM.YYYY[ HH:MM[:SS]]`` and slashed dates, read month first (``12/1/2010 8:26``, the US
@@ -106,6 +110,8 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 
 PROGRESS_EVERY = 10_000
+MAX_LINE = 1024 * 1024
+"""The longest physical line read, in characters (a real order line is a few hundred)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,17 +192,12 @@ def read_orders(
     """
     exact_codes, code_prefixes = _code_matcher(non_product_codes)
     with _open_text(path, encoding) as text:
-        try:
-            header_line = text.readline()
-        except UnicodeDecodeError:
-            raise _encoding_error(path, encoding) from None
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ImportFileError(f"{path.name}: cannot read the header line: {exc}") from None
-        if not header_line.strip():
-            raise ImportFileError(f"{path.name}: the file is empty or has no header line")
-        delimiter = _sniff_delimiter(header_line)
+        header_line, delimiter = _header_line(text, path, encoding)
         decimal_comma = delimiter == ";"
-        header = next(csv.reader([header_line], delimiter=delimiter))
+        try:
+            header = next(csv.reader([header_line], delimiter=delimiter))
+        except csv.Error as exc:
+            raise ImportFileError(f"{path.name}: line 1: {_csv_reason(exc)}") from None
         index = _map_columns(header, columns or {})
         width = max(index.values()) + 1
 
@@ -207,16 +208,33 @@ def read_orders(
         i_email, i_phone = index.get("email", -1), index.get("phone", -1)
         i_name, i_currency = index.get("product_name", -1), index.get("currency", -1)
 
-        reader = csv.reader(text, delimiter=delimiter)
+        lines = _BoundedLines(text)
+        reader = csv.reader(lines, delimiter=delimiter)
         last_date_text: str | None = None
         last_date: datetime | None = None
         start = 2
         count = 0
         reported = 0
         try:
-            for row in reader:
+            while True:
+                problem: str | None
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    # The reader starts afresh at the next record: only this one is lost.
+                    row = []
+                    problem = lines.problem or _csv_reason(exc)
+                else:
+                    problem = lines.problem
                 # line_num counts the lines this reader consumed, after the header line.
                 line, start = start, reader.line_num + 2
+                lines.problem = None
+                if problem is not None:
+                    count += 1
+                    yield Rejected(line, problem)
+                    continue
                 if not row:
                     continue
                 count += 1
@@ -300,12 +318,67 @@ def read_orders(
                 )
         except UnicodeDecodeError:
             raise _encoding_error(path, encoding) from None
-        except csv.Error as exc:
-            raise ImportFileError(f"{path.name}: line {start}: {exc}") from None
         except (OSError, EOFError, zlib.error) as exc:
             raise ImportFileError(f"{path.name}: cannot read past line {start}: {exc}") from None
         if progress is not None and count > reported:
             progress(count - reported)
+
+
+def _header_line(text: IO[str], path: Path, encoding: str) -> tuple[str, str]:
+    """The header line (read at most :data:`MAX_LINE` characters) and its delimiter.
+
+    Raises ``ImportFileError``: unreadable, empty, or a header longer than that."""
+    try:
+        header_line = text.readline(MAX_LINE)
+    except UnicodeDecodeError:
+        raise _encoding_error(path, encoding) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ImportFileError(f"{path.name}: cannot read the header line: {exc}") from None
+    if len(header_line) >= MAX_LINE and not header_line.endswith(("\n", "\r")):
+        raise ImportFileError(
+            f"{path.name}: line 1: the header line is longer than {MAX_LINE} characters"
+        )
+    if not header_line.strip():
+        raise ImportFileError(f"{path.name}: the file is empty or has no header line")
+    if "\x00" in header_line:
+        raise ImportFileError(f"{path.name}: line 1: the header line holds a NUL byte")
+    return header_line, _sniff_delimiter(header_line)
+
+
+class _BoundedLines:
+    """The file's lines for the csv reader, at most :data:`MAX_LINE` characters each.
+
+    A longer line is skipped to its end and a line with a NUL byte is passed on without it;
+    either leaves its reason in ``problem`` for the record being read (the csv reader asks
+    for lines one record at a time), which the caller rejects and clears."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._readline = text.readline
+        self.problem: str | None = None
+
+    def __iter__(self) -> _BoundedLines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._readline(MAX_LINE)
+        if not line:
+            raise StopIteration
+        if len(line) >= MAX_LINE and not line.endswith(("\n", "\r")):
+            self.problem = f"the line is longer than {MAX_LINE} characters"
+            while (rest := self._readline(MAX_LINE)) and not rest.endswith(("\n", "\r")):
+                pass
+            return "\n"
+        if "\x00" in line:
+            self.problem = "the line holds a NUL byte"
+            return line.replace("\x00", "")
+        return line
+
+
+def _csv_reason(error: csv.Error) -> str:
+    """What the csv module refused, in the import's words."""
+    if "field larger than field limit" in str(error):
+        return f"a field is longer than {csv.field_size_limit()} characters"
+    return f"unreadable CSV: {error}"
 
 
 _FLOAT_INTEGER = re.compile(r"\d+\.0+")
@@ -460,6 +533,7 @@ def _encoding_error(path: Path, encoding: str) -> ImportFileError:
                 bad = data[exc.start : exc.start + 1].hex()
                 return ImportFileError(
                     f"{path.name}: line {number} is not valid {encoding} (byte 0x{bad} at "
-                    f"column {exc.start + 1}); save the file as UTF-8 or give its encoding"
+                    f"column {exc.start + 1}); save the file as UTF-8 or give its encoding "
+                    "with --encoding"
                 )
     return ImportFileError(f"{path.name}: the file is not valid {encoding}")

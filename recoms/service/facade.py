@@ -223,8 +223,10 @@ class RecomsService:
         progress: Progress | None = None,
         before: date | None = None,
         currency: str | None = None,
+        encoding: str = "utf-8",
     ) -> ImportReport:
-        """Import an order CSV (or .csv.gz). ``columns`` maps our names to the file's headers.
+        """Import an order CSV (or .csv.gz) in ``encoding``. ``columns`` maps our names to
+        the file's headers.
 
         Lines are grouped into orders by order id. An order number already stored is left
         alone (its lines count as skipped ``already imported``), so importing a file twice adds
@@ -241,6 +243,7 @@ class RecomsService:
                 columns=columns,
                 before=before,
                 currency=currency,
+                encoding=encoding,
                 identifiers=self._identifiers,
                 now=self._now(),
                 progress=progress,

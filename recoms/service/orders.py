@@ -38,6 +38,7 @@ async def import_orders(
     columns: Mapping[str, str] | None,
     before: date | None,
     currency: str | None,
+    encoding: str,
     identifiers: Identifiers,
     now: datetime,
     progress: Progress | None,
@@ -46,7 +47,7 @@ async def import_orders(
     cutoff = None if before is None else datetime.combine(before, dt_time(), tzinfo=UTC)
     report = ImportReport()
     writer = OrderWriter(session, report, identifiers=identifiers, now=now, currency=currency)
-    rows = read_orders(path, columns, progress=progress)
+    rows = read_orders(path, columns, encoding=encoding, progress=progress)
     async with contextlib.aclosing(batches(rows, BATCH)) as parsed:
         async for batch in parsed:
             report.read += len(batch)

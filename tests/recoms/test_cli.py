@@ -260,3 +260,24 @@ def test_evaluate_says_when_the_api_cannot_be_reached(tmp_path: Path, recoms: Ru
     assert status == 2
     assert "cannot be reached" in err
     assert "Traceback" not in err
+
+
+def test_import_orders_reads_the_encoding_it_is_given(recoms: Run, tmp_path: Path) -> None:
+    orders = tmp_path / "cp1251.csv"
+    orders.write_bytes(
+        "order_id,product_id,quantity,ordered_at,product_name\n1,mug,1,2025-01-01,Кружка\n".encode(
+            "cp1251"
+        )
+    )
+    status, _, err = recoms("import-orders", str(orders))
+    assert status == 2
+    assert "line 2 is not valid utf-8" in err
+    assert "give its encoding with --encoding" in err
+    assert len(err.strip().splitlines()) == 1
+    status, _, err = recoms("import-orders", str(orders), "--encoding", "klingon")
+    assert (status, err.strip()) == (2, "recoms: error: unknown encoding 'klingon'")
+    status, out, _ = recoms("import-orders", str(orders), "--encoding", "cp1251")
+    assert status == 0
+    assert "orders created 1 (1 lines)" in out
+    status, out, _ = recoms("recommend", "2", "--json")
+    assert json.loads(out)[0]["name"] == "Кружка"

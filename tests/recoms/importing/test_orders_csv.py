@@ -12,8 +12,9 @@ import pytest
 
 from recoms.domain import ProductId
 from recoms.errors import ImportFileError, InvalidRequest
-from recoms.importing.orders import OrderRow, Skipped, parse_columns, read_orders
+from recoms.importing.orders import MAX_LINE, OrderRow, Skipped, parse_columns, read_orders
 from recoms.service import Rejected
+from tests.recoms.peak_memory import peak_rss_mb
 
 RETAIL = Path("/work/shared/data/online_retail_II_2009_2010.csv.gz")
 
@@ -308,3 +309,74 @@ def test_first_lines_of_the_real_export(tmp_path: Path) -> None:
     rows = [item for item in items if isinstance(item, OrderRow)]
     assert sum(row.external_customer_id is None for row in rows) > 0
     assert rows[2].product_name == "WHITE CHERRY LIGHTS"
+
+
+def test_a_header_without_a_line_break_is_not_read_whole(tmp_path: Path) -> None:
+    path = tmp_path / "endless.csv.gz"
+    with gzip.open(path, "wb", compresslevel=9) as out:
+        out.write(b"order_id,product_id,")
+        chunk = b"x" * 2**20
+        for _ in range(1024):  # 1 GB of header once unpacked, about 1 MB on disk
+            out.write(chunk)
+    assert path.stat().st_size < 2 * 2**20
+    script = (
+        "from pathlib import Path\n"
+        "from recoms.errors import ImportFileError\n"
+        "from recoms.importing.orders import read_orders\n"
+        "try:\n"
+        f"    list(read_orders(Path({str(path)!r})))\n"
+        "except ImportFileError as error:\n"
+        "    print(error.message)\n"
+        "else:\n"
+        "    raise SystemExit('no error')\n"
+    )
+    peak, printed = peak_rss_mb(script)
+    assert "line 1: the header line is longer than" in printed
+    assert peak < 300, f"{peak:.0f} MB"
+    with pytest.raises(ImportFileError) as error:
+        list(read_orders(path))
+    assert error.value.message == (
+        f"endless.csv.gz: line 1: the header line is longer than {MAX_LINE} characters"
+    )
+
+
+def test_a_header_field_over_the_csv_limit_is_a_one_line_error(tmp_path: Path) -> None:
+    path = write(tmp_path, 'order_id,"' + "h" * 200_000 + '"\n1,2\n')
+    with pytest.raises(ImportFileError) as error:
+        list(read_orders(path))
+    assert error.value.message.startswith("orders.csv: line 1: ")
+    assert "\n" not in error.value.message
+
+
+def test_an_oversized_field_or_a_nul_byte_rejects_that_line_only(tmp_path: Path) -> None:
+    good = "1,A1,Cup,1,2010-01-01 10:00,1.5,,\n"
+    path = write(
+        tmp_path,
+        UCI_HEADER
+        + good
+        + f'2,A1,"{"d" * 200_000}",1,2010-01-01 10:00,1.5,,\n'
+        + good.replace("1,A1", "3,A1")
+        + "4,A\x001,Cup,1,2010-01-01 10:00,1.5,,\n"
+        + "5,"
+        + "z" * (MAX_LINE + 10)
+        + "\n"
+        + good.replace("1,A1", "6,A1"),
+    )
+    items = list(read_orders(path))
+    assert [(type(item).__name__, item.line) for item in items] == [
+        ("OrderRow", 2),
+        ("Rejected", 3),
+        ("OrderRow", 4),
+        ("Rejected", 5),
+        ("Rejected", 6),
+        ("OrderRow", 7),
+    ]
+    assert items[1] == Rejected(3, "a field is longer than 131072 characters")
+    assert items[3] == Rejected(5, "the line holds a NUL byte")
+    assert items[4] == Rejected(6, f"the line is longer than {MAX_LINE} characters")
+
+
+def test_the_encoding_error_names_the_option_that_fixes_it(tmp_path: Path) -> None:
+    path = write(tmp_path, UCI_HEADER + "1,A1,Кава,1,2010-01-01 10:00,1.5,,\n", encoding="cp1251")
+    with pytest.raises(ImportFileError, match="give its encoding with --encoding"):
+        list(read_orders(path))

@@ -270,3 +270,26 @@ async def test_values_too_large_to_store_are_rejected_by_line_and_the_rest_impor
     report = await service.import_orders(orders)
     assert [rejected.line for rejected in report.rejected] == [2, 3, 4, 5, 6, 7]
     assert (report.created, report.lines) == (1, 1)
+
+
+async def test_a_nul_byte_or_an_oversized_field_rejects_its_line_and_the_rest_imports(
+    service: RecomsService, tmp_path: Path
+) -> None:
+    orders = tmp_path / "odd.csv"
+    orders.write_text(
+        "order_id,product_id,quantity,ordered_at,product_name,external_customer_id\n"
+        "1,mug,1,2025-01-01,Mug,c-1\n"
+        "2,cup,1,2025-01-01,Cu\x00p,c-1\n"
+        f'3,tea,1,2025-01-01,"{"t" * 200_000}",c-1\n'
+        "4,pan,1,2025-01-01,Pan,c-\x002\n"
+        "5,jug,1,2025-01-01,Jug,c-1\n",
+        encoding="utf-8",
+    )
+    report = await service.import_orders(orders)
+    assert [(rejected.line, rejected.reason) for rejected in report.rejected] == [
+        (3, "the line holds a NUL byte"),
+        (4, "a field is longer than 131072 characters"),
+        (5, "the line holds a NUL byte"),
+    ]
+    assert (report.read, report.created, report.contacts_created) == (5, 2, 1)
+    assert [product.id for product in await service.search_products("u")] == ["jug", "mug"]
