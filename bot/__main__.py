@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.cli import Handler, Settings, build_parser
+from bot.config import RetiredSetting
 from recoms.drivers import MissingDriver
 
 
@@ -21,7 +22,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args, Settings())
-    except MissingDriver as error:
+    except (MissingDriver, RetiredSetting) as error:
         print(f"recoms-bot: error: {error.message}", file=sys.stderr)
         return 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -15,6 +16,8 @@ DEMO_BOT_USERNAME = "recoms_demo_bot"
 DEMO_ADMIN_ID = 900001
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+log = logging.getLogger(__name__)
 
 
 class ListSources(BaseModel):
@@ -80,9 +83,6 @@ class BotSettings(BaseSettings):
         description="Where the bot keeps its own tables; the engine's database when unset.",
     )
     lists: ListSources = Field(default_factory=ListSources)
-    default_region: str = Field(
-        default="UA", description="Region for phone numbers written without a country code."
-    )
     default_locale: str = Field(default="en", description="Language when nothing else is known.")
     locales_dir: Path | None = Field(
         default=None, description="Folder of gettext catalogs; those the package ships if unset."
@@ -134,3 +134,36 @@ class BotSettings(BaseSettings):
         if self.is_demo and not self.admins:
             return frozenset({DEMO_ADMIN_ID})
         return frozenset(self.admins)
+
+
+class RetiredSetting(Exception):
+    """A setting the bot no longer reads is set to something its successor is not."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RetiredSettings(BaseSettings):
+    """Settings the bot read once and reads no more, looked at only to point a deployment that
+    still sets one to what took its place; left alone, they would be ignored without a word."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    default_region: str | None = None  # RECOMS_DEFAULT_REGION took its place
+
+    def check(self, region: str) -> None:
+        """Raise ``RetiredSetting`` when ``BOT_DEFAULT_REGION`` would read numbers otherwise
+        than ``region`` (the engine's ``RECOMS_DEFAULT_REGION``) now does; warn when it is
+        merely left over."""
+        if self.default_region is None:
+            return
+        if self.default_region.strip().upper() != region.strip().upper():
+            raise RetiredSetting(
+                f"BOT_DEFAULT_REGION={self.default_region} is no longer read: the bot reads "
+                f"phone numbers in RECOMS_DEFAULT_REGION (now {region}), as the engine does. "
+                f"Set RECOMS_DEFAULT_REGION={self.default_region} and remove BOT_DEFAULT_REGION."
+            )
+        log.warning("BOT_DEFAULT_REGION is no longer read (RECOMS_DEFAULT_REGION is); remove it")

@@ -60,14 +60,19 @@ def create_dispatcher(
     recommender: Recommender,
     store: BotStore,
     i18n: I18n,
+    phone_region: str,
     storage: BaseStorage | None = None,
     seen_updates: SeenUpdates | None = None,
 ) -> Dispatcher:
-    """Routers, middlewares and the objects handlers ask for by parameter name."""
+    """Routers, middlewares and the objects handlers ask for by parameter name.
+
+    ``phone_region`` reads numbers written without a country code; it is the engine's
+    ``RECOMS_DEFAULT_REGION``, so the bot and the engine read a number alike."""
     dp = Dispatcher(storage=storage or MemoryStorage())
     refs = ProductRefs(store)
     lists = Lists(recommender, store, settings.lists, settings.list_size)
     dp["settings"] = settings
+    dp["phone_region"] = phone_region
     dp["i18n"] = i18n
     dp["recommender"] = recommender
     dp["store"] = store
@@ -77,7 +82,7 @@ def create_dispatcher(
     links = DeepLinks(store, settings.bot_username(), settings.link_ttl)
     dp["links"] = links
     dp["linking"] = Linking(recommender, store, links)
-    dp["support"] = Support(recommender, store, lists, settings.default_region)
+    dp["support"] = Support(recommender, store, lists, phone_region)
     dp["presenter"] = CardPresenter(
         refs, utm_source=settings.utm_source, utm_medium=settings.utm_medium
     )

@@ -8,7 +8,7 @@ from bot.identity import LINK_ACTIONS, contact_target
 from bot.links import link_target
 from bot.lists import Lists
 from bot.ports import CustomerKey, CustomerProfile, ListKind, ProductCard, Recommender
-from bot.privacy import mask, normalize_phone
+from bot.privacy import mask, read_phone
 from bot.records import AuditEntry, BotStore, BotUser
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
@@ -42,7 +42,7 @@ def candidate_keys(query: str, region: str) -> list[CustomerKey]:
     keys: list[CustomerKey] = []
     if text.isdigit() and int(text) <= _MAX_INT64:
         keys.append(CustomerKey(contact_id=int(text)))
-    if _PHONE.fullmatch(text) and (phone := normalize_phone(text, region)) is not None:
+    if _PHONE.fullmatch(text) and (phone := read_phone(text, region)) is not None:
         keys.append(CustomerKey(phone=phone))
     keys.append(CustomerKey(external_id=text))
     return keys

@@ -38,7 +38,9 @@ class RecomsSettings(BaseSettings):
         "public routes from a browser.",
     )
     default_region: str = Field(
-        default="UA", description="Region for phone numbers written without a country code."
+        default="UA",
+        description="Region (ISO 3166, e.g. UA) for phone numbers written without a country "
+        "code; the bot reads numbers in it too.",
     )
     default_currency: str | None = Field(
         default=None, description="Currency of order prices when an order file names none."

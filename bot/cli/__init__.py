@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from bot.cli import audit, link, local, run
-from bot.config import BotSettings
+from bot.config import BotSettings, RetiredSettings
 from recoms.config import RecomsSettings
 from recoms.version import package_version
 
@@ -22,6 +22,8 @@ class Settings:
 
     @cached_property
     def bot(self) -> BotSettings:
+        """Raises ``RetiredSetting`` for a retired setting that would change what the bot does."""
+        RetiredSettings().check(self.recoms.default_region)
         return BotSettings()
 
     @cached_property

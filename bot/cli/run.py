@@ -99,6 +99,7 @@ async def run(
             recommender=engine.recommender,
             store=store,
             i18n=i18n,
+            phone_region=recoms.default_region,
             storage=storage,
             seen_updates=seen,
         )

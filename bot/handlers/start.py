@@ -12,10 +12,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.commands import show_staff_commands
-from bot.config import BotSettings
 from bot.identity import ByLink, Linking
 from bot.keyboards.menu import main_menu
-from bot.privacy import normalize_phone
+from bot.privacy import read_phone
 from bot.records import BotStore, is_linked
 from bot.staff import StaffDirectory
 
@@ -95,7 +94,7 @@ async def on_contact(
     event_from_user: User,
     linking: Linking,
     store: BotStore,
-    settings: BotSettings,
+    phone_region: str,
     i18n: I18n,
     bot: Bot,
 ) -> None:
@@ -112,7 +111,7 @@ async def on_contact(
             reply_markup=main_menu(linked=linked),
         )
         return
-    phone = normalize_phone(contact.phone_number, settings.default_region)
+    phone = read_phone(contact.phone_number, phone_region)
     if phone is None:
         await message.answer(
             _("I could not read this phone number. Please try the button below again."),

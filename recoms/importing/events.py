@@ -106,7 +106,7 @@ EventPayload = (
 @dataclass(frozen=True, slots=True)
 class TrackerEvent:
     """One tracker event. ``name`` is the tracker's (``ProductPage``...); identifiers are raw
-    as sent (normalise them with :mod:`recoms.importing.identifiers`); ``web_id`` is the
+    as sent (normalise them with :mod:`recoms.identifiers`); ``web_id`` is the
     ``sc`` cookie; ``occurred_at`` is in UTC."""
 
     name: str

@@ -118,7 +118,7 @@ MAX_LINE = 1024 * 1024
 class OrderRow:
     """One order line as the file gives it, cleaned: ids and names stripped, ``13085.0``
     customer ids read as ``13085``, ``ordered_at`` in UTC, ``phone`` and ``email`` raw
-    (normalise them with :mod:`recoms.importing.identifiers`)."""
+    (normalise them with :mod:`recoms.identifiers`)."""
 
     line: int
     order_id: str

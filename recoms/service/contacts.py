@@ -19,7 +19,7 @@ from recoms.domain import (
     TelegramLink,
 )
 from recoms.errors import Conflict, InvalidRequest, NotFound
-from recoms.importing.identifiers import mask_email, mask_phone, normalise_email, normalise_phone
+from recoms.identifiers import mask_email, mask_phone, normalise_email, normalise_phone
 from recoms.storage.repositories import (
     CartRepository,
     ContactRepository,

@@ -266,6 +266,7 @@ def dispatcher(
         recommender=recommender,
         store=store,
         i18n=i18n,
+        phone_region="UA",
         storage=fsm_storage,
         seen_updates=MemorySeenUpdates(),
     )

@@ -1,4 +1,4 @@
-"""``recoms-bot``: help everywhere, signed links, the audit log."""
+"""``recoms-bot``: help everywhere, signed links, the audit log, retired settings."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         "BOT_DATABASE_URL",
         "BOT_RECOMS_URL",
         "RECOMS_DATABASE_URL",
+        "RECOMS_DEFAULT_REGION",
+        "BOT_DEFAULT_REGION",
     ):
         monkeypatch.delenv(name, raising=False)
 
@@ -104,3 +106,21 @@ def test_audit_prints_staff_actions_newest_first(
     lines = capsys.readouterr().out.splitlines()
     assert "staff 900001  send  contact 1" in lines[0]
     assert "find" in lines[1]
+
+
+def test_the_retired_bot_region_is_refused_where_it_would_read_numbers_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("BOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
+    (tmp_path / ".env").write_text("BOT_DEFAULT_REGION=PL\n", encoding="utf-8")
+    assert main(["audit"]) == 2
+    error = capsys.readouterr().err
+    assert "BOT_DEFAULT_REGION=PL is no longer read" in error
+    assert "Set RECOMS_DEFAULT_REGION=PL" in error
+
+    monkeypatch.setenv("RECOMS_DEFAULT_REGION", "pl")  # what the bot read before: it runs
+    assert main(["audit"]) == 0
+    assert "BOT_DEFAULT_REGION is no longer read" in caplog.text

@@ -198,7 +198,9 @@ async def test_the_bot_runs_on_the_remote_api(
     bot: Bot,
     session: RecordingSession,
 ) -> None:
-    dp = create_dispatcher(settings=settings, recommender=remote, store=store, i18n=i18n)
+    dp = create_dispatcher(
+        settings=settings, recommender=remote, store=store, i18n=i18n, phone_region="UA"
+    )
     chat = Chat(dp, bot, session)
     # In this test Olena's number is Taras's own (the contact card carries his user id).
     await chat.share_contact(TARAS, "+380501110001")

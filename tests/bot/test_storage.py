@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from bot.privacy import mask, mask_email, mask_phone, normalize_phone
 from bot.records import BotStore, Role
 from bot.storage import open_bot_database
 from bot.storage.database import VERSION_TABLE, migrate
@@ -61,20 +60,3 @@ async def test_users_staff_and_audit(store: BotStore) -> None:
     assert len(key) == 22
     assert await store.resolve_ref(key) == "x" * 500
     assert await store.product_ref("x" * 500) == key
-
-
-def test_phones_are_read_as_telegram_sends_them() -> None:
-    assert normalize_phone("380501110001", "UA") == "+380501110001"
-    assert normalize_phone("+380 50 111 00 01", "UA") == "+380501110001"
-    assert normalize_phone("050 111 0001", "UA") == "+380501110001"
-    assert normalize_phone("12025550143", "UA") == "+12025550143"
-    assert normalize_phone("12", "UA") is None
-    assert normalize_phone("not a phone", "UA") is None
-
-
-def test_what_reaches_logs_is_masked() -> None:
-    assert mask_phone("+380501110001") == "+380*****0001"
-    assert mask_email("olena@example.com") == "o***@example.com"
-    masked = mask("/find +380501110001 or olena@example.com")
-    assert "+380501110001" not in masked
-    assert "olena@" not in masked

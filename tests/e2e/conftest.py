@@ -79,7 +79,11 @@ async def start_bot(
     bot = create_bot(server.token, api_url=server.api_base)
     stack.push_async_callback(bot.session.close)
     dp = create_dispatcher(
-        settings=settings, recommender=EmbeddedRecommender(service), store=store, i18n=i18n
+        settings=settings,
+        recommender=EmbeddedRecommender(service),
+        store=store,
+        i18n=i18n,
+        phone_region=service.settings.default_region,
     )
     dp["i18n"] = i18n
     await register_commands(bot, dp)

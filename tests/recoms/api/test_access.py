@@ -112,6 +112,7 @@ async def test_every_route_of_the_bots_web_app_has_an_auth_decision(
                 recommender=engine.recommender,
                 store=SqlBotStore(database.sessions),
                 i18n=create_i18n(bot_settings.locales_dir, bot_settings.default_locale),
+                phone_region=recoms_settings.default_region,
             )
             app = create_web_app(
                 dispatcher, bot, settings=bot_settings, api_app=engine.api_app, api_key=API_KEY
