@@ -8,12 +8,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.office_hours import OfficeHours
 
 DEFAULT_LOCAL_API_PORT = 8081
 DEMO_BOT_USERNAME = "recoms_demo_bot"
 DEMO_ADMIN_ID = 900001
+# The local Bot API server's operators' group (bot.localapi.DEFAULT_GROUP_ID): the quick start
+# runs support in its topics.
+DEMO_SUPPORT_CHAT_ID = -1001000000001
 _DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", re.IGNORECASE)
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -83,6 +88,26 @@ class BotSettings(BaseSettings):
         description="Where the bot keeps its own tables; the engine's database when unset.",
     )
     lists: ListSources = Field(default_factory=ListSources)
+    support_chat_id: int | None = Field(
+        default=None,
+        description="Supergroup with topics for support, one topic per customer; without it, "
+        "questions go to the on-duty agents' private chats.",
+    )
+    support_sla_minutes: int = Field(
+        default=15, ge=1, description="Minutes a question may wait before agents are reminded."
+    )
+    support_hours: str = Field(
+        default="09:00-18:00", description="Agents' working hours, every day (HH:MM-HH:MM)."
+    )
+    support_timezone: str = Field(
+        default="Europe/Kyiv", description="Time zone of the support working hours."
+    )
+    support_sign_answers: bool = Field(
+        default=True, description="Sign agents' answers with the agent's first name."
+    )
+    support_flood_limit: int = Field(
+        default=20, ge=1, description="Messages a customer may send to support in a minute."
+    )
     default_locale: str = Field(default="en", description="Language when nothing else is known.")
     locales_dir: Path | None = Field(
         default=None, description="Folder of gettext catalogs; those the package ships if unset."
@@ -115,6 +140,11 @@ class BotSettings(BaseSettings):
             return timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower() or "s"])
         return value
 
+    @model_validator(mode="after")
+    def _readable_hours(self) -> BotSettings:
+        self.office_hours()
+        return self
+
     @field_validator("link_ttl")
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
@@ -129,6 +159,15 @@ class BotSettings(BaseSettings):
     def is_demo(self) -> bool:
         """No token: the quick start runs against the bundled local Bot API server."""
         return self.token is None
+
+    def operators_chat_id(self) -> int | None:
+        """The operators' group; in the quick start, the local server's."""
+        if self.support_chat_id is None and self.is_demo:
+            return DEMO_SUPPORT_CHAT_ID
+        return self.support_chat_id
+
+    def office_hours(self) -> OfficeHours:
+        return OfficeHours.parse(self.support_hours, self.support_timezone)
 
     def admin_ids(self) -> frozenset[int]:
         if self.is_demo and not self.admins:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
-from aiogram.enums import ChatType, ParseMode
+from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
@@ -17,6 +18,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.config import BotSettings
+from bot.filters import PrivateOrOperators
 from bot.handlers import get_routers
 from bot.i18n import UserLanguageMiddleware
 from bot.identity import Linking
@@ -26,6 +28,7 @@ from bot.ports import Recommender
 from bot.presenter import CardPresenter
 from bot.records import BotStore
 from bot.refs import ProductRefs
+from bot.relay import SupportDesk
 from bot.resilience import (
     AnswerEveryPress,
     MemorySeenUpdates,
@@ -78,7 +81,19 @@ def create_dispatcher(
     dp["store"] = store
     dp["refs"] = refs
     dp["lists"] = lists
-    dp["staff"] = StaffDirectory(store, settings.admin_ids())
+    staff = dp["staff"] = StaffDirectory(store, settings.admin_ids())
+    desk = dp["desk"] = SupportDesk(
+        store=store,
+        recommender=recommender,
+        staff=staff,
+        i18n=i18n,
+        operators_chat_id=settings.operators_chat_id(),
+        office_hours=settings.office_hours(),
+        sla=timedelta(minutes=settings.support_sla_minutes),
+        sign_answers=settings.support_sign_answers,
+        flood_limit=settings.support_flood_limit,
+        group_locale=settings.default_locale,
+    )
     links = DeepLinks(store, settings.bot_username(), settings.link_ttl)
     dp["links"] = links
     dp["linking"] = Linking(recommender, store, links)
@@ -86,8 +101,8 @@ def create_dispatcher(
     dp["presenter"] = CardPresenter(
         refs, utm_source=settings.utm_source, utm_medium=settings.utm_medium
     )
-    # A shop bot talks to people one to one; in groups it stays silent.
-    dp.message.filter(F.chat.type == ChatType.PRIVATE)
+    dp.message.filter(PrivateOrOperators())
+    desk.schedule_reminders(dp)
     dp.update.outer_middleware(SkipDuplicateUpdates(seen_updates or MemorySeenUpdates()))
     UserLanguageMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(AnswerEveryPress())

@@ -1,15 +1,17 @@
-"""Filters: menu buttons in any language, and staff-only commands."""
+"""Filters: menu buttons in any language, staff-only commands, the operators' group."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aiogram.enums import ChatType
 from aiogram.filters import Filter
-from aiogram.types import Message, User
+from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import translations
 from bot.keyboards.menu import MENU_LISTS
+from bot.relay import SupportDesk
 from bot.staff import StaffDirectory
 
 
@@ -53,3 +55,22 @@ class IsStaff(Filter):
             return False
         role = await staff.role(event_from_user.id)
         return False if role is None else {"role": role}
+
+
+class InOperatorsChat(Filter):
+    """A message or button press in the operators' group (``BOT_SUPPORT_CHAT_ID``)."""
+
+    async def __call__(self, event: Any, desk: SupportDesk) -> bool:
+        chat = event.message.chat if isinstance(event, CallbackQuery) and event.message else None
+        chat = chat if chat is not None else getattr(event, "chat", None)
+        return chat is not None and desk.in_group and chat.id == desk.operators_chat_id
+
+
+class PrivateOrOperators(Filter):
+    """The bot talks to people one to one, and to agents in the operators' group; in any other
+    group it stays silent."""
+
+    async def __call__(self, message: Message, desk: SupportDesk) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        return desk.in_group and message.chat.id == desk.operators_chat_id

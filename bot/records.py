@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.conversations import ConversationStore
+
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
@@ -57,6 +59,11 @@ class AuditEntry:
 
 class BotStore(Protocol):
     """Everything the bot remembers about people; the engine keeps the shop's data."""
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Support conversations, kept in the same database."""
+        ...
 
     async def user(self, telegram_user_id: int) -> BotUser | None: ...
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from aiogram import html
+from aiogram.types import User
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime, format_timedelta
 
 from bot.cards import TEXT_LIMIT, clean, cut_escaped, format_price, is_web_url, tg_len
+from bot.conversations import Conversation, SupportFigures
 from bot.i18n import N_
 from bot.keyboards.menu import list_title
 from bot.ports import CustomerProfile, EngineStats, ListKind, ProductCard
@@ -116,16 +118,86 @@ def profile_text(
     return _join_within(lines)
 
 
+def order_lines(
+    profile: CustomerProfile, names: Mapping[str, str], locale: str, limit: int = 5
+) -> list[str]:
+    """The last orders, newest first: number, date, total and the products by name."""
+    lines = []
+    for order in profile.orders[:limit]:
+        when = format_datetime(order.ordered_at, "yyyy-MM-dd", locale=locale)
+        total = (
+            " · " + html.quote(format_price(order.total, order.currency, locale))
+            if order.total is not None
+            else ""
+        )
+        items = ", ".join(names.get(pid, pid) for pid in order.product_ids[:5])
+        items += " …" if len(order.product_ids) > 5 else ""
+        lines.append(
+            f"• {cut_escaped(clean(order.number), 40)} · {when}{total}: "
+            f"{cut_escaped(clean(items), 300)}"
+        )
+    return lines
+
+
+def customer_card_text(
+    customer: User,
+    profile: CustomerProfile | None,
+    *,
+    language: str | None,
+    names: Mapping[str, str],
+    locale: str,
+) -> str:
+    """The card that opens a customer's support topic: who they are in the shop and in
+    Telegram, their last orders by product name, and their cart."""
+    name = cut_escaped(clean(customer.full_name) or str(customer.id), 100)
+    handle = f" @{cut_escaped(clean(customer.username), 40)}" if customer.username else ""
+    link = f'<a href="tg://user?id={int(customer.id)}">{name}</a>'
+    lines = [
+        "👤 <b>" + html.quote(_("Customer")) + "</b>",
+        html.quote(_("Telegram: {who}")).format(who=link + handle)
+        + f" · id <code>{int(customer.id)}</code>",
+        html.quote(_("Language: {language}").format(language=clean(language or "—")[:16])),
+    ]
+    if profile is None:
+        lines.append(html.quote(_("Not linked to a shop account yet.")))
+        return _join_within(lines)
+    lines.append(html.quote(_("Contact id: {id}").format(id=profile.contact_id)))
+    fields = (
+        (_("External id"), profile.external_id),
+        (_("Name"), profile.name),
+        (_("Phone"), profile.phone),
+        (_("Email"), profile.email),
+    )
+    for field, value in fields:
+        if value:
+            lines.append(f"{html.quote(field)}: {cut_escaped(clean(value), _FIELD)}")
+    if profile.orders:
+        lines += ["", "<b>" + html.quote(_("Last orders")) + "</b>"]
+        lines += order_lines(profile, names, locale, limit=3)
+    else:
+        lines.append(html.quote(_("No orders yet.")))
+    if profile.cart:
+        items = ", ".join(names.get(pid, pid) for pid in profile.cart[:10])
+        lines.append(html.quote(_("Cart: {items}")).format(items=cut_escaped(clean(items), 300)))
+    else:
+        lines.append(html.quote(_("The cart is empty.")))
+    return _join_within(lines)
+
+
 def compact_list_text(
     kind: ListKind, profile: CustomerProfile, cards: Sequence[ProductCard], locale: str
 ) -> str:
     """Name, price, stock and link of each product, one line each."""
-    header = (
-        "<b>"
-        + html.quote(list_title(kind))
-        + "</b> · "
-        + html.quote(_("customer #{id}").format(id=profile.contact_id))
-    )
+    return compact_list_text_for(kind, profile.contact_id, cards, locale)
+
+
+def compact_list_text_for(
+    kind: ListKind, contact_id: int | None, cards: Sequence[ProductCard], locale: str
+) -> str:
+    """As ``compact_list_text``, for a customer known by contact id or not at all."""
+    header = "<b>" + html.quote(list_title(kind)) + "</b>"
+    if contact_id is not None:
+        header += " · " + html.quote(_("customer #{id}").format(id=contact_id))
     if not cards:
         return header + "\n" + html.quote(_("Nothing to show here yet."))
     lines = [header]
@@ -149,6 +221,7 @@ def stats_text(
     staff_count: int,
     locale: str,
     now: datetime | None = None,
+    support: Sequence[str] = (),
 ) -> str:
     now = now or datetime.now(UTC)
     share = stats.products_in_stock / stats.products if stats.products else 0.0
@@ -174,6 +247,7 @@ def stats_text(
     else:
         lines.append(html.quote(_("Model: not built yet")))
     lines.append(html.quote(_("Staff members: {count}").format(count=staff_count)))
+    lines += support
     lines.append("")
     lines.append("<b>" + html.quote(_("Recent staff actions")) + "</b>")
     if not audit:
@@ -185,3 +259,57 @@ def stats_text(
             f"{cut_escaped(entry.target, 60)} {cut_escaped(entry.detail, 80)}".rstrip()
         )
     return _join_within(lines)
+
+
+def queue_text(conversations: Sequence[Conversation], now: datetime) -> str:
+    """Open conversations, one line each: who, and how long they have waited."""
+    if not conversations:
+        return html.quote(_("No open conversations."))
+    lines = ["<b>" + html.quote(_("Open conversations, oldest first")) + "</b>"]
+    for number, conversation in enumerate(conversations, start=1):
+        label = cut_escaped(clean(conversation.customer_name or str(conversation.customer_id)), 64)
+        if conversation.contact_id is not None:
+            label += f" · #{conversation.contact_id}"
+        if conversation.waiting_since is not None:
+            minutes = int((now - conversation.waiting_since).total_seconds() // 60)
+            state = html.quote(_("waiting {minutes} min").format(minutes=minutes))
+        else:
+            state = html.quote(_("answered"))
+        lines.append(f"{number}. {label} · {state}")
+    return _join_within(lines)
+
+
+def _minutes(value: timedelta | None, locale: str) -> str:
+    return format_timedelta(value, locale=locale) if value is not None else "—"
+
+
+def support_lines(figures: SupportFigures, locale: str) -> list[str]:
+    """Support figures for /stats: open conversations, first-reply times, per agent."""
+    lines = [
+        "",
+        "<b>" + html.quote(_("Support, last 30 days")) + "</b>",
+        html.quote(
+            _("Open conversations: {open}, waiting for an answer: {waiting}").format(
+                open=figures.open_conversations, waiting=figures.waiting
+            )
+        ),
+        html.quote(
+            _("Conversations: {count}, median first reply: {median}").format(
+                count=figures.conversations,
+                median=_minutes(figures.median_first_reply, locale),
+            )
+        ),
+    ]
+    for agent in figures.agents:
+        name = cut_escaped(clean(agent.name or str(agent.agent_id)), 64)
+        lines.append(
+            f"• {name}: "
+            + html.quote(
+                _("{conversations} conversations, {replies} replies, median first reply {median}")
+            ).format(
+                conversations=agent.conversations,
+                replies=agent.replies,
+                median=html.quote(_minutes(agent.median_first_reply, locale)),
+            )
+        )
+    return lines

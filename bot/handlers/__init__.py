@@ -4,18 +4,32 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import errors, fallback, forget, language, lists, membership, staff, start
+from bot.handlers import (
+    errors,
+    fallback,
+    forget,
+    language,
+    lists,
+    membership,
+    operators,
+    staff,
+    start,
+    support,
+)
 
 
 def get_routers() -> list[Router]:
     """Fresh routers for one dispatcher; the catch-all comes last, to get what no one took."""
     return [
         errors.create_router(),
+        operators.create_router(),
         membership.create_router(),
         start.create_router(),
         language.create_router(),
         forget.create_router(),
         staff.create_router(),
         lists.create_router(),
+        support.create_agents_router(),
+        support.create_router(),
         fallback.create_router(),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,6 +17,7 @@ from bot.identity import Linking
 from bot.keyboards.callbacks import ForgetCB
 from bot.keyboards.menu import forget_confirmation
 from bot.ports import ForgottenCustomer
+from bot.relay import SupportDesk
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,8 @@ async def cmd_forget(message: Message, state: FSMContext) -> None:
     await message.answer(
         _(
             "This unlinks your shop account from this chat and deletes what I collected: the "
-            "link, your language and chat settings, and the phone number and name I added to "
+            "link, your language and chat settings, your conversations with our support "
+            "agents, and the phone number and name I added to "
             "your shop account (an account I created for you is deleted). What the shop itself "
             "has about you, such as your orders, stays with the shop. Continue?"
         ),
@@ -44,6 +46,7 @@ def forgotten_text(forgotten: ForgottenCustomer | None) -> str:
         _("Done. I have deleted:"),
         "• "
         + _("the link between this chat and your shop account, your language and chat settings"),
+        "• " + _("your conversations with our support agents"),
     ]
     if forgotten is not None and forgotten.deleted:
         lines.append("• " + _("the shop account I created for you"))
@@ -67,8 +70,11 @@ async def on_forget_confirmed(
     event_from_user: User,
     state: FSMContext,
     linking: Linking,
+    desk: SupportDesk,
+    bot: Bot,
 ) -> None:
     forgotten = await linking.forget(event_from_user.id)
+    await desk.forget(bot, event_from_user.id)
     await state.clear()
     if isinstance(query.message, Message):
         await edit_text_once(query.message, forgotten_text(forgotten))

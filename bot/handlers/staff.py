@@ -29,9 +29,10 @@ from bot.links import DeepLinks
 from bot.ports import CustomerProfile, ListKind, Recommender
 from bot.presenter import CardPresenter, ListPage
 from bot.records import BotStore, Role
+from bot.relay import SupportDesk
 from bot.staff import StaffDirectory
 from bot.support import Support, split_recs_args
-from bot.views import compact_list_text, profile_text, stats_text
+from bot.views import compact_list_text, profile_text, stats_text, support_lines
 
 log = logging.getLogger(__name__)
 
@@ -169,13 +170,23 @@ async def cmd_stats(
     store: BotStore,
     staff: StaffDirectory,
     support: Support,
+    desk: SupportDesk,
     i18n: I18n,
 ) -> None:
     stats = await recommender.stats()
     audit = await store.audit_log(limit=10)
     members = await staff.member_ids()
+    figures = await desk.figures()
     await support.audit(event_from_user.id, "stats", target="")
-    await message.answer(stats_text(stats, audit, len(members), i18n.current_locale))
+    await message.answer(
+        stats_text(
+            stats,
+            audit,
+            len(members),
+            i18n.current_locale,
+            support=support_lines(figures, i18n.current_locale),
+        )
+    )
 
 
 def _user_id(args: str | None) -> int | None:

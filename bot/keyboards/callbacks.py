@@ -57,3 +57,30 @@ class StaffCB(CallbackData, prefix="s"):
     @property
     def kind(self) -> ListKind | None:
         return KINDS_BY_CODE.get(self.code)
+
+
+class SupportCB(CallbackData, prefix="sup"):
+    """A button on a customer's profile card in the operators' group: view (``v``) or send
+    (``s``) a list, send a product (``p``), close the conversation (``x``). ``customer`` is
+    the customer's Telegram user id."""
+
+    action: str
+    customer: int
+    code: str = ""
+
+    @property
+    def kind(self) -> ListKind | None:
+        return KINDS_BY_CODE.get(self.code)
+
+
+class ReplyCB(CallbackData, prefix="rp"):
+    """ "Reply" under a customer's message in an agent's private chat."""
+
+    conversation: int
+
+
+class PreviewCB(CallbackData, prefix="pv"):
+    """Under a preview of what is about to go to a customer: send it (``go``), add a line of
+    text (``line``) or drop it (``no``)."""
+
+    action: str

@@ -23,6 +23,7 @@ LIST_TITLES: dict[ListKind, tuple[str, str]] = {
     ListKind.ALTERNATIVES: ("🔁", N_("Alternatives")),
 }
 LANGUAGE_BUTTON = ("🌐", N_("Language"))
+ASK_PERSON_BUTTON = ("💬", N_("Ask a person"))
 SHARE_PHONE_BUTTON = ("📱", N_("Share my phone number"))
 
 
@@ -42,7 +43,10 @@ def main_menu(*, linked: bool) -> ReplyKeyboardMarkup:
     lists = [KeyboardButton(text=label(*MENU_LISTS[kind])) for kind in MENU_LISTS]
     builder.row(*lists[:2])
     builder.row(*lists[2:])
-    builder.row(KeyboardButton(text=label(*LANGUAGE_BUTTON)))
+    builder.row(
+        KeyboardButton(text=label(*ASK_PERSON_BUTTON)),
+        KeyboardButton(text=label(*LANGUAGE_BUTTON)),
+    )
     return builder.as_markup(resize_keyboard=True, is_persistent=True)
 
 

@@ -1,4 +1,5 @@
-"""The bot's own tables (SQLAlchemy): languages, linked customers, staff, audit log, blocks.
+"""The bot's own tables (SQLAlchemy): languages, linked customers, staff, audit log, blocks,
+support conversations.
 
 The engine creation, the ``Base`` with its type map and the Alembic environment look much like
 ``recoms.storage``'s on purpose: the bot may run against a remote engine with its own
@@ -6,7 +7,8 @@ database, so it shares no storage code with the engine's internals. Were the two
 together, the shared part would belong in a small library both depend on, not in either.
 """
 
+from bot.storage.conversations import SqlConversationStore
 from bot.storage.database import BotDatabase, open_bot_database
 from bot.storage.store import SqlBotStore
 
-__all__ = ["BotDatabase", "SqlBotStore", "open_bot_database"]
+__all__ = ["BotDatabase", "SqlBotStore", "SqlConversationStore", "open_bot_database"]

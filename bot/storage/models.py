@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite auto-numbers only an INTEGER PRIMARY KEY (already 64-bit there).
@@ -98,3 +109,77 @@ class ProductRefRow(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     product_id: Mapped[str] = mapped_column(Text)
+
+
+class ConversationRow(Base):
+    """A customer's conversation with support, from their first message to its closing."""
+
+    __tablename__ = "bot_conversations"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    customer_id: Mapped[int] = mapped_column(index=True)
+    customer_name: Mapped[str] = mapped_column(String(128), default="")
+    contact_id: Mapped[int | None]
+    agent_id: Mapped[int | None]
+    agent_name: Mapped[str] = mapped_column(String(128), default="")
+    opened_at: Mapped[datetime]
+    waiting_since: Mapped[datetime | None]
+    first_reply_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # Set while open, NULL once closed: a unique index on it allows one open conversation
+    # per customer, on SQLite and PostgreSQL alike (NULLs never collide).
+    open_customer_id: Mapped[int | None] = mapped_column(unique=True)
+
+
+class SupportMessageRow(Base):
+    """One message relayed in a conversation (or an internal note), with both sides' ids."""
+
+    __tablename__ = "bot_support_messages"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("bot_conversations.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(8))
+    agent_id: Mapped[int | None]
+    customer_message_id: Mapped[int | None]
+    agent_chat_id: Mapped[int | None]
+    agent_message_id: Mapped[int | None]
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_bot_support_messages_copy", "agent_chat_id", "agent_message_id"),)
+
+
+class SupportTopicRow(Base):
+    """The customer's forum topic in the operators' group, kept across conversations."""
+
+    __tablename__ = "bot_support_topics"
+
+    customer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    chat_id: Mapped[int]
+    thread_id: Mapped[int]
+    card_message_id: Mapped[int | None]
+    closed: Mapped[bool] = mapped_column(default=False)
+
+    __table_args__ = (UniqueConstraint("chat_id", "thread_id"),)
+
+
+class SupportBanRow(Base):
+    """A user whose messages to support are dropped."""
+
+    __tablename__ = "bot_support_bans"
+
+    customer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    banned_by: Mapped[int]
+    banned_at: Mapped[datetime]
+
+
+class AgentDutyRow(Base):
+    """An agent's ``/duty on|off``; an agent without a row is on duty."""
+
+    __tablename__ = "bot_agent_duty"
+
+    agent_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    on_duty: Mapped[bool]
+    changed_at: Mapped[datetime]

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.records import AuditEntry, BotUser, LinkToken, Role, StaffMember
+from bot.storage.conversations import SqlConversationStore
 from bot.storage.models import AuditRow, LinkTokenRow, ProductRefRow, StaffRow, UserRow
 
 # Expired links are kept this long (for the audit of late openings), then dropped.
@@ -35,6 +36,7 @@ class SqlBotStore:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
+        self.conversations = SqlConversationStore(sessions)
 
     @staticmethod
     def _insert(session: AsyncSession) -> Any:

@@ -33,6 +33,7 @@ class Person:
 OLENA = Person(100001, "Olena", "uk", "+380501110001", "olena_k")
 TARAS = Person(100002, "Taras", "en", "+380501110002")
 IRYNA = Person(900001, "Iryna", "en")
+DMYTRO = Person(900002, "Dmytro", "uk")
 STRANGER = Person(100003, "Stranger", "en", "+380501110003")
 OKSANA = Person(100004, "Оксана", "uk", "+380501110004")
 
@@ -48,6 +49,9 @@ class Chat:
         self._message_ids = itertools.count(100_000)
 
     async def feed(self, update: dict[str, Any]) -> list[Any]:
+        if "message" in update:
+            message = update["message"]
+            self.session.user_messages[(message["chat"]["id"], message["message_id"])] = message
         before = len(self.session.requests)
         await self.dp.feed_update(
             self.bot, Update.model_validate(update, context={"bot": self.bot})
@@ -72,6 +76,78 @@ class Chat:
             command = text.split()[0]
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         return await self.feed(self._message(person, **content))
+
+    async def send_media(
+        self,
+        person: Person,
+        kind: str,
+        caption: str | None = None,
+        *,
+        reply_to: int | None = None,
+    ) -> list[Any]:
+        """A photo, document, voice note, sticker or location, as the app sends it."""
+        file = {"file_id": f"{kind}-file", "file_unique_id": f"{kind}-u"}
+        content: dict[str, Any] = {
+            "photo": {"photo": [{**file, "width": 800, "height": 600}]},
+            "document": {"document": {**file, "file_name": "receipt.pdf"}},
+            "voice": {"voice": {**file, "duration": 3}},
+            "sticker": {
+                "sticker": {
+                    **file,
+                    "type": "regular",
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                }
+            },
+            "location": {"location": {"latitude": 50.45, "longitude": 30.52}},
+        }[kind]
+        if caption is not None:
+            content["caption"] = caption
+        if reply_to is not None:
+            content["reply_to_message"] = self._replied(person.id, reply_to)
+        return await self.feed(self._message(person, **content))
+
+    async def reply(self, person: Person, message_id: int, text: str) -> list[Any]:
+        """Reply (swipe left) to a message in the person's chat with the bot."""
+        content = {"text": text, "reply_to_message": self._replied(person.id, message_id)}
+        return await self.feed(self._message(person, **content))
+
+    def _replied(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        sent = self.session.messages.get((chat_id, message_id))
+        body: dict[str, Any] = {
+            "message_id": message_id,
+            "date": int(datetime.now(UTC).timestamp()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+        }
+        if sent is not None:
+            body["from"] = {"id": BOT_ID, "is_bot": True, "first_name": "Shop"}
+            body["text"] = sent.visible or "…"
+        return body
+
+    async def in_topic(
+        self, person: Person, group_id: int, thread_id: int | None, text: str = "", **content: Any
+    ) -> list[Any]:
+        """A member's message in a topic of a forum group (General when ``thread_id`` is
+        None)."""
+        body: dict[str, Any] = {**content}
+        if text:
+            body["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if thread_id is not None:
+            body["message_thread_id"] = thread_id
+            body["is_topic_message"] = True
+        message = self._message(person, **body)
+        message["message"]["chat"] = {
+            "id": group_id,
+            "type": "supergroup",
+            "title": "Shop support",
+            "is_forum": True,
+        }
+        return await self.feed(message)
 
     async def share_contact(
         self,
@@ -109,9 +185,15 @@ class Chat:
         body: dict[str, Any] = {
             "message_id": message.message_id,
             "date": int(datetime.now(UTC).timestamp()),
-            "chat": {"id": message.chat_id, "type": "private"},
+            "chat": {
+                "id": message.chat_id,
+                "type": "private" if message.chat_id > 0 else "supergroup",
+            },
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shop"},
         }
+        if message.thread_id is not None:
+            body["message_thread_id"] = message.thread_id
+            body["is_topic_message"] = True
         if message.photo is not None:
             body["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 800, "height": 800}]
             body["caption"] = message.visible

@@ -22,12 +22,18 @@ from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
+    CloseForumTopic,
+    CopyMessage,
+    CreateForumTopic,
+    DeleteForumTopic,
     DeleteMessage,
     EditMessageCaption,
     EditMessageMedia,
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
+    PinChatMessage,
+    ReopenForumTopic,
     SendMessage,
     SendPhoto,
     SetMyCommands,
@@ -76,6 +82,17 @@ NOT_MODIFIED = (
 QUERY_ANSWERED = (
     "Bad Request: query is too old and response timeout expired or query ID is invalid"
 )
+
+
+MEDIA = ("photo", "document", "voice", "sticker", "location", "video")
+
+
+@dataclass
+class Topic:
+    """A forum topic the bot opened."""
+
+    name: str
+    closed: bool = False
 
 
 def utf16_len(text: str) -> int:
@@ -142,6 +159,9 @@ class Sent:
     markup: Any = None  # whatever reply_markup the bot sent
     deleted: bool = False
     edits: int = 0
+    thread_id: int | None = None  # the forum topic it went to
+    copied_from: tuple[int, int] | None = None  # (chat id, message id) of a copied message
+    media: str | None = None  # what a copy carries besides text: "sticker", "location", ...
 
     @property
     def visible(self) -> str:
@@ -181,6 +201,12 @@ class RecordingSession(BaseSession):
     pressed: list[str] = field(default_factory=list)
     """Ids of the callback queries users sent (``Chat.press``), in order."""
     answered: dict[str, int] = field(default_factory=dict)
+    user_messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    """What people sent (``Chat``), by (chat id, message id): what ``copyMessage`` copies."""
+    topics: dict[tuple[int, int], Topic] = field(default_factory=dict)
+    pinned: set[tuple[int, int]] = field(default_factory=set)
+    forums: set[int] = field(default_factory=set)
+    """Chats that are supergroups with topics, where the bot may manage topics."""
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -215,6 +241,19 @@ class RecordingSession(BaseSession):
 
     def last(self, chat_id: int) -> Sent:
         return self.chat(chat_id)[-1]
+
+    def in_topic(self, chat_id: int, thread_id: int) -> list[Sent]:
+        """Messages the bot has in one forum topic, oldest first."""
+        return [sent for sent in self.chat(chat_id) if sent.thread_id == thread_id]
+
+    def topic_named(self, chat_id: int, part: str) -> tuple[int, Topic]:
+        found = [
+            (thread, topic)
+            for (chat, thread), topic in self.topics.items()
+            if chat == chat_id and part in topic.name
+        ]
+        assert len(found) == 1, f"{part!r} in {self.topics}"
+        return found[0]
 
     def unanswered(self) -> list[str]:
         """Callback queries the bot left unanswered: the user's button spins until it gives up."""
@@ -344,8 +383,13 @@ class RecordingSession(BaseSession):
             self.answered[method.callback_query_id] = 1
             return True
         if isinstance(method, SendMessage):
+            self._check_thread(int(method.chat_id), method.message_thread_id)
             sent = Sent(
-                int(method.chat_id), next(self._ids), text=method.text, markup=method.reply_markup
+                int(method.chat_id),
+                next(self._ids),
+                text=method.text,
+                markup=method.reply_markup,
+                thread_id=method.message_thread_id,
             )
             self.messages[(sent.chat_id, sent.message_id)] = sent
             return self._message_json(sent)
@@ -353,12 +397,14 @@ class RecordingSession(BaseSession):
             photo = str(method.photo)
             if photo in self.bad_photo_urls:
                 raise _Refuse(BAD_PHOTO)
+            self._check_thread(int(method.chat_id), method.message_thread_id)
             sent = Sent(
                 int(method.chat_id),
                 next(self._ids),
                 caption=method.caption,
                 photo=photo,
                 markup=method.reply_markup,
+                thread_id=method.message_thread_id,
             )
             self.messages[(sent.chat_id, sent.message_id)] = sent
             return self._message_json(sent)
@@ -409,6 +455,9 @@ class RecordingSession(BaseSession):
             sent.markup = method.reply_markup
             sent.edits += 1
             return self._message_json(sent)
+        forum = self._forum(method)
+        if forum is not None:
+            return forum
         if type(method).__name__ in ("SetMyCommands", "DeleteMyCommands"):
             scope = getattr(method, "scope", None)
             scope_key = (
@@ -423,13 +472,77 @@ class RecordingSession(BaseSession):
             return True
         return True
 
+    def _forum(self, method: TelegramMethod[Any]) -> Any:
+        """Topics, pins and copies, as Telegram does them (None: not one of these)."""
+        chat_id = int(getattr(method, "chat_id", 0) or 0)
+        thread_id = getattr(method, "message_thread_id", None)
+        if isinstance(method, CopyMessage):
+            source = self.user_messages.get((int(method.from_chat_id), method.message_id))
+            if source is None:
+                bot_message = self.messages.get((int(method.from_chat_id), method.message_id))
+                if bot_message is None:
+                    raise _Refuse("Bad Request: message to copy not found")
+                source = {"text": bot_message.visible}
+            self._check_thread(chat_id, thread_id)
+            sent = Sent(
+                chat_id,
+                next(self._ids),
+                text=source.get("text"),
+                caption=method.caption if method.caption is not None else source.get("caption"),
+                photo="photo" if "photo" in source else None,
+                markup=method.reply_markup,
+                thread_id=thread_id,
+                copied_from=(int(method.from_chat_id), method.message_id),
+                media=next((k for k in MEDIA if k in source), None),
+            )
+            self.messages[(chat_id, sent.message_id)] = sent
+            return {"message_id": sent.message_id}
+        if isinstance(method, CreateForumTopic):
+            if chat_id not in self.forums:
+                raise _Refuse("Bad Request: the chat is not a forum")
+            thread = 1000 + len(self.topics) * 7
+            self.topics[(chat_id, thread)] = Topic(method.name)
+            return {"message_thread_id": thread, "name": method.name, "icon_color": 7322096}
+        if isinstance(method, (CloseForumTopic, ReopenForumTopic, DeleteForumTopic)):
+            topic = self.topics.get((chat_id, method.message_thread_id))
+            if topic is None:
+                raise _Refuse("Bad Request: TOPIC_ID_INVALID")
+            if isinstance(method, DeleteForumTopic):
+                del self.topics[(chat_id, method.message_thread_id)]
+                for key, sent in self.messages.items():
+                    if key[0] == chat_id and sent.thread_id == method.message_thread_id:
+                        sent.deleted = True
+                return True
+            closing = isinstance(method, CloseForumTopic)
+            if topic.closed == closing:
+                raise _Refuse("Bad Request: TOPIC_NOT_MODIFIED")
+            topic.closed = closing
+            return True
+        if isinstance(method, PinChatMessage):
+            if (chat_id, method.message_id) not in self.messages:
+                raise _Refuse("Bad Request: message to pin not found")
+            self.pinned.add((chat_id, method.message_id))
+            return True
+        return None
+
+    def _check_thread(self, chat_id: int, thread_id: int | None) -> None:
+        if thread_id is None or thread_id == 1:
+            return
+        topic = self.topics.get((chat_id, thread_id))
+        if topic is None:
+            raise _Refuse("Bad Request: message thread not found")
+        # A closed topic still takes the bot's messages: it created the topic.
+
     def _message_json(self, sent: Sent) -> dict[str, Any]:
         body: dict[str, Any] = {
             "message_id": sent.message_id,
             "date": int(datetime.now(UTC).timestamp()),
-            "chat": {"id": sent.chat_id, "type": "private"},
+            "chat": {"id": sent.chat_id, "type": "private" if sent.chat_id > 0 else "supergroup"},
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "Shop"},
         }
+        if sent.thread_id is not None:
+            body["message_thread_id"] = sent.thread_id
+            body["is_topic_message"] = True
         if sent.photo is not None:
             body["photo"] = [
                 {

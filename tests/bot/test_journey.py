@@ -18,7 +18,7 @@ from bot.ports import CustomerKey
 from bot.records import BotStore
 from recoms.domain import Identity
 from recoms.service import RecomsService
-from tests.bot.chat import OLENA, TARAS, Chat
+from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
 from tests.bot.fakes import FakeEngine
 from tests.bot.telegram import RecordingSession, Sent
 
@@ -188,8 +188,9 @@ async def test_an_unknown_customer_is_created_from_their_phone(
     assert "Bestsellers" in session.last(TARAS.id).visible
 
 
-async def test_a_text_message_that_is_not_a_menu_press_gets_the_menu(
+async def test_a_text_message_that_is_not_a_menu_press_goes_to_support(
     chat: Chat, session: RecordingSession
 ) -> None:
     await chat.send(TARAS, "hello?")
-    assert "Pick a list from the menu below." in session.last(TARAS.id).visible
+    assert "passed your message to our support team" in session.last(TARAS.id).visible
+    assert session.chat(IRYNA.id)[-1].text == "hello?", "the admin on duty has it"

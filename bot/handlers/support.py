@@ -1,0 +1,234 @@
+"""Customers' questions to support, and agents answering them from their private chats.
+
+The customer side is the catch-all for what a person sends: whatever ``bot.routing.route``
+gives to support opens or continues their conversation. Staff are not customers: in their
+private chat a reply to a customer's message (or after its Reply button) is an answer.
+"""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router, html
+from aiogram.filters import Command, CommandObject, Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, User
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.conversations import Conversation
+from bot.filters import IsStaff, MenuButton
+from bot.keyboards.callbacks import ReplyCB
+from bot.keyboards.menu import ASK_PERSON_BUTTON
+from bot.records import BotStore
+from bot.relay import Delivery, SupportDesk
+from bot.routing import Route, route
+from bot.views import queue_text
+
+
+class Answering(StatesGroup):
+    """An agent pressed Reply under a customer's message: what they write goes to them."""
+
+    conversation = State()
+
+
+class RoutedTo(Filter):
+    def __init__(self, where: Route) -> None:
+        self.where = where
+
+    async def __call__(self, message: Message) -> bool:
+        return route(message) is self.where
+
+
+async def _remember_language(store: BotStore, customer: User, i18n: I18n) -> None:
+    """Agents' answers and the closing note reach the customer in the language they write in."""
+    if await store.language(customer.id) is None:
+        await store.set_language(customer.id, i18n.current_locale)
+
+
+async def on_question(
+    message: Message,
+    event_from_user: User,
+    desk: SupportDesk,
+    store: BotStore,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    await _remember_language(store, event_from_user, i18n)
+    await desk.from_customer(bot, message, event_from_user)
+
+
+async def on_ask_person(
+    message: Message,
+    event_from_user: User,
+    desk: SupportDesk,
+    store: BotStore,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    await _remember_language(store, event_from_user, i18n)
+    await desk.ask_for_person(bot, message, event_from_user)
+
+
+async def tell_delivery(message: Message, delivery: Delivery, store: BotStore) -> None:
+    """The agent hears when an answer did not reach the customer, and why."""
+    if delivery.blocked:
+        await message.reply(_("The customer has blocked the bot: this was not delivered."))
+    elif delivery.taken_by is not None:
+        await message.reply(
+            html.quote(
+                _("{agent} is answering this customer already: this was not sent.").format(
+                    agent=delivery.taken_by
+                )
+            )
+        )
+
+
+async def _answer(
+    message: Message,
+    agent: User,
+    conversation: Conversation,
+    desk: SupportDesk,
+    store: BotStore,
+    bot: Bot,
+) -> None:
+    if not conversation.is_open:
+        conversation = await desk.current(conversation.customer_id)
+    await tell_delivery(message, await desk.answer(bot, message, agent, conversation), store)
+
+
+async def on_agent_reply(
+    message: Message, event_from_user: User, desk: SupportDesk, store: BotStore, bot: Bot
+) -> None:
+    """A staff member's reply (swipe) to a customer's message copied into their chat."""
+    assert message.reply_to_message is not None
+    conversation = await desk.conversations.find_by_copy(
+        message.chat.id, message.reply_to_message.message_id
+    )
+    if conversation is None:
+        await message.answer(_("This is not a customer's message: nothing was sent."))
+        return
+    await _answer(message, event_from_user, conversation, desk, store, bot)
+
+
+async def on_agent_answering(
+    message: Message,
+    event_from_user: User,
+    state: FSMContext,
+    desk: SupportDesk,
+    store: BotStore,
+    bot: Bot,
+) -> None:
+    conversation_id = (await state.get_data()).get("conversation")
+    conversation = (
+        await desk.conversations.conversation(int(conversation_id))
+        if conversation_id is not None
+        else None
+    )
+    if conversation is None:
+        await state.clear()
+        await message.answer(_("This conversation is gone: nothing was sent."))
+        return
+    await _answer(message, event_from_user, conversation, desk, store, bot)
+
+
+async def on_reply_pressed(
+    query: CallbackQuery,
+    callback_data: ReplyCB,
+    callback_answer: CallbackAnswer,
+    event_from_user: User,
+    state: FSMContext,
+    desk: SupportDesk,
+    store: BotStore,
+    bot: Bot,
+) -> None:
+    conversation = await desk.conversations.conversation(callback_data.conversation)
+    if conversation is None:
+        callback_answer.text = _("This conversation is gone.")
+        return
+    if conversation.agent_id not in (None, event_from_user.id):
+        callback_answer.text = _("{agent} is answering this customer already.").format(
+            agent=conversation.agent_name or conversation.agent_id
+        )
+        callback_answer.show_alert = True
+        return
+    await state.set_state(Answering.conversation)
+    await state.update_data(conversation=conversation.id)
+    name = conversation.customer_name or str(conversation.customer_id)
+    await bot.send_message(
+        event_from_user.id,
+        html.quote(
+            _(
+                "Write your answer to {name}: each message goes to them as you send it. "
+                "Send /done when you have finished."
+            ).format(name=name)
+        ),
+    )
+
+
+async def cmd_done(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(_("Done: your messages stay here now."))
+
+
+async def cmd_duty(
+    message: Message, command: CommandObject, event_from_user: User, desk: SupportDesk
+) -> None:
+    """``/duty on|off``: whether customers' messages reach this agent's private chat."""
+    choice = (command.args or "").strip().lower()
+    if choice in ("on", "off"):
+        await desk.conversations.set_duty(event_from_user.id, choice == "on")
+    on_duty = event_from_user.id in await desk.on_duty()
+    text = (
+        _("You are on duty: customers' messages come to this chat.")
+        if on_duty
+        else _("You are off duty: customers' messages do not come to this chat.")
+    )
+    await message.answer(text + "\n" + html.quote(_("Change it with /duty on or /duty off.")))
+
+
+async def cmd_queue(message: Message, desk: SupportDesk) -> None:
+    await message.answer(queue_text(await desk.queue(), desk.now()))
+
+
+async def on_staff_other(message: Message, desk: SupportDesk) -> None:
+    """Staff writing to the bot without replying to anyone: say how answers are sent."""
+    if desk.in_group:
+        await message.answer(
+            _("Customers' conversations are in the operators' group: answer them there.")
+        )
+    else:
+        await message.answer(
+            _("To answer a customer, reply to their message here or press its Reply button.")
+        )
+
+
+async def on_ignored(message: Message) -> None:
+    """Service messages: nothing to say."""
+
+
+def create_agents_router() -> Router:
+    """Staff in their private chats: replies to customers' messages. Comes before the
+    customers' catch-all, after every command."""
+    router = Router(name=__name__ + ".agents")
+    router.message.filter(F.chat.type == "private", IsStaff())
+    router.message.register(cmd_done, Command("done"))
+    router.message.register(cmd_duty, Command("duty"))
+    router.message.register(cmd_queue, Command("queue"))
+    router.message.register(on_agent_reply, F.reply_to_message, RoutedTo(Route.SUPPORT))
+    router.message.register(
+        on_agent_answering, StateFilter(Answering.conversation), RoutedTo(Route.SUPPORT)
+    )
+    router.message.register(on_staff_other, RoutedTo(Route.SUPPORT))
+    router.callback_query.register(on_reply_pressed, ReplyCB.filter(), IsStaff())
+    return router
+
+
+def create_router() -> Router:
+    """Customers: the "Ask a person" button, then whatever ``route`` sends to support."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(on_ask_person, F.text, MenuButton(*ASK_PERSON_BUTTON))
+    router.message.register(on_question, RoutedTo(Route.SUPPORT))
+    router.message.register(on_ignored, RoutedTo(Route.IGNORE))
+    return router
