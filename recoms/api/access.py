@@ -27,6 +27,7 @@ ROUTES: Mapping[Route, Access] = {
     ("GET", RECOMS): Access.PUBLIC,
     ("POST", EVENTS): Access.PUBLIC,
     ("POST", "/api/v1/feed/import"): Access.ADMIN,
+    ("GET", "/api/v1/feed/import/{jobId}"): Access.ADMIN,
     ("GET", "/api/v1/datasources"): Access.ADMIN,
     ("POST", "/api/v1/datasources"): Access.ADMIN,
     ("GET", "/api/v1/datasources/{dataSourceId}"): Access.ADMIN,

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
 
 from recoms.api.keys import FEED_LIMIT, SERVICE
 from recoms.api.params import body_model, query_model
-from recoms.api.schemas import FeedImportRequest, ImportReportOut, ProductsQuery, dump
+from recoms.api.schemas import FeedImportRequest, FeedJobOut, ProductsQuery, dump
 from recoms.domain import MAX_ID_LENGTH, ProductId
 from recoms.errors import InvalidRequest
 from recoms.presenters import product_to_api_dict
@@ -46,20 +44,35 @@ async def get_product(request: web.Request) -> web.Response:
     return web.json_response(product_to_api_dict(product))
 
 
-@routes.post("/api/v1/feed/import")
+FEED_IMPORT = "/api/v1/feed/import"
+
+
+@routes.post(FEED_IMPORT)
 async def post_feed_import(request: web.Request) -> web.Response:
     """JSON ``{"url": ..., "full": true}`` fetches a feed; an XML body is the feed itself
     (``?full=false`` for a partial one), spooled to a temporary file so that it never sits in
-    memory whole."""
+    memory whole. Either way the import runs in the background: ``202`` with the job's URL
+    in ``Location``; ``409`` while another feed import runs."""
     service = request.app[SERVICE]
     if request.content_type in XML_TYPES:
         full = _flag(request.query.get("full", "true"), "full")
-        async with _spooled(request, request.app[FEED_LIMIT]) as path:
-            report = await service.import_feed(path, full=full)
+        path = await _spool(request, request.app[FEED_LIMIT])
+        job = await service.start_feed_import(path, full=full, remove_after=True)
     else:
         body = await body_model(FeedImportRequest, request)
-        report = await service.import_feed(body.url, full=body.full)
-    return web.json_response(dump(ImportReportOut.from_domain(report)))
+        job = await service.start_feed_import(body.url, full=body.full)
+    location = f"{FEED_IMPORT}/{job.id}"
+    return web.json_response(
+        dump(FeedJobOut.from_domain(job, location)), status=202, headers={"Location": location}
+    )
+
+
+@routes.get(FEED_IMPORT + "/{jobId}")
+async def get_feed_import(request: web.Request) -> web.Response:
+    """How far a feed import has got; its report once done, its error once failed."""
+    job_id = request.match_info["jobId"]
+    job = request.app[SERVICE].feed_job(job_id)
+    return web.json_response(dump(FeedJobOut.from_domain(job, f"{FEED_IMPORT}/{job.id}")))
 
 
 def _flag(value: str, name: str) -> bool:
@@ -71,8 +84,8 @@ def _flag(value: str, name: str) -> bool:
     raise InvalidRequest(f"{name} must be true or false")
 
 
-@contextlib.asynccontextmanager
-async def _spooled(request: web.Request, limit: int) -> AsyncIterator[Path]:
+async def _spool(request: web.Request, limit: int) -> Path:
+    """The request body in a temporary file that the caller removes (the import job does)."""
     declared = request.content_length
     if declared is not None and declared > limit:
         raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=declared)
@@ -88,6 +101,7 @@ async def _spooled(request: web.Request, limit: int) -> AsyncIterator[Path]:
                 await asyncio.to_thread(file.write, chunk)
         if size == 0:
             raise InvalidRequest("the request body is empty; an XML feed is expected")
-        yield path
-    finally:
+    except BaseException:
         await asyncio.to_thread(path.unlink, missing_ok=True)
+        raise
+    return path

@@ -24,6 +24,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     schemas.ErrorOut,
     schemas.EventsAccepted,
     schemas.FeedImportRequest,
+    schemas.FeedJobOut,
     schemas.Health,
     schemas.ImportReportOut,
     schemas.ProductOut,
@@ -271,8 +272,27 @@ def paths() -> Json:
                     },
                 },
                 "responses": {
-                    "200": ok("What the import did.", ref("ImportReportOut")),
-                    **errors(400, 413),
+                    "202": ok(
+                        "Started in the background; `Location` is the job's URL.",
+                        ref("FeedJobOut"),
+                    ),
+                    **errors(400, 409, 413),
+                },
+            }
+        },
+        "/api/v1/feed/import/{jobId}": {
+            "get": {
+                "operationId": "getFeedImport",
+                "tags": ["catalogue"],
+                "summary": "How a feed import is getting on: progress, then its report or error",
+                "parameters": [
+                    path_param(
+                        "jobId", "The job's id, from the import's answer.", {"type": "string"}
+                    )
+                ],
+                "responses": {
+                    "200": ok("The job.", ref("FeedJobOut")),
+                    **errors(404),
                 },
             }
         },

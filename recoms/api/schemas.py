@@ -36,6 +36,7 @@ from recoms.domain import (
 )
 from recoms.presenters import price_to_json
 from recoms.service import ImportReport, Stats
+from recoms.service.jobs import FeedJob, JobState
 
 # Ids are 64-bit in storage: a larger one is a 400, never a database error.
 INT64_MAX = 2**63 - 1
@@ -277,10 +278,44 @@ class ImportReportOut(ApiModel):
     deactivated: int
     skipped: dict[str, int]
     rejected: list[RejectedOut]
+    trimmed: list[RejectedOut] = Field(
+        description="Fields of stored items cut to their limit (a description at 5,000 "
+        "characters, a title at 500), by the line of the item."
+    )
 
     @classmethod
     def from_domain(cls, report: ImportReport) -> ImportReportOut:
         return cls.model_validate(report, from_attributes=True)
+
+
+class FeedJobOut(ApiModel):
+    job_id: str
+    url: str = Field(description="Where to ask how the import is getting on.")
+    state: JobState
+    source: str = Field(
+        description="The feed's URL without credentials or query, or 'request body'."
+    )
+    started_at: datetime
+    finished_at: datetime | None
+    received_bytes: int = Field(description="Bytes fetched so far from the feed's URL.")
+    items_written: int = Field(description="Feed items written so far.")
+    report: ImportReportOut | None = Field(description="What the import did, once done.")
+    error: str | None = Field(description="Why the import stopped, once failed.")
+
+    @classmethod
+    def from_domain(cls, job: FeedJob, url: str) -> FeedJobOut:
+        return cls(
+            job_id=job.id,
+            url=url,
+            state=job.state,
+            source=job.source,
+            started_at=job.started_at,
+            finished_at=job.finished_at,
+            received_bytes=job.received_bytes,
+            items_written=job.items,
+            report=None if job.report is None else ImportReportOut.from_domain(job.report),
+            error=job.error,
+        )
 
 
 class RejectedEvent(ApiModel):

@@ -47,6 +47,7 @@ from recoms.importing import fetch
 from recoms.importing.events import parse_event
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.jobs import FeedJob, FeedJobs
 from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
 from recoms.service.serving import ServingModel
 from recoms.service.stats import read_stats
@@ -63,6 +64,7 @@ NOBODY = Identity()
 MAX_PROFILE_ORDERS = 100
 # What an order import fills: the tables a contact's history is read from.
 ORDER_TABLES = ("contacts", "orders", "order_lines", "products")
+FEED_IMPORT = "feed import"
 
 
 def utc_now() -> datetime:
@@ -126,8 +128,11 @@ class RecomsService:
             allow_private=settings.feed_allow_private,
             allowed_networks=fetch.parse_networks(settings.feed_allow_networks),
         )
+        self._feed_jobs = FeedJobs(clock=self._now)
 
     async def close(self) -> None:
+        """Stop running feed imports (what they wrote stays) and close the database."""
+        await self._feed_jobs.close()
         await self.database.dispose()
 
     def _now(self) -> datetime:
@@ -139,7 +144,12 @@ class RecomsService:
 
     # --- catalogue ---------------------------------------------------------------------
     async def import_feed(
-        self, source: str | Path, *, full: bool = True, progress: Progress | None = None
+        self,
+        source: str | Path,
+        *,
+        full: bool = True,
+        progress: Progress | None = None,
+        received: Progress | None = None,
     ) -> ImportReport:
         """Import a Google Merchant feed from a file path or an http(s) URL.
 
@@ -155,13 +165,51 @@ class RecomsService:
         deactivated at the end (a feed without a single good item deactivates nothing: it
         is more likely broken than a shop closing down). An import that stops part-way
         keeps the batches written and deactivates nothing; importing the feed again
-        finishes it. One feed import at a time per database: ``Busy`` otherwise."""
-        shown = fetch.redact(str(source)) if catalogue.is_url(source) else str(source)
+        finishes it. One feed import at a time per database: ``Busy`` otherwise.
+
+        ``progress`` gets the number of items written, ``received`` the bytes fetched."""
+        async with self._exclusive(FEED_IMPORT):
+            return await self._import_feed(source, full=full, progress=progress, received=received)
+
+    async def start_feed_import(
+        self, source: str | Path, *, full: bool = True, remove_after: bool = False
+    ) -> FeedJob:
+        """Start importing a feed (as ``import_feed`` does) in the background and return its
+        job, which reports progress and, at the end, the report or the error.
+
+        Raises ``Busy`` at once when another feed import runs on this database. With
+        ``remove_after`` the file ``source`` is removed when the job ends (or could not
+        start): a request body spooled for the job, which the job calls "request body"."""
+
+        async def work(job: FeedJob) -> ImportReport:
+            return await self._import_feed(
+                source, full=full, progress=job.wrote, received=job.received
+            )
+
+        def cleanup() -> None:
+            if remove_after:
+                Path(source).unlink(missing_ok=True)
+
+        shown = "request body" if remove_after else _shown(source)
+        return await self._feed_jobs.start(
+            shown, work, lock=self._exclusive(FEED_IMPORT), cleanup=cleanup
+        )
+
+    def feed_job(self, job_id: str) -> FeedJob:
+        """A feed import started by ``start_feed_import``. Raises ``NotFound``."""
+        return self._feed_jobs.get(job_id)
+
+    async def _import_feed(
+        self,
+        source: str | Path,
+        *,
+        full: bool,
+        progress: Progress | None,
+        received: Progress | None,
+    ) -> ImportReport:
+        shown = _shown(source)
         try:
-            async with (
-                self._exclusive("feed import"),
-                catalogue.local_feed(source, self._fetch_policy) as path,
-            ):
+            async with catalogue.local_feed(source, self._fetch_policy, progress=received) as path:
                 report = await catalogue.import_feed(
                     self.database,
                     path,
@@ -502,6 +550,11 @@ async def open_service(
         await database.dispose()
         raise
     return RecomsService(database, settings, clock=clock)
+
+
+def _shown(source: str | Path) -> str:
+    """A feed's source as logs and job reports may show it."""
+    return fetch.redact(str(source)) if catalogue.is_url(source) else str(source)
 
 
 async def _retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:

@@ -89,6 +89,7 @@ ADMIN_ONLY = [
     ("POST", "/api/v1/contacts/telegram", {"externalCustomerId": "alice-1", "telegramUserId": 7}),
     ("DELETE", "/api/v1/contacts/telegram/7", None),
     ("POST", "/api/v1/feed/import", {"url": "https://shop.example/feed.xml"}),
+    ("GET", "/api/v1/feed/import/some-job", None),
     ("POST", "/api/v1/datasources", {"name": "x", "algorithm": "bestsellers"}),
     ("PUT", "/api/v1/datasources/2", {"name": "x"}),
     ("PATCH", "/api/v1/datasources/2", {"params": {"limit": 1}}),

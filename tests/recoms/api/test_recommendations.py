@@ -6,6 +6,7 @@ import pytest
 
 from recoms.api.schemas import ProductOut
 from tests.recoms.api.conftest import CATALOGUE, Client, feed_xml, ids
+from tests.recoms.api.test_feed import imported
 
 RECOMS = "/api/v2/contacts/recoms"
 VISITOR = {"webId": "visitor-1"}
@@ -147,10 +148,9 @@ async def test_a_product_changed_by_a_feed_shows_its_new_fields_in_the_next_list
     assert next(p for p in before if p["id"] == "o-pen")["name"] == "Pen"
     pen = next(row for row in CATALOGUE if row[0] == "o-pen")
     changed = feed_xml([("o-pen", "Fountain pen", "3.00", "2.50", *pen[4:])])
-    response = await client.post(
-        "/api/v1/feed/import?full=false", data=changed, headers={"Content-Type": "text/xml"}
+    await imported(
+        client, params={"full": "false"}, data=changed, headers={"Content-Type": "text/xml"}
     )
-    assert response.status == 200, await response.text()
     after = await (await client.get(f"{RECOMS}/2", params=VISITOR)).json()
     new_pen = next(p for p in after if p["id"] == "o-pen")
     assert (new_pen["name"], new_pen["price"], new_pen["oldPrice"]) == ("Fountain pen", 2.5, 3.0)

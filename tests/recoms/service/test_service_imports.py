@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from recoms.domain import Availability, Identity, ProductId
 from recoms.errors import FeedError, ImportFileError
 from recoms.service import RecomsService, open_service
+from tests.recoms.peak_memory import peak_rss_mb
 from tests.recoms.service.conftest import settings_for
 
 DEMO = Path(__file__).parents[3] / "recoms" / "demo"
@@ -293,3 +295,37 @@ async def test_a_nul_byte_or_an_oversized_field_rejects_its_line_and_the_rest_im
     ]
     assert (report.read, report.created, report.contacts_created) == (5, 2, 1)
     assert [product.id for product in await service.search_products("u")] == ["jug", "mug"]
+
+
+def test_a_gzip_bomb_feed_is_imported_in_little_memory(tmp_path: Path) -> None:
+    # About 1 MB of gzip that unpacks to one description of a gigabyte.
+    bomb = tmp_path / "bomb.xml.gz"
+    with gzip.open(bomb, "wb", compresslevel=9) as out:
+        out.write(
+            (FEED_HEAD + "<item><g:id>big</g:id><g:title>Big</g:title><g:description>").encode()
+        )
+        chunk = b"d" * 2**20
+        for _ in range(1000):
+            out.write(chunk)
+        out.write(("</g:description></item>" + item("next", "Next") + "</channel></rss>").encode())
+    assert bomb.stat().st_size < 2 * 2**20
+    script = f"""
+import asyncio
+from recoms.service import open_service
+from tests.recoms.service.conftest import settings_for
+
+async def main() -> None:
+    service = await open_service(settings_for({f"sqlite+aiosqlite:///{tmp_path / 'bomb.db'}"!r}))
+    try:
+        job = await service.start_feed_import({str(bomb)!r})
+        while job.report is None and job.error is None:
+            await asyncio.sleep(0.1)
+        print(job.state, job.error, job.report.created, [cut.reason for cut in job.report.trimmed])
+    finally:
+        await service.close()
+
+asyncio.run(main())
+"""
+    peak, printed = peak_rss_mb(script)
+    assert printed.strip() == "done None 2 [\"item 'big': description cut to 5000 characters\"]"
+    assert peak < 300, f"{peak:.0f} MB"
