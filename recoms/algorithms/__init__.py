@@ -13,32 +13,50 @@ from recoms.algorithms.curated import curated
 from recoms.algorithms.history import ContactHistory, OrderHistory
 from recoms.algorithms.model import (
     Aligned,
-    BuildParams,
     Model,
+    ModelBuilder,
     Popularity,
     align,
     build_model,
+    list_window,
     popularity,
     popularity_key,
 )
 from recoms.algorithms.personal import personal
 from recoms.algorithms.request import Request
+from recoms.algorithms.settings import (
+    AlsoBoughtParams,
+    BuildParams,
+    FactorParams,
+    NeighbourParams,
+    PersonalParams,
+    PopularityParams,
+    Settings,
+)
 from recoms.algorithms.upsell import upsell
 from recoms.domain import Algorithm, DataSource, ProductId, Purchase
 
 __all__ = [
     "ALGORITHMS",
     "Aligned",
+    "AlsoBoughtParams",
     "BuildParams",
     "CatalogView",
     "ContactHistory",
+    "FactorParams",
     "Model",
+    "ModelBuilder",
+    "NeighbourParams",
     "OrderHistory",
+    "PersonalParams",
     "Popularity",
+    "PopularityParams",
     "Purchase",
     "Request",
+    "Settings",
     "align",
     "build_model",
+    "list_window",
     "popularity",
     "popularity_key",
     "rank",
@@ -84,5 +102,5 @@ def recommend(
     bestsellers for this call alone. Whoever ranks many lists over one model keeps the
     ``Aligned`` and each window's ``Popularity`` and builds ``Request`` s itself."""
     aligned = align(model, catalog)
-    window = popularity(aligned, window_days=source.params.window_days, now=now)
+    window = popularity(aligned, window_days=list_window(model, source), now=now)
     return rank(Request(source, aligned, window, now, history, products, category))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-
 import numpy as np
 
 from recoms.algorithms.bestsellers import bestseller_ranking
@@ -13,24 +11,16 @@ from recoms.algorithms.request import Request
 from recoms.domain import ProductId
 
 
-@dataclass(frozen=True)
-class AlsoBoughtParams:
-    """``customer_weight``: how much "bought by the same customers" adds to "bought in the same
-    order" (it knows more pairs, but they are looser)."""
-
-    customer_weight: float = 0.1
-
-
-def also_bought(
-    request: Request, params: AlsoBoughtParams = AlsoBoughtParams()
-) -> list[ProductId]:
+def also_bought(request: Request) -> list[ProductId]:
     """Products most often bought with the request's products (normalised co-purchase summed
-    over them), best first, ties by product id; never the given products themselves.
+    over them, the model's ``AlsoBoughtParams``), best first, ties by product id; never the
+    given products themselves.
 
     Short lists are filled with bestsellers of the given products' categories, then with
     bestsellers, so that products the orders do not know yet still get a list."""
     aligned, catalog, products = request.aligned, request.catalog, request.products
     model = aligned.model
+    params = model.settings.also_bought
     seeds = aligned.model_indices(products)
     seeds = seeds[seeds >= 0]
     weights = np.ones(seeds.size)

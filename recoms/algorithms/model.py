@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import warnings
@@ -16,62 +17,15 @@ import scipy.sparse as sp
 
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.history import OrderHistory
-from recoms.domain import ProductId
+from recoms.algorithms.settings import FactorParams, NeighbourParams, Settings
+from recoms.domain import Algorithm, DataSource, ProductId
 
 _DAY = 86_400
-_FORMAT = 2
+_FORMAT = 3
+# Models of format 2 carry no settings: they were built and are ranked with the defaults.
+_READABLE = (2, 3)
 # Bestsellers a personal list may draw from the factor model, besides products' neighbours.
 POPULAR_HEAD = 5_000
-
-
-@dataclass(frozen=True)
-class NeighbourParams:
-    """How neighbours are learned. The defaults suit retail orders in general, not one shop
-    (they were chosen on one split of a real shop's orders and confirmed on a later one).
-
-    Each basket (for ``customer_neighbours``: each customer's set of products) of ``s``
-    products shares one unit among its pairs: it adds ``1 / (s - 1) ** row_power`` to
-    ``co(i, j)`` of every pair in it, so that a wholesale order of 300 products says less
-    about any one pair than a basket of three. Similarity from ``i`` to ``j`` is then
-    ``co(i, j) / (n(i) ** seed_power * n(j) ** neighbour_power)`` (``n``: the same weighted
-    count of baskets holding the product), damped by ``co / (co + shrink)``. With
-    ``seed_power`` 1 each product's neighbours read as "how likely is ``j`` in a basket with
-    ``i``", so every product in a cart has an equal say; ``neighbour_power`` divides by the
-    neighbour's own popularity, so that bestsellers, which are bought with everything, do
-    not swamp every list; ``shrink`` distrusts pairs seen only a few times. Each product
-    keeps its ``neighbours`` best.
-    """
-
-    neighbours: int = 50
-    row_power: float = 1.0
-    seed_power: float = 1.0
-    neighbour_power: float = 0.5
-    shrink: float = 2.0
-
-
-@dataclass(frozen=True)
-class FactorParams:
-    """Latent factors of customers' tastes, learned with implicit's alternating least squares
-    on customer x product counts of distinct orders (confidence ``alpha * orders``).
-    ``factors`` 0 turns them off. ``threads`` 0 uses every core; the result does not depend
-    on it."""
-
-    factors: int = 64
-    regularization: float = 0.05
-    alpha: float = 1.0
-    iterations: int = 15
-    random_state: int = 42
-    threads: int = 0
-
-
-@dataclass(frozen=True)
-class BuildParams:
-    """Neighbour settings for products bought in one order and by one customer, and the
-    factor model's."""
-
-    basket: NeighbourParams = NeighbourParams()
-    customer: NeighbourParams = NeighbourParams()
-    factors: FactorParams = FactorParams()
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,6 +40,7 @@ class Model:
     order (smoothed towards the shop-wide share for products with few buyers).
     ``item_factors`` (products x factors, possibly no columns) place products in a space of
     tastes where a customer's own vector is solved from their purchases at request time.
+    ``settings`` are what it was built with and what its lists rank with.
     """
 
     built_at: datetime
@@ -96,8 +51,7 @@ class Model:
     customer_neighbours: sp.csr_matrix
     repeat_rate: npt.NDArray[np.float32]
     item_factors: npt.NDArray[np.float32]
-    factor_regularization: float = 0.0
-    factor_alpha: float = 1.0
+    settings: Settings = Settings()
 
     @property
     def n_products(self) -> int:
@@ -117,8 +71,7 @@ class Model:
             "first_day": np.array(self.first_day),
             "repeat_rate": self.repeat_rate,
             "item_factors": self.item_factors,
-            "factor_regularization": np.array(self.factor_regularization),
-            "factor_alpha": np.array(self.factor_alpha),
+            "settings": np.array(self.settings.to_json()),
         }
         for name in ("day_orders", "basket_neighbours", "customer_neighbours"):
             matrix: sp.csr_matrix = getattr(self, name)
@@ -135,8 +88,9 @@ class Model:
         """Load what ``to_bytes`` wrote. Raises ``ValueError`` for anything else."""
         try:
             archive = np.load(io.BytesIO(data), allow_pickle=False)
-            if int(archive["format"]) != _FORMAT:
-                raise ValueError(f"unsupported model format {int(archive['format'])}")
+            version = int(archive["format"])
+            if version not in _READABLE:
+                raise ValueError(f"unsupported model format {version}")
             matrices = {}
             for name in ("day_orders", "basket_neighbours", "customer_neighbours"):
                 matrices[name] = sp.csr_matrix(
@@ -153,8 +107,7 @@ class Model:
                 first_day=int(archive["first_day"]),
                 repeat_rate=archive["repeat_rate"],
                 item_factors=archive["item_factors"],
-                factor_regularization=float(archive["factor_regularization"]),
-                factor_alpha=float(archive["factor_alpha"]),
+                settings=_settings(archive, version),
                 **matrices,
             )
         except (
@@ -167,6 +120,16 @@ class Model:
             zipfile.BadZipFile,
         ) as error:
             raise ValueError(f"not a model archive: {error}") from error
+
+
+def _settings(archive: Mapping[str, npt.NDArray[np.generic]], version: int) -> Settings:
+    if version >= 3:
+        return Settings.from_json(str(archive["settings"]))
+    factors = FactorParams(
+        regularization=float(archive["factor_regularization"]),
+        alpha=float(archive["factor_alpha"]),
+    )
+    return Settings(build=dataclasses.replace(Settings().build, factors=factors))
 
 
 @dataclass(frozen=True, eq=False)
@@ -216,8 +179,10 @@ def align(model: Model, catalog: CatalogView) -> Aligned:
 @dataclass(frozen=True, eq=False)
 class Popularity:
     """Bestseller ranking over the catalogue: ``ranking`` lists every index, best first, the
-    first ``ordered`` of them ever ordered. ``prior`` is a popularity score in ``[0, 1]``:
-    ``log(1 + recent + total / 10)`` over its maximum. ``head`` holds the first
+    first ``ordered`` of them ever ordered. ``prior`` is a popularity score in ``[0, 1]``
+    made as the model's ``PopularityParams`` say: ``log(1 + recent + all_time_weight *
+    total)`` over its maximum, plus ``trend_weight`` times the trending score over its
+    maximum, the sum over its maximum. ``head`` holds the first
     ``POPULAR_HEAD`` ordered products of the ranking, sorted by index. ``key`` is
     ``popularity_key``'s: rankings of equal keys over one ``Aligned`` are equal."""
 
@@ -238,6 +203,14 @@ def popularity_key(model: Model, *, window_days: int, now: datetime) -> tuple[in
     return window_days, min(utc_day(now), model.last_day)
 
 
+def list_window(model: Model, source: DataSource) -> int:
+    """The popularity window ``source``'s lists rank with: a bestsellers list's own; for every
+    other list, which leans on popularity only as a prior and to fill up, the model's."""
+    if source.algorithm is Algorithm.BESTSELLERS:
+        return source.params.window_days
+    return model.settings.popularity.window_days
+
+
 def popularity(aligned: Aligned, *, window_days: int, now: datetime) -> Popularity:
     """Distinct orders per catalogue product in the ``window_days`` before ``now`` (see
     ``popularity_key``), ranked."""
@@ -254,9 +227,16 @@ def popularity(aligned: Aligned, *, window_days: int, now: datetime) -> Populari
     total[aligned.to_catalog[known]] = aligned.order_count[known]
     # Recent orders first, then all-time orders, then product id (the catalogue order).
     ranking = np.lexsort((np.arange(len(catalog)), -total, -recent))
-    prior = np.log1p(recent + total / 10.0)
-    if prior.size and prior.max() > 0:
-        prior /= prior.max()
+    shape = model.settings.popularity
+    prior = _unit(np.log1p(recent + shape.all_time_weight * total))
+    if shape.trend_weight > 0:
+        # Orders the window would hold at the product's long-run daily rate; what runs above
+        # it is trending.
+        days = max(end_day + 1 - model.first_day, 1)
+        expected = total * min(max(window_days, 1), days) / days
+        prior = _unit(
+            prior + shape.trend_weight * _unit(np.log1p(np.maximum(recent - expected, 0)))
+        )
     return Popularity(
         key=key,
         recent=recent,
@@ -266,6 +246,12 @@ def popularity(aligned: Aligned, *, window_days: int, now: datetime) -> Populari
         prior=prior,
         head=np.sort(ranking[: min(int(np.count_nonzero(total)), POPULAR_HEAD)]),
     )
+
+
+def _unit(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``values`` over their maximum (unchanged when none is positive)."""
+    top = float(values.max()) if values.size else 0.0
+    return values / top if top > 0 else values
 
 
 def taste(
@@ -286,9 +272,10 @@ def taste(
         return np.zeros(0)
     chosen = factors[items].astype(np.float64)
     # implicit's convention: confidence is alpha x count, preference 1 where bought.
-    confidence = model.factor_alpha * orders
+    fitted = model.settings.build.factors
+    confidence = fitted.alpha * orders
     matrix = aligned.gram + (chosen.T * (confidence - 1.0)) @ chosen
-    matrix += model.factor_regularization * np.eye(factors.shape[1])
+    matrix += fitted.regularization * np.eye(factors.shape[1])
     user = np.linalg.solve(matrix, chosen.T @ confidence).astype(np.float32)
     scored = factors if among is None else factors[among]
     return np.asarray(scored @ user, dtype=np.float64)
@@ -299,53 +286,89 @@ def build_model(
     catalog: CatalogView,
     *,
     now: datetime,
-    params: BuildParams = BuildParams(),
+    settings: Settings = Settings(),
 ) -> Model:
-    """Learn popularity and neighbours from ``history``.
+    """Learn popularity and neighbours from ``history`` with ``settings.build``; the model
+    ranks with the rest of ``settings``.
 
     Neighbour lists keep only products the catalogue offers (when the catalogue is not empty),
     so that deactivated products do not take places in them."""
-    n_items = len(history.product_ids)
-    # One row per distinct (order, product): repeated lines of one order are one purchase.
-    pair = history.order_index.astype(np.int64) * max(n_items, 1) + history.product_index
-    _, first_line = np.unique(pair, return_index=True)
-    order = history.order_index[first_line].astype(np.int64)
-    product = history.product_index[first_line].astype(np.int64)
-    day = history.timestamp[first_line] // _DAY
-    contact = history.contact_index[first_line].astype(np.int64)
+    return ModelBuilder(history, catalog, now=now).build(settings)
 
-    first_day = int(day.min()) if day.size else utc_day(now)
-    n_days = int(day.max()) - first_day + 1 if day.size else 0
-    day_orders = sp.csr_matrix(
-        (np.ones(day.size, dtype=np.float32), (day - first_day, product)),
-        shape=(n_days, n_items),
-        dtype=np.float32,
-    )
-    day_orders.sum_duplicates()
 
-    offered = np.ones(n_items, dtype=np.bool_)
-    if len(catalog):
-        offered = np.fromiter(
-            (pid in catalog.index for pid in history.product_ids), dtype=np.bool_, count=n_items
+class ModelBuilder:
+    """Builds models of one order history under several settings: what they share (daily
+    popularity, repeat rates, the basket and customer incidence) is computed once, and each
+    neighbour or factor part once per its own parameters, so that trying settings costs only
+    the parts they change."""
+
+    def __init__(self, history: OrderHistory, catalog: CatalogView, *, now: datetime) -> None:
+        self._now = now
+        self._product_ids = tuple(history.product_ids)
+        n_items = self._n_items = len(history.product_ids)
+        # One row per distinct (order, product): repeated lines of one order are one purchase.
+        pair = history.order_index.astype(np.int64) * max(n_items, 1) + history.product_index
+        _, first_line = np.unique(pair, return_index=True)
+        order = history.order_index[first_line].astype(np.int64)
+        product = history.product_index[first_line].astype(np.int64)
+        day = history.timestamp[first_line] // _DAY
+        contact = history.contact_index[first_line].astype(np.int64)
+
+        self._first_day = int(day.min()) if day.size else utc_day(now)
+        n_days = int(day.max()) - self._first_day + 1 if day.size else 0
+        self._day_orders = sp.csr_matrix(
+            (np.ones(day.size, dtype=np.float32), (day - self._first_day, product)),
+            shape=(n_days, n_items),
+            dtype=np.float32,
         )
+        self._day_orders.sum_duplicates()
 
-    _, order_row = np.unique(order, return_inverse=True)
-    baskets = _binary(order_row, product, n_items)
-    named = contact >= 0
-    _, contact_row = np.unique(contact[named], return_inverse=True)
-    customers = _binary(contact_row, product[named], n_items)
-    return Model(
-        built_at=now,
-        product_ids=tuple(history.product_ids),
-        first_day=first_day,
-        day_orders=day_orders,
-        basket_neighbours=_neighbours(baskets, offered, params.basket),
-        customer_neighbours=_neighbours(customers, offered, params.customer),
-        repeat_rate=_repeat_rate(contact[named], product[named], n_items),
-        item_factors=_factors(contact_row, product[named], n_items, params.factors),
-        factor_regularization=params.factors.regularization,
-        factor_alpha=params.factors.alpha,
-    )
+        self._offered = np.ones(n_items, dtype=np.bool_)
+        if len(catalog):
+            self._offered = np.fromiter(
+                (pid in catalog.index for pid in history.product_ids),
+                dtype=np.bool_,
+                count=n_items,
+            )
+        _, order_row = np.unique(order, return_inverse=True)
+        self._baskets = _binary(order_row, product, n_items)
+        named = contact >= 0
+        _, self._contact_row = np.unique(contact[named], return_inverse=True)
+        self._named_product = product[named]
+        self._customers = _binary(self._contact_row, self._named_product, n_items)
+        self._repeat_rate = _repeat_rate(contact[named], product[named], n_items)
+        self._basket_parts: dict[NeighbourParams, sp.csr_matrix] = {}
+        self._customer_parts: dict[NeighbourParams, sp.csr_matrix] = {}
+        self._factor_parts: dict[FactorParams, npt.NDArray[np.float32]] = {}
+
+    def build(self, settings: Settings) -> Model:
+        """The model of ``settings`` (parts learned before for equal parameters are reused)."""
+        params = settings.build
+        basket = self._basket_parts.get(params.basket)
+        if basket is None:
+            basket = _neighbours(self._baskets, self._offered, params.basket)
+            self._basket_parts[params.basket] = basket
+        customer = self._customer_parts.get(params.customer)
+        if customer is None:
+            customer = _neighbours(self._customers, self._offered, params.customer)
+            self._customer_parts[params.customer] = customer
+        factors = self._factor_parts.get(params.factors)
+        if factors is None:
+            factors = _factors(
+                self._contact_row, self._named_product, self._n_items, params.factors
+            )
+            self._factor_parts[params.factors] = factors
+        return Model(
+            built_at=self._now,
+            product_ids=self._product_ids,
+            first_day=self._first_day,
+            day_orders=self._day_orders,
+            basket_neighbours=basket,
+            customer_neighbours=customer,
+            repeat_rate=self._repeat_rate,
+            item_factors=factors,
+            settings=settings,
+        )
 
 
 def _factors(

@@ -3,7 +3,6 @@ customers with similar purchases bought."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
@@ -14,39 +13,19 @@ from recoms.algorithms.history import ContactHistory
 from recoms.algorithms.model import taste
 from recoms.algorithms.ranking import Scores, gather, select
 from recoms.algorithms.request import Request
+from recoms.algorithms.settings import PersonalParams
 from recoms.domain import ProductId
 
 
-@dataclass(frozen=True)
-class PersonalParams:
-    """How the signals mix. The defaults were chosen on earlier splits of a real shop's orders
-    and hold on a later one; nothing in them is particular to that shop.
-
-    Each purchase of a product counts ``0.5 ** (age / half_life_days)``, so what a customer
-    buys again and again, and lately, comes first; times ``repeat_rate ** repeat_rate_power``
-    so that what customers in general buy again (consumables) outranks what they buy once.
-    The collaborative score of new products adds item-kNN over ``customer_neighbours`` (and
-    ``basket_neighbours`` at ``basket_weight``), seeded by those purchase scores, the cart
-    (``cart_weight`` each) and views and wishlist (``view_weight``, the latest view most), to
-    the ALS taste scores at ``factor_weight``; each part is scaled so that its best is 1, and
-    the repeat part so that its best is ``repeat_weight``.
-    """
-
-    half_life_days: float = 180.0
-    repeat_weight: float = 2.0
-    repeat_rate_power: float = 0.5
-    basket_weight: float = 0.5
-    factor_weight: float = 1.0
-    cart_weight: float = 1.0
-    view_weight: float = 0.5
-
-
-def personal(request: Request, params: PersonalParams = PersonalParams()) -> list[ProductId]:
+def personal(request: Request) -> list[ProductId]:
     """The contact's list, best first, ties by product id; bestsellers fill a short list, and
     make the whole list for a contact with no history. With ``exclude_purchased`` nothing the
-    contact bought appears."""
+    contact bought appears. The mix is the model's ``settings.personal`` (``personal_new``
+    with ``exclude_purchased``)."""
     aligned, catalog, history = request.aligned, request.catalog, request.history
     model, source = aligned.model, request.params
+    settings = model.settings
+    params = settings.personal_new if source.exclude_purchased else settings.personal
     ranking = bestseller_ranking(request)
     if history is None:
         return select(
@@ -88,6 +67,10 @@ def personal(request: Request, params: PersonalParams = PersonalParams()) -> lis
     orders = dict(zip(bought_ids, order_count.tolist(), strict=True))
     taste = _taste(request, orders, history, collaborative, params)
     collaborative = Scores.concat((collaborative, taste)).normalised()
+    if params.popularity_weight > 0:
+        head = request.popularity.head
+        prior = Scores(head, request.popularity.prior[head] * params.popularity_weight)
+        collaborative = Scores.concat((collaborative, prior))
     bought = catalog.indices(repeat)
     parts = [collaborative]
     excluded: list[int] = []

@@ -4,7 +4,7 @@ against what customers bought in the days after it, beside reference recommender
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -12,20 +12,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
 
 from recoms.algorithms import (
     Aligned,
     BuildParams,
-    CatalogView,
-    ContactHistory,
-    Request,
+    Settings,
     align,
     build_model,
-    popularity,
-    rank,
 )
-from recoms.domain import Algorithm, DataSource, DataSourceId, DataSourceParams, ProductId
+from recoms.domain import Algorithm
 from recoms.evaluation.baselines import (
     AlsParams,
     Bm25Params,
@@ -36,12 +31,19 @@ from recoms.evaluation.baselines import (
 )
 from recoms.evaluation.data import (
     OrderLog,
-    TrainingSet,
     contact_histories,
     load_orders,
     training_set,
 )
 from recoms.evaluation.metrics import Scores, mean_scores
+from recoms.evaluation.protocol import (
+    BasketCase,
+    Customers,
+    basket_cases,
+    catalogue_index,
+    data_source,
+    ranked_lists,
+)
 
 ALL_ITEMS = "all items"
 NEW_ITEMS = "new items"
@@ -138,7 +140,9 @@ def evaluate(
     training = training_set(train)
     catalog = training.catalog
     build_started = time.perf_counter()
-    model = build_model(training.history, catalog, now=split_at, params=build_params)
+    model = build_model(
+        training.history, catalog, now=split_at, settings=Settings(build=build_params)
+    )
     build_seconds = time.perf_counter() - build_started
 
     to_catalog = catalogue_index(log, training)
@@ -187,15 +191,6 @@ def evaluate(
     )
 
 
-def catalogue_index(log: OrderLog, training: TrainingSet) -> npt.NDArray[np.int64]:
-    """The catalogue index of each log product (-1: first ordered after the split)."""
-    to_catalog = np.full(len(log.product_ids), -1, dtype=np.int64)
-    to_catalog[training.log_product] = [
-        training.catalog.index[log.product_ids[i]] for i in training.log_product.tolist()
-    ]
-    return to_catalog
-
-
 def _incidence(
     rows: npt.NDArray[np.int64], items: npt.NDArray[np.int64], n_items: int, n_rows: int
 ) -> sp.csr_matrix:
@@ -209,113 +204,6 @@ def _incidence(
     return matrix
 
 
-@dataclass(frozen=True, eq=False)
-class Customers:
-    """The customers scored: ``ids`` (log customer indices), their distinct-order counts per
-    catalogue product before the split (``orders``, rows = log customers), when they last
-    bought each (``last_bought``), and their targets after it."""
-
-    ids: npt.NDArray[np.int64]
-    orders: sp.csr_matrix
-    last_bought: sp.csr_matrix
-    targets: list[set[int]]
-    new_targets: list[set[int]]
-    bought: list[set[int]]
-
-    @classmethod
-    def of(
-        cls,
-        train: OrderLog,
-        test: OrderLog,
-        to_catalog: npt.NDArray[np.int64],
-        n_items: int,
-    ) -> Customers:
-        n_customers = len(train.customer_ids)
-        named = train.customer >= 0
-        item = to_catalog[train.product[named]]
-        who = train.customer[named]
-        pair = np.unique(np.stack([who, item, train.order[named]]), axis=1)
-        orders = sp.csr_matrix(
-            (np.ones(pair.shape[1], dtype=np.float32), (pair[0], pair[1])),
-            shape=(n_customers, n_items),
-        )
-        orders.sum_duplicates()
-        last_bought = _max_per_cell(who, item, train.timestamp[named], n_customers, n_items)
-
-        test_named = (test.customer >= 0) & (to_catalog[test.product] >= 0)
-        test_who = test.customer[test_named]
-        test_item = to_catalog[test.product[test_named]]
-        has_train = np.diff(orders.indptr) > 0
-        ids = np.unique(test_who[has_train[test_who]])
-        targets: dict[int, set[int]] = {int(i): set() for i in ids.tolist()}
-        for customer, product in zip(test_who.tolist(), test_item.tolist(), strict=True):
-            if customer in targets:
-                targets[customer].add(product)
-        bought = [
-            set(orders.indices[orders.indptr[i] : orders.indptr[i + 1]].tolist())
-            for i in ids.tolist()
-        ]
-        all_targets = [targets[i] for i in ids.tolist()]
-        return cls(
-            ids=ids,
-            orders=orders,
-            last_bought=last_bought,
-            targets=all_targets,
-            new_targets=[t - b for t, b in zip(all_targets, bought, strict=True)],
-            bought=bought,
-        )
-
-
-def _max_per_cell(
-    rows: npt.NDArray[np.int64],
-    columns: npt.NDArray[np.int64],
-    values: npt.NDArray[np.int64],
-    n_rows: int,
-    n_columns: int,
-) -> sp.csr_matrix:
-    key = rows * n_columns + columns
-    order = np.lexsort((values, key))
-    last = np.r_[key[order][1:] != key[order][:-1], True]
-    chosen = order[last]
-    return sp.csr_matrix(
-        (values[chosen].astype(np.float64), (rows[chosen], columns[chosen])),
-        shape=(n_rows, n_columns),
-    )
-
-
-def _source(algorithm: Algorithm, k: int, *, exclude_purchased: bool = False) -> DataSource:
-    """A data source with the defaults of a fresh database, but ``k`` items."""
-    return DataSource(
-        id=DataSourceId(0),
-        name=str(algorithm),
-        algorithm=algorithm,
-        params=DataSourceParams(limit=k, exclude_purchased=exclude_purchased),
-    )
-
-
-def _indices(catalog: CatalogView, ranked: Sequence[ProductId]) -> list[int]:
-    return [catalog.index[pid] for pid in ranked]
-
-
-def _lists(
-    aligned: Aligned,
-    source: DataSource,
-    now: datetime,
-    asks: Iterable[tuple[ContactHistory | None, Sequence[ProductId]]],
-) -> list[list[int]]:
-    """The source's list for each (history, products), as catalogue indices; the bestseller
-    ranking of its window is made once for all of them. BLAS runs on one thread throughout,
-    as serving runs the factor model's small products."""
-    window = popularity(aligned, window_days=source.params.window_days, now=now)
-    with threadpool_limits(limits=1, user_api="blas"):
-        return [
-            _indices(
-                aligned.catalog, rank(Request(source, aligned, window, now, history, products))
-            )
-            for history, products in asks
-        ]
-
-
 def _customer_rows(
     aligned: Aligned,
     train: OrderLog,
@@ -325,13 +213,13 @@ def _customer_rows(
 ) -> list[Row]:
     histories = contact_histories(train, customers.ids)
     sources = {
-        PERSONAL: _source(Algorithm.PERSONAL, k),
-        PERSONAL_NEW: _source(Algorithm.PERSONAL, k, exclude_purchased=True),
-        BESTSELLERS: _source(Algorithm.BESTSELLERS, k),
+        PERSONAL: data_source(Algorithm.PERSONAL, k),
+        PERSONAL_NEW: data_source(Algorithm.PERSONAL, k, exclude_purchased=True),
+        BESTSELLERS: data_source(Algorithm.BESTSELLERS, k),
     }
     rows: list[Row] = []
     for method, source in sources.items():
-        lists = _lists(aligned, source, now, ((history, ()) for history in histories))
+        lists = ranked_lists(aligned, source, now, ((history, ()) for history in histories))
         if method != PERSONAL_NEW:
             rows.append(Row(method, ALL_ITEMS, mean_scores(lists, customers.targets, k)))
         rows.append(Row(method, NEW_ITEMS, mean_scores(lists, customers.new_targets, k)))
@@ -369,40 +257,6 @@ def _customer_baselines(
     return rows
 
 
-@dataclass(frozen=True)
-class BasketCase:
-    """A test order with one product hidden: ``given`` (catalogue indices) are the rest."""
-
-    given: tuple[int, ...]
-    hidden: int
-
-
-# Products given with one basket: a site asks with a cart, not a wholesale order of hundreds
-# (the API takes at most 100).
-MAX_GIVEN = 50
-
-
-def basket_cases(test: OrderLog, to_catalog: npt.NDArray[np.int64], seed: int) -> list[BasketCase]:
-    """One case per test order of two or more catalogue products: one hidden at random, the
-    rest given (a random ``MAX_GIVEN`` of them in a larger order)."""
-    item = to_catalog[test.product]
-    known = item >= 0
-    pair = np.unique(np.stack([test.order[known], item[known]]), axis=1)
-    _, starts = np.unique(pair[0], return_index=True)
-    stops = np.r_[starts[1:], pair.shape[1]]
-    random = np.random.default_rng(seed)
-    cases = []
-    for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
-        if stop - start < 2:
-            continue
-        items = pair[1, start:stop].tolist()
-        hidden = items.pop(int(random.integers(len(items))))
-        if len(items) > MAX_GIVEN:
-            items = sorted(random.choice(items, size=MAX_GIVEN, replace=False).tolist())
-        cases.append(BasketCase(tuple(items), hidden))
-    return cases
-
-
 def _basket_rows(aligned: Aligned, cases: list[BasketCase], now: datetime, k: int) -> list[Row]:
     product_ids = aligned.catalog.product_ids
     rows = []
@@ -411,9 +265,9 @@ def _basket_rows(aligned: Aligned, cases: list[BasketCase], now: datetime, k: in
         (UPSELL, Algorithm.YOU_MAY_ALSO_LIKE),
         (ALTERNATIVES, Algorithm.ALTERNATIVES),
     ):
-        source = _source(algorithm, k)
+        source = data_source(algorithm, k)
         asks = ((None, [product_ids[i] for i in case.given]) for case in cases)
-        lists = _lists(aligned, source, now, asks)
+        lists = ranked_lists(aligned, source, now, asks)
         rows.append(Row(method, HIDDEN_ITEM, mean_scores(lists, [{c.hidden} for c in cases], k)))
     return rows
 

@@ -28,13 +28,11 @@ from recoms.evaluation.evaluate import (
     PERSONAL,
     PERSONAL_NEW,
     UPSELL,
-    Customers,
     EvaluationReport,
     Row,
-    basket_cases,
-    catalogue_index,
 )
 from recoms.evaluation.metrics import mean_scores
+from recoms.evaluation.protocol import Customers, basket_cases, catalogue_index
 
 
 class ApiError(RecomsError):

@@ -32,6 +32,7 @@ from recoms.algorithms import (
     Request,
     align,
     build_model,
+    list_window,
     popularity,
     popularity_key,
 )
@@ -120,7 +121,7 @@ class Serving:
         return Request(
             source,
             self.aligned,
-            self.popularity(source.params.window_days, now),
+            self.popularity(list_window(self.model, source), now),
             now,
             history=history,
             products=products,

@@ -12,7 +12,8 @@ import scipy.sparse as sp
 
 from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
 from recoms.algorithms import model as model_module
-from recoms.algorithms.model import BuildParams, FactorParams, NeighbourParams, align, taste
+from recoms.algorithms import BuildParams, FactorParams, NeighbourParams, Settings
+from recoms.algorithms.model import align, taste
 from recoms.domain import Availability, ContactId, Product, ProductId
 from tests.recoms.algorithms import shop
 
@@ -73,7 +74,9 @@ def test_basket_neighbours_follow_the_formula_across_blocks(
     monkeypatch.setattr(model_module, "_BLOCK_PAIRS", 50)
     history = random_history(seed)
     params = BuildParams(basket=NeighbourParams(neighbours=5), factors=FactorParams(factors=0))
-    built = build_model(history, CatalogView.from_products([]), now=shop.NOW, params=params)
+    built = build_model(
+        history, CatalogView.from_products([]), now=shop.NOW, settings=Settings(build=params)
+    )
     dense = np.zeros((int(history.order_index.max()) + 1, len(history.product_ids)))
     dense[history.order_index, history.product_index] = 1.0
     expected = brute_force_neighbours(dense, params.basket)
@@ -138,7 +141,9 @@ def test_taste_solves_the_customer_as_implicit_would() -> None:
 
 def test_factors_can_be_turned_off() -> None:
     params = BuildParams(factors=FactorParams(factors=0))
-    built = build_model(shop.history(), shop.catalog(), now=shop.NOW, params=params)
+    built = build_model(
+        shop.history(), shop.catalog(), now=shop.NOW, settings=Settings(build=params)
+    )
     assert built.item_factors.shape == (len(built.product_ids), 0)
     assert taste(align(built, shop.catalog()), np.array([0]), np.array([1.0])).size == 0
 
