@@ -140,6 +140,16 @@ class ForgottenCustomer:
 
 
 @dataclass(frozen=True, slots=True)
+class TunedList:
+    """One list's score on the shop's latest orders held out at the last rebuild: with the
+    settings the rebuild chose, and with the built-in ones."""
+
+    name: str
+    chosen: float
+    default: float
+
+
+@dataclass(frozen=True, slots=True)
 class EngineStats:
     products: int
     products_in_stock: int
@@ -147,6 +157,7 @@ class EngineStats:
     telegram_linked: int
     events_last_24h: int
     model_built_at: datetime | None
+    model_tuning: tuple[TunedList, ...] = ()
 
 
 class RecommenderError(Exception):

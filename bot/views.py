@@ -244,6 +244,14 @@ def stats_text(
     if stats.model_built_at is not None:
         age = format_timedelta(now - stats.model_built_at, locale=locale)
         lines.append(html.quote(_("Model built {age} ago").format(age=age)))
+        for tuned in stats.model_tuning:
+            lines.append(
+                html.quote(
+                    _(
+                        "{list}: {chosen:.4f} on recent orders, {default:.4f} with the defaults"
+                    ).format(list=tuned.name, chosen=tuned.chosen, default=tuned.default)
+                )
+            )
     else:
         lines.append(html.quote(_("Model: not built yet")))
     lines.append(html.quote(_("Staff members: {count}").format(count=staff_count)))

@@ -52,6 +52,11 @@ class RecomsSettings(BaseSettings):
     model_refresh_seconds: float = Field(
         default=5.0, description="How often a serving process looks for a newer rebuilt model."
     )
+    tune: bool = Field(
+        default=True,
+        description="Let a rebuild choose the model's settings on the shop's latest orders "
+        "held out (false: the built-in defaults, as `recoms rebuild --no-tune`).",
+    )
     feed_allow_private: bool = Field(
         default=False,
         description="Let feed URLs reach private, loopback and other non-public addresses "

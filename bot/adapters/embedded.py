@@ -17,6 +17,7 @@ from bot.ports import (
     ProductCard,
     RecommenderUnavailable,
     RequestRejected,
+    TunedList,
 )
 from recoms.domain import (
     Contact,
@@ -172,6 +173,10 @@ class EmbeddedRecommender:
             telegram_linked=stats.telegram_linked,
             events_last_24h=stats.events_last_24h,
             model_built_at=stats.model_built_at,
+            model_tuning=tuple(
+                TunedList(row["name"], row["chosen"], row["default"])
+                for row in (stats.model_tuning or {}).get("lists", ())
+            ),
         )
 
     async def close(self) -> None:

@@ -30,6 +30,7 @@ from bot.ports import (
     ProductCard,
     RecommenderUnavailable,
     RequestRejected,
+    TunedList,
     UnsupportedByBackend,
 )
 
@@ -133,6 +134,16 @@ class _Profile(_Camel):
     recently_viewed: list[str] = Field(default_factory=list, alias="recentlyViewed")
 
 
+class _TunedList(_Camel):
+    name: str
+    chosen: float
+    default: float
+
+
+class _Tuning(_Camel):
+    lists: list[_TunedList] = Field(default_factory=list)
+
+
 class _Stats(_Camel):
     products: int
     products_in_stock: int = Field(alias="productsInStock")
@@ -142,6 +153,7 @@ class _Stats(_Camel):
         validation_alias=AliasChoices("eventsLast24h", "eventsLast24H", "events_last_24h")
     )
     model_built_at: datetime | None = Field(default=None, alias="modelBuiltAt")
+    model_tuning: _Tuning | None = Field(default=None, alias="modelTuning")
 
 
 def _profile(contact: _Contact, profile: _Profile | None = None) -> CustomerProfile:
@@ -375,7 +387,11 @@ class HttpRecommender:
             stats = _Stats.model_validate(body)
         except ValidationError as error:
             raise RecommenderUnavailable(f"unexpected stats from the API: {error}") from error
-        return EngineStats(**stats.model_dump())
+        tuning = stats.model_tuning.lists if stats.model_tuning else []
+        return EngineStats(
+            **stats.model_dump(exclude={"model_tuning"}),
+            model_tuning=tuple(TunedList(row.name, row.chosen, row.default) for row in tuning),
+        )
 
 
 def _json_or_none(response: aiohttp.ClientResponse, text: str) -> Any:

@@ -25,6 +25,7 @@ from recoms.algorithms.model import (
 from recoms.algorithms.personal import personal
 from recoms.algorithms.request import Request
 from recoms.algorithms.settings import (
+    DEFAULTS,
     AlsoBoughtParams,
     BuildParams,
     FactorParams,
@@ -38,6 +39,7 @@ from recoms.domain import Algorithm, DataSource, ProductId, Purchase
 
 __all__ = [
     "ALGORITHMS",
+    "DEFAULTS",
     "Aligned",
     "AlsoBoughtParams",
     "BuildParams",

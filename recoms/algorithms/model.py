@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.history import OrderHistory
-from recoms.algorithms.settings import FactorParams, NeighbourParams, Settings
+from recoms.algorithms.settings import DEFAULTS, FactorParams, NeighbourParams, Settings
 from recoms.domain import Algorithm, DataSource, ProductId
 
 _DAY = 86_400
@@ -51,7 +51,7 @@ class Model:
     customer_neighbours: sp.csr_matrix
     repeat_rate: npt.NDArray[np.float32]
     item_factors: npt.NDArray[np.float32]
-    settings: Settings = Settings()
+    settings: Settings = DEFAULTS
 
     @property
     def n_products(self) -> int:
@@ -129,7 +129,9 @@ def _settings(archive: Mapping[str, npt.NDArray[np.generic]], version: int) -> S
         regularization=float(archive["factor_regularization"]),
         alpha=float(archive["factor_alpha"]),
     )
-    return Settings(build=dataclasses.replace(Settings().build, factors=factors))
+    return dataclasses.replace(
+        DEFAULTS, build=dataclasses.replace(DEFAULTS.build, factors=factors)
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -286,7 +288,7 @@ def build_model(
     catalog: CatalogView,
     *,
     now: datetime,
-    settings: Settings = Settings(),
+    settings: Settings = DEFAULTS,
 ) -> Model:
     """Learn popularity and neighbours from ``history`` with ``settings.build``; the model
     ranks with the rest of ``settings``.

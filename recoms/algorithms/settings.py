@@ -127,10 +127,14 @@ class Settings:
         """Read what ``to_json`` wrote; fields it lacks keep their defaults (older models).
         Raises ``ValueError`` for anything else."""
         try:
-            data = json.loads(text)
-            return _from_dict(cls, data)
+            settings: Settings = _from_dict(cls, json.loads(text))
+            return settings
         except (TypeError, AttributeError, json.JSONDecodeError) as error:
             raise ValueError(f"not model settings: {error}") from error
+
+
+DEFAULTS = Settings()
+"""The built-in settings: what an untuned rebuild uses."""
 
 
 def _from_dict(cls: type[Any], data: Mapping[str, Any]) -> Any:
@@ -151,7 +155,7 @@ def _from_dict(cls: type[Any], data: Mapping[str, Any]) -> Any:
     return cls(**values)
 
 
-def differences(chosen: Settings, base: Settings = Settings()) -> dict[str, float]:
+def differences(chosen: Settings, base: Settings = DEFAULTS) -> dict[str, float]:
     """The settings of ``chosen`` that differ from ``base``, by dotted name
     (``"personal.half_life_days"``), in field order."""
     found: dict[str, float] = {}

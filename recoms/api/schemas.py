@@ -481,6 +481,26 @@ class ProductOut(BaseModel):
 # --- system --------------------------------------------------------------------------------
 
 
+class TunedListOut(ApiModel):
+    name: str = Field(description="The list: personal, personal exclude_purchased, ...")
+    metric: str = Field(description="What it was scored by on the held-out orders.")
+    cases: int
+    default: float = Field(description="The built-in settings' score.")
+    chosen: float = Field(description="The chosen settings' score.")
+    tried: int = Field(description="Candidate settings scored.")
+
+
+class TuningOut(ApiModel):
+    tuned: bool
+    note: str = Field(description="Why the defaults were kept, when they were.")
+    holdout_from: datetime | None = Field(description="Where the held-out orders start.")
+    seconds: float
+    settings: dict[str, float] = Field(
+        description="Chosen settings that differ from the defaults, by dotted name."
+    )
+    lists: list[TunedListOut]
+
+
 class StatsOut(ApiModel):
     products: int
     products_in_stock: int
@@ -489,6 +509,9 @@ class StatsOut(ApiModel):
     events_last_24h: int
     orders: int
     model_built_at: datetime | None
+    model_tuning: TuningOut | None = Field(
+        default=None, description="The settings the newest model's rebuild chose, and why."
+    )
 
     @classmethod
     def from_domain(cls, stats: Stats) -> StatsOut:

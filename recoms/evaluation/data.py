@@ -181,3 +181,24 @@ def contact_histories(train: OrderLog, customers: npt.NDArray[np.int64]) -> list
             )
         )
     return histories
+
+
+def order_log(history: OrderHistory) -> OrderLog:
+    """The engine's order history as an export's log (no prices or names: a catalogue made
+    from it by ``training_set`` names products by id), so that a rebuild scores lists on its
+    own orders exactly as an export is scored. Customers keep the history's contact
+    indices."""
+    n_orders = int(history.order_index.max()) + 1 if history.n_lines else 0
+    return OrderLog(
+        order_ids=[str(i) for i in range(n_orders)],
+        product_ids=list(history.product_ids),
+        customer_ids=[str(contact) for contact in history.contact_ids],
+        order=history.order_index.astype(np.int64),
+        product=history.product_index.astype(np.int64),
+        customer=history.contact_index.astype(np.int64),
+        timestamp=history.timestamp.astype(np.int64),
+        quantity=history.quantity,
+        price=np.full(history.n_lines, math.nan),
+        name=np.full(history.n_lines, -1, dtype=np.int32),
+        names=[],
+    )

@@ -160,6 +160,8 @@ def basket_cases(test: OrderLog, to_catalog: npt.NDArray[np.int64], seed: int) -
     item = to_catalog[test.product]
     known = item >= 0
     pair = np.unique(np.stack([test.order[known], item[known]]), axis=1)
+    if pair.shape[1] == 0:
+        return []
     _, starts = np.unique(pair[0], return_index=True)
     stops = np.r_[starts[1:], pair.shape[1]]
     random = np.random.default_rng(seed)

@@ -120,7 +120,10 @@ class RecomsService:
         self._clock = clock
         self._identifiers = Identifiers(settings.default_region)
         self._serving = ServingModel(
-            database, refresh_seconds=settings.model_refresh_seconds, clock=self._now
+            database,
+            refresh_seconds=settings.model_refresh_seconds,
+            clock=self._now,
+            tune=settings.tune,
         )
         self._fetch_policy = fetch.FetchPolicy(
             max_bytes=settings.feed_max_bytes,
@@ -526,12 +529,13 @@ class RecomsService:
         return [shown[pid] for pid in wanted if pid in shown]
 
     # --- model and figures -------------------------------------------------------------
-    async def rebuild(self) -> RebuildReport:
-        """Recompute the item-to-item structures from stored orders and swap them in.
+    async def rebuild(self, *, tune: bool | None = None) -> RebuildReport:
+        """Recompute the item-to-item structures from stored orders and swap them in, with
+        settings tuned on the shop's latest orders when ``tune`` (default: ``RECOMS_TUNE``).
 
         The build runs in a worker thread; requests keep being answered from the previous
         model until the new one is stored and swapped in."""
-        return await self._serving.rebuild()
+        return await self._serving.rebuild(tune=tune)
 
     async def stats(self) -> Stats:
         async with self.database.sessions() as session:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from recoms.domain import Rejected
+from recoms.evaluation.tuning import Tuning
 from recoms.importing.feed import Trimmed
 
 Progress = Callable[[int], None]
@@ -55,7 +57,8 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class RebuildReport:
-    """A model rebuild: the stored version, what it was built from, and its wall time."""
+    """A model rebuild: the stored version, what it was built from, the settings its tuning
+    chose (or why it kept the defaults), and its wall time."""
 
     version: int
     built_at: datetime
@@ -63,11 +66,14 @@ class RebuildReport:
     lines: int
     products: int
     seconds: float
+    tuning: Tuning
 
 
 @dataclass(frozen=True)
 class Stats:
-    """What the engine holds; ``model_built_at`` is None before the first rebuild."""
+    """What the engine holds; ``model_built_at`` is None before the first rebuild.
+    ``model_tuning`` is ``Tuning.summary()`` of the newest model (None before the first
+    rebuild that tuned or said why not)."""
 
     products: int
     products_in_stock: int
@@ -76,3 +82,4 @@ class Stats:
     events_last_24h: int
     orders: int
     model_built_at: datetime | None
+    model_tuning: Mapping[str, Any] | None = None

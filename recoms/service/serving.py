@@ -37,6 +37,8 @@ from recoms.algorithms import (
     popularity_key,
 )
 from recoms.domain import DataSource, DataSourceId, Product, ProductId
+from recoms.evaluation.tuning import tune as tune_settings
+from recoms.evaluation.tuning import untuned
 from recoms.service.catalogue import CATALOG_COUNTER
 from recoms.service.datasources import DATA_SOURCES_COUNTER
 from recoms.service.reports import RebuildReport
@@ -134,9 +136,15 @@ class ServingModel:
     """Holds the current ``Serving`` of a process and knows when and how to renew it."""
 
     def __init__(
-        self, database: Database, *, refresh_seconds: float, clock: Callable[[], datetime]
+        self,
+        database: Database,
+        *,
+        refresh_seconds: float,
+        clock: Callable[[], datetime],
+        tune: bool = True,
     ) -> None:
         self._database = database
+        self._tune = tune
         self._refresh_seconds = refresh_seconds
         self._clock = clock
         self._serving: Serving | None = None
@@ -162,11 +170,14 @@ class ServingModel:
         async with self._refresh_lock:
             return await self._refresh()
 
-    async def rebuild(self) -> RebuildReport:
-        """Recompute the model from stored orders, store it and swap it in.
+    async def rebuild(self, *, tune: bool | None = None) -> RebuildReport:
+        """Recompute the model from stored orders, store it and swap it in; with ``tune``
+        (default: the process's setting) its settings are first chosen on the latest orders
+        held out (``recoms.evaluation.tuning``).
 
         The build runs in a worker thread; requests keep being answered from the previous
         model until the new one is stored and swapped in."""
+        tune = self._tune if tune is None else tune
         async with self._rebuild_lock:
             started = time.perf_counter()
             now = self._clock()
@@ -181,12 +192,23 @@ class ServingModel:
             del products
             catalog = catalogue.view
             history = _order_history(columns)
-            model = await asyncio.to_thread(build_model, history, catalog, now=now)
+            tuning = (
+                await asyncio.to_thread(tune_settings, history)
+                if tune
+                else untuned("tuning is off (--no-tune or RECOMS_TUNE=false)")
+            )
+            model = await asyncio.to_thread(
+                build_model, history, catalog, now=now, settings=tuning.settings
+            )
             aligned = await asyncio.to_thread(align, model, catalog)
             data = await asyncio.to_thread(model.to_bytes)
             async with self._database.sessions.begin() as session:
                 version = await SnapshotRepository(session).add(
-                    data, built_at=now, orders=columns.orders, lines=history.n_lines
+                    data,
+                    built_at=now,
+                    orders=columns.orders,
+                    lines=history.n_lines,
+                    tuning=tuning.summary(),
                 )
             serving = Serving(
                 version,
@@ -204,14 +226,16 @@ class ServingModel:
                 lines=history.n_lines,
                 products=len(catalog),
                 seconds=time.perf_counter() - started,
+                tuning=tuning,
             )
         log.info(
-            "model %d built from %d orders (%d lines) over %d products in %.1f s",
+            "model %d built from %d orders (%d lines) over %d products in %.1f s; %s",
             report.version,
             report.orders,
             report.lines,
             report.products,
             report.seconds,
+            "; ".join(line.strip() for line in report.tuning.lines()),
         )
         return report
 

@@ -222,6 +222,8 @@ class ModelSnapshotRow(Base):
     orders: Mapped[int] = mapped_column(BigInteger, default=0)
     lines: Mapped[int] = mapped_column(BigInteger, default=0)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # What the rebuild's tuning chose and the holdout scores behind it (None: older models).
+    tuning: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class SettingRow(Base):

@@ -29,6 +29,7 @@ from bot.ports import (
     ProductCard,
     RecommenderUnavailable,
     RequestRejected,
+    TunedList,
 )
 from recoms.domain import Product
 from recoms.importing.feed import parse_feed
@@ -243,6 +244,7 @@ class FakeEngine:
             telegram_linked=sum(c.telegram_user_id is not None for c in self.contacts.values()),
             events_last_24h=0,
             model_built_at=self.built_at,
+            model_tuning=(TunedList("personal", 0.41, 0.38),),
         )
 
     async def close(self) -> None:

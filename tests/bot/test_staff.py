@@ -175,6 +175,7 @@ async def test_recs_product_link_and_stats(
     stats = session.last(IRYNA.id).visible
     assert "Catalogue: 10 products, 9 in stock (90%)" in stats
     assert "Model built" in stats
+    assert "personal: 0.4100 on recent orders, 0.3800 with the defaults" in stats
     assert "Recent staff actions" in stats
     assert "link external olena-001 via /link" in stats
     actions = [entry.action for entry in await store.audit_log()]

@@ -55,6 +55,10 @@ def test_import_rebuild_and_recommend(recoms: Run) -> None:
     assert "skipped 801: already imported" in out
     status, out, _ = recoms("rebuild")
     assert "built from 400 orders (801 lines)" in out
+    assert "tuned on the orders from 2025-05-31 (held out)" in out
+    assert "personal: all items NDCG@10" in out
+    status, out, _ = recoms("rebuild", "--no-tune")
+    assert "not tuned: tuning is off (--no-tune or RECOMS_TUNE=false); default settings" in out
 
     status, out, _ = recoms("recommend", "1", "--external-id", "olena-001")
     assert status == 0

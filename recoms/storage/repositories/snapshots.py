@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,15 @@ class Snapshot:
     orders: int
     lines: int
     data: bytes
+    tuning: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotSummary:
+    """The newest model's metadata, without its arrays."""
+
+    built_at: datetime
+    tuning: dict[str, Any] | None
 
 
 class SnapshotRepository:
@@ -28,10 +38,15 @@ class SnapshotRepository:
         version = await self.session.scalar(select(func.max(ModelSnapshotRow.version)))
         return None if version is None else int(version)
 
-    async def latest_built_at(self) -> datetime | None:
-        return await self.session.scalar(
-            select(ModelSnapshotRow.built_at).order_by(ModelSnapshotRow.version.desc()).limit(1)
-        )
+    async def latest_summary(self) -> SnapshotSummary | None:
+        row = (
+            await self.session.execute(
+                select(ModelSnapshotRow.built_at, ModelSnapshotRow.tuning)
+                .order_by(ModelSnapshotRow.version.desc())
+                .limit(1)
+            )
+        ).first()
+        return None if row is None else SnapshotSummary(row.built_at, row.tuning)
 
     async def latest(self) -> Snapshot | None:
         row = await self.session.scalar(
@@ -39,15 +54,23 @@ class SnapshotRepository:
         )
         if row is None:
             return None
-        return Snapshot(row.version, row.built_at, row.orders, row.lines, row.data)
+        return Snapshot(row.version, row.built_at, row.orders, row.lines, row.data, row.tuning)
 
     async def add(
-        self, data: bytes, *, built_at: datetime, orders: int, lines: int, keep: int = 2
+        self,
+        data: bytes,
+        *,
+        built_at: datetime,
+        orders: int,
+        lines: int,
+        tuning: dict[str, Any] | None = None,
+        keep: int = 2,
     ) -> int:
-        """Store a snapshot, drop all but the newest ``keep``; returns the new version."""
+        """Store a snapshot (``tuning``: what the rebuild's tuning chose, as JSON), drop all
+        but the newest ``keep``; returns the new version."""
         version = await self.session.scalar(
             insert(ModelSnapshotRow)
-            .values(data=data, built_at=built_at, orders=orders, lines=lines)
+            .values(data=data, built_at=built_at, orders=orders, lines=lines, tuning=tuning)
             .returning(ModelSnapshotRow.version)
         )
         assert version is not None

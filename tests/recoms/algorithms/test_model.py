@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -10,9 +11,20 @@ import numpy.typing as npt
 import pytest
 import scipy.sparse as sp
 
-from recoms.algorithms import CatalogView, Model, OrderHistory, build_model
+from recoms.algorithms import (
+    DEFAULTS,
+    BuildParams,
+    CatalogView,
+    FactorParams,
+    Model,
+    NeighbourParams,
+    OrderHistory,
+    PersonalParams,
+    PopularityParams,
+    Settings,
+    build_model,
+)
 from recoms.algorithms import model as model_module
-from recoms.algorithms import BuildParams, FactorParams, NeighbourParams, Settings
 from recoms.algorithms.model import align, taste
 from recoms.domain import Availability, ContactId, Product, ProductId
 from tests.recoms.algorithms import shop
@@ -109,6 +121,26 @@ def test_round_trip_keeps_every_array() -> None:
         assert (before != after).nnz == 0, name
     assert np.array_equal(loaded.repeat_rate, built.repeat_rate)
     assert np.array_equal(loaded.item_factors, built.item_factors)
+
+
+def test_the_settings_a_model_ranks_with_travel_with_it() -> None:
+    tuned = dataclasses.replace(
+        DEFAULTS,
+        personal=PersonalParams(repeat_weight=8.0, half_life_days=30.0),
+        popularity=PopularityParams(window_days=14, trend_weight=1.0),
+    )
+    loaded = Model.from_bytes(
+        build_model(shop.history(), shop.catalog(), now=shop.NOW, settings=tuned).to_bytes()
+    )
+    assert loaded.settings == tuned
+
+
+@pytest.mark.parametrize(
+    "text", ["[]", '{"personal": 3}', '{"build": {"basket": {"shrink": "x"}}}']
+)
+def test_settings_that_are_not_settings_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="settings"):
+        Settings.from_json(text)
 
 
 @pytest.mark.parametrize("data", [b"", b"not a model", b"PK\x03\x04broken zip"])

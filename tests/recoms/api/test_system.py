@@ -65,6 +65,10 @@ async def test_stats_count_the_shop(client: Client) -> None:
     assert (stats["products"], stats["productsInStock"]) == (9, 8)
     assert (stats["contacts"], stats["orders"], stats["telegramLinked"]) == (2, 21, 0)
     assert stats["modelBuiltAt"] is not None
+    # Two customers are too few to hold their latest orders out: the defaults, and why.
+    tuning = stats["modelTuning"]
+    assert (tuning["tuned"], tuning["settings"], tuning["lists"]) == (False, {}, [])
+    assert "too few returning customers" in tuning["note"]
 
 
 def documented_operations(document: dict[str, object]) -> set[tuple[str, str]]:

@@ -261,18 +261,25 @@ async def test_anonymous_events_are_attributed_when_the_web_id_is_linked(
         assert await events.count_since(NOW - timedelta(minutes=4)) == 2
 
 
-async def test_snapshots_keep_the_last_two(database: Database) -> None:
+async def test_snapshots_keep_the_last_two_with_their_tuning(database: Database) -> None:
     for n in range(3):
         async with database.sessions.begin() as session:
             await SnapshotRepository(session).add(
-                bytes([n]) * 10, built_at=NOW + timedelta(hours=n), orders=n, lines=n
+                bytes([n]) * 10,
+                built_at=NOW + timedelta(hours=n),
+                orders=n,
+                lines=n,
+                tuning={"tuned": True, "settings": {"personal.half_life_days": 30.0 + n}},
             )
     async with database.sessions() as session:
         snapshots = SnapshotRepository(session)
         latest = await snapshots.latest()
         assert latest is not None
         assert latest.data == bytes([2]) * 10
-        assert await snapshots.latest_built_at() == NOW + timedelta(hours=2)
+        summary = await snapshots.latest_summary()
+        assert summary is not None
+        assert summary.built_at == NOW + timedelta(hours=2)
+        assert summary.tuning == {"tuned": True, "settings": {"personal.half_life_days": 32.0}}
         count = await session.scalar(text("SELECT COUNT(*) FROM model_snapshots"))
     assert count == 2
 

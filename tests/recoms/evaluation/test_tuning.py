@@ -1,0 +1,98 @@
+"""Self-tuning: it finds the regime a synthetic shop was built with, its lists then beat the
+defaults on the shop's next month, the same orders give the same choice, and a shop too new
+to hold anything out keeps the defaults and is told so."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from recoms.algorithms import DEFAULTS, OrderHistory
+from recoms.evaluation import synthetic
+from recoms.evaluation.tuning import (
+    ALSO_BOUGHT,
+    PERSONAL,
+    PERSONAL_NEW,
+    Holdout,
+    Tuning,
+    tune,
+)
+from tests.recoms.algorithms import shop
+
+
+def split(history: OrderHistory, days: int) -> tuple[OrderHistory, Holdout]:
+    """What the shop knows a month before the end, and its next month to score lists on."""
+    cut = synthetic.START + timedelta(days=days - 30)
+    return synthetic.until(history, cut), Holdout(history, cut, customers=10**6, baskets=10**6)
+
+
+@pytest.fixture(scope="module")
+def grocery() -> tuple[Tuning, Holdout]:
+    past, future = split(synthetic.grocery(seed=1), synthetic.Grocery().days)
+    return tune(past), future
+
+
+@pytest.fixture(scope="module")
+def wholesaler() -> tuple[Tuning, Holdout]:
+    past, future = split(synthetic.gift_wholesaler(seed=1), synthetic.GiftWholesaler().days)
+    return tune(past), future
+
+
+def test_a_grocery_gets_heavy_repeats_and_what_sells_now(grocery: tuple[Tuning, Holdout]) -> None:
+    tuning, _ = grocery
+    chosen = tuning.settings
+    assert chosen.personal.repeat_weight >= DEFAULTS.personal.repeat_weight
+    assert chosen.popularity.window_days <= 30
+    assert chosen.personal_new.popularity_weight > 0
+    # Staples are drawn from bestsellers at random: customers say nothing about baskets.
+    assert chosen.also_bought.customer_weight == 0
+
+
+def test_a_wholesaler_gets_light_repeats(wholesaler: tuple[Tuning, Holdout]) -> None:
+    tuning, _ = wholesaler
+    chosen = tuning.settings
+    assert chosen.personal.repeat_weight < DEFAULTS.personal.repeat_weight
+    assert chosen.also_bought.customer_weight > 0
+
+
+@pytest.mark.parametrize("regime", ["grocery", "wholesaler"])
+def test_tuned_lists_beat_the_defaults_on_the_next_month(
+    regime: str, request: pytest.FixtureRequest
+) -> None:
+    tuning, future = request.getfixturevalue(regime)
+    tuned = {name: future.score(name, tuning.settings) for name in (PERSONAL, ALSO_BOUGHT)}
+    untuned = {name: future.score(name, DEFAULTS) for name in (PERSONAL, ALSO_BOUGHT)}
+    assert all(tuned[name] > untuned[name] for name in tuned), (tuned, untuned)
+    new_items = future.score(PERSONAL_NEW, tuning.settings)
+    assert new_items >= future.score(PERSONAL_NEW, DEFAULTS) - 0.01
+    # The holdout said so before: every tuned list at least matched the defaults there.
+    assert all(row.chosen >= row.default for row in tuning.lists)
+
+
+def test_the_same_orders_give_the_same_choice(grocery: tuple[Tuning, Holdout]) -> None:
+    tuning, _ = grocery
+    past, _ = split(synthetic.grocery(seed=1), synthetic.Grocery().days)
+    again = tune(past)
+    assert again.settings == tuning.settings
+    assert again.lists == tuning.lists
+
+
+def test_a_new_shop_keeps_the_defaults_and_says_why() -> None:
+    tuning = tune(shop.history())
+    assert tuning.settings == DEFAULTS
+    assert tuning.holdout_from is None
+    assert tuning.lines()[0].startswith("not tuned: the orders from ")
+    assert "too few returning customers" in tuning.note
+    assert tune(synthetic.until(shop.history(), shop.NOW - timedelta(days=300))).note
+
+
+def test_the_summary_names_what_changed_and_the_scores(grocery: tuple[Tuning, Holdout]) -> None:
+    tuning, _ = grocery
+    summary = tuning.summary()
+    assert summary["tuned"] is True
+    assert summary["settings"]["popularity.window_days"] == tuning.settings.popularity.window_days
+    assert [row["name"] for row in summary["lists"]] == [PERSONAL_NEW, PERSONAL, ALSO_BOUGHT]
+    text = "\n".join(tuning.lines())
+    assert f"popularity.window_days = {tuning.settings.popularity.window_days}" in text
+    assert "(defaults " in text
