@@ -7,15 +7,16 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from recoms.algorithms.bestsellers import bestseller_ranking
-from recoms.algorithms.ranking import IndexArray, Scores, gather, select
+from recoms.algorithms.ranking import IndexArray, Scores, gather, select, taste_scores
 from recoms.algorithms.request import Request
 from recoms.domain import ProductId
 
 
 def also_bought(request: Request) -> list[ProductId]:
     """Products most often bought with the request's products (normalised co-purchase summed
-    over them, the model's ``AlsoBoughtParams``), best first, ties by product id; never the
-    given products themselves.
+    over them, the model's ``AlsoBoughtParams``; with ``factor_weight`` the factor model's
+    taste of the basket added), best first, ties by product id; never the given products
+    themselves.
 
     Short lists are filled with bestsellers of the given products' categories, then with
     bestsellers, so that products the orders do not know yet still get a list."""
@@ -36,6 +37,13 @@ def also_bought(request: Request) -> list[ProductId]:
             ),
         )
     )
+    if params.factor_weight > 0:
+        # The basket as one order of each product, placed in the factor model's space of
+        # tastes: it knows pairs no basket held, at the price of precision.
+        scores = scores.normalised()
+        basket = list(dict.fromkeys(products))
+        taste = taste_scores(request, basket, np.ones(len(basket)), scores, params.factor_weight)
+        scores = Scores.concat((scores, taste))
     given = catalog.indices(products)
     return select(
         catalog,

@@ -10,8 +10,7 @@ import numpy.typing as npt
 
 from recoms.algorithms.bestsellers import bestseller_ranking
 from recoms.algorithms.history import ContactHistory
-from recoms.algorithms.model import taste
-from recoms.algorithms.ranking import Scores, gather, select
+from recoms.algorithms.ranking import Scores, gather, select, taste_scores
 from recoms.algorithms.request import Request
 from recoms.algorithms.settings import PersonalParams
 from recoms.domain import ProductId
@@ -104,37 +103,14 @@ def _taste(
     params: PersonalParams,
 ) -> Scores:
     """The factor model's scores for the contact (``orders``: distinct orders of each product
-    bought; the cart counts as one more order), clipped at 0 and scaled so that the best is
-    ``params.factor_weight``.
-
-    Scored are the products the neighbours found and the shop's ``POPULAR_HEAD``
-    bestsellers: a large catalogue's every product would cost a millisecond per request,
-    for products that could hardly make a list."""
-    aligned = request.aligned
-    weight = params.factor_weight
+    bought; the cart counts as one more order), as ``taste_scores`` gives them at
+    ``params.factor_weight``."""
     orders = dict(orders)
     for pid in history.cart:
         orders[pid] = orders.get(pid, 0.0) + 1.0
     ids = sorted(orders)
-    items = aligned.model_indices(ids)
-    known = items >= 0
-    if weight <= 0 or not np.any(known) or aligned.model.item_factors.shape[1] == 0:
-        return Scores.empty()
-    head = request.popularity.head
-    found = neighbours.index
-    if head.size:
-        position = np.minimum(np.searchsorted(head, found), head.size - 1)
-        found = found[head[position] != found]
-    pool = np.concatenate((head, found))
-    among = aligned.to_model[pool]
-    pool, among = pool[among >= 0], among[among >= 0]
-    with request.single_threaded():
-        scores = taste(aligned, items[known], np.array([orders[pid] for pid in ids])[known], among)
-    positive = scores > 0
-    if not np.any(positive):
-        return Scores.empty()
-    chosen = scores[positive]
-    return Scores(pool[positive], chosen / chosen.max() * weight)
+    counts = np.array([orders[pid] for pid in ids], dtype=np.float64)
+    return taste_scores(request, ids, counts, neighbours, params.factor_weight)
 
 
 def _purchase_summary(

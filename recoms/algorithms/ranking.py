@@ -10,6 +10,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recoms.algorithms.catalog import CatalogView
+from recoms.algorithms.model import taste
+from recoms.algorithms.request import Request
 from recoms.algorithms.sparse import row_entries
 from recoms.domain import MAX_LIMIT, ProductId
 
@@ -91,6 +93,42 @@ def gather(
     score = neighbours.data[offsets].astype(np.float64) * np.repeat(weights, lengths)
     known = index >= 0
     return Scores(index[known], score[known])
+
+
+def taste_scores(
+    request: Request,
+    product_ids: Sequence[ProductId],
+    orders: ScoreArray,
+    found: Scores,
+    weight: float,
+) -> Scores:
+    """The factor model's scores for someone who bought ``product_ids`` in ``orders``
+    distinct orders each (a customer, or a basket as one order of each), clipped at 0 and
+    scaled so that the best is ``weight``; empty at weight 0 or without factors.
+
+    Scored are the products ``found`` by neighbours and the shop's ``POPULAR_HEAD``
+    bestsellers: a large catalogue's every product would cost a millisecond per request,
+    for products that could hardly make a list."""
+    aligned = request.aligned
+    items = aligned.model_indices(product_ids)
+    known = items >= 0
+    if weight <= 0 or not np.any(known) or aligned.model.item_factors.shape[1] == 0:
+        return Scores.empty()
+    head = request.popularity.head
+    extra = found.index
+    if head.size:
+        position = np.minimum(np.searchsorted(head, extra), head.size - 1)
+        extra = extra[head[position] != extra]
+    pool = np.concatenate((head, extra))
+    among = aligned.to_model[pool]
+    pool, among = pool[among >= 0], among[among >= 0]
+    with request.single_threaded():
+        scores = taste(aligned, items[known], orders[known], among)
+    positive = scores > 0
+    if not np.any(positive):
+        return Scores.empty()
+    chosen = scores[positive]
+    return Scores(pool[positive], chosen / chosen.max() * weight)
 
 
 def select(

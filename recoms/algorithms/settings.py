@@ -88,9 +88,12 @@ class PersonalParams:
 @dataclass(frozen=True)
 class AlsoBoughtParams:
     """``customer_weight``: how much "bought by the same customers" adds to "bought in the same
-    order" (it knows more pairs, but they are looser)."""
+    order" (it knows more pairs, but they are looser); ``factor_weight``: how much the factor
+    model's taste of the whole basket adds (scaled so that its best is that, the
+    neighbours' best 1)."""
 
     customer_weight: float = 0.1
+    factor_weight: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,8 @@ import numpy.typing as npt
 import scipy.sparse as sp
 
 from recoms.algorithms import (
+    DEFAULTS,
     Aligned,
-    BuildParams,
-    Settings,
     align,
     build_model,
 )
@@ -44,6 +43,8 @@ from recoms.evaluation.protocol import (
     data_source,
     ranked_lists,
 )
+from recoms.evaluation.tuning import Budget, Tuning, untuned
+from recoms.evaluation.tuning import tune as tune_settings
 
 ALL_ITEMS = "all items"
 NEW_ITEMS = "new items"
@@ -62,7 +63,9 @@ class Row:
 
 @dataclass(frozen=True)
 class EvaluationReport:
-    """Scores of every algorithm and baseline on one split, and what they were scored on."""
+    """Scores of every algorithm and baseline on one split, and what they were scored on;
+    with tuning, the settings it chose and the target lists' scores with the built-in
+    settings (``untuned``)."""
 
     path: Path
     split_date: date
@@ -77,6 +80,8 @@ class EvaluationReport:
     build_seconds: float
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    tuning: Tuning | None = None
+    untuned: tuple[Row, ...] = ()
 
     def score(self, method: str, targets: str) -> Scores:
         """The scores of ``method`` on ``targets``; raises ``KeyError`` when not measured."""
@@ -108,7 +113,7 @@ def evaluate(
     baselines: bool = True,
     seed: int = 0,
     threads: int = 2,
-    build_params: BuildParams | None = None,
+    tune: bool = True,
     als_params: AlsParams | None = None,
     bm25_params: Bm25Params | None = None,
     log: OrderLog | None = None,
@@ -120,9 +125,12 @@ def evaluate(
     stock); targets are products of that catalogue. Customers need orders on both sides. Each
     test order with two or more such products has one product hidden (chosen with ``seed``)
     to be found from the rest, for the product-based lists. ``log`` reuses orders already
-    read from ``path``."""
+    read from ``path``.
+
+    With ``tune`` the engine's settings are tuned first, as a rebuild at the split would
+    tune them (on the training lines only, their own last month held out), and the lists
+    the targets are about are scored with the built-in settings too (``untuned``)."""
     started = time.perf_counter()
-    build_params = build_params or BuildParams()
     als_params = als_params or AlsParams()
     bm25_params = bm25_params or Bm25Params()
     log = log if log is not None else load_orders(path, columns)
@@ -139,10 +147,11 @@ def evaluate(
 
     training = training_set(train)
     catalog = training.catalog
-    build_started = time.perf_counter()
-    model = build_model(
-        training.history, catalog, now=split_at, settings=Settings(build=build_params)
+    tuning = (
+        tune_settings(training.history, budget=Budget(seed=seed)) if tune else untuned("--no-tune")
     )
+    build_started = time.perf_counter()
+    model = build_model(training.history, catalog, now=split_at, settings=tuning.settings)
     build_seconds = time.perf_counter() - build_started
 
     to_catalog = catalogue_index(log, training)
@@ -155,6 +164,12 @@ def evaluate(
     rows = _customer_rows(aligned, train, customers, split_at, k)
     cases = basket_cases(test, to_catalog, seed)
     rows += _basket_rows(aligned, cases, split_at, k)
+    untuned_rows: list[Row] = []
+    if tune:
+        defaults = align(
+            build_model(training.history, catalog, now=split_at, settings=DEFAULTS), catalog
+        )
+        untuned_rows = _target_rows(defaults, train, customers, cases, split_at, k)
     if baselines:
         als = Implicit.als(customers.orders, als_params, threads)
         rows += _customer_baselines(
@@ -174,6 +189,8 @@ def evaluate(
         customers=customers.ids.size,
         baskets=len(cases),
         rows=tuple(rows),
+        tuning=tuning,
+        untuned=tuple(untuned_rows),
         build_seconds=build_seconds,
         seconds=time.perf_counter() - started,
         notes=(
@@ -223,6 +240,40 @@ def _customer_rows(
         if method != PERSONAL_NEW:
             rows.append(Row(method, ALL_ITEMS, mean_scores(lists, customers.targets, k)))
         rows.append(Row(method, NEW_ITEMS, mean_scores(lists, customers.new_targets, k)))
+    return rows
+
+
+# The lists the quality targets are about, and what each is scored on.
+TARGETS = ((PERSONAL, ALL_ITEMS), (PERSONAL_NEW, NEW_ITEMS), (ALSO_BOUGHT, HIDDEN_ITEM))
+
+
+def _target_rows(
+    aligned: Aligned,
+    train: OrderLog,
+    customers: Customers,
+    cases: list[BasketCase],
+    now: datetime,
+    k: int,
+) -> list[Row]:
+    """The target lists' scores over ``aligned`` (personal all items and new items, also
+    bought)."""
+    histories = contact_histories(train, customers.ids)
+    asks = [(history, ()) for history in histories]
+    rows = []
+    for method, exclude, targets in (
+        (PERSONAL, False, customers.targets),
+        (PERSONAL_NEW, True, customers.new_targets),
+    ):
+        source = data_source(Algorithm.PERSONAL, k, exclude_purchased=exclude)
+        lists = ranked_lists(aligned, source, now, asks)
+        kind = NEW_ITEMS if exclude else ALL_ITEMS
+        rows.append(Row(method, kind, mean_scores(lists, targets, k)))
+    product_ids = aligned.catalog.product_ids
+    source = data_source(Algorithm.ALSO_BOUGHT, k)
+    lists = ranked_lists(
+        aligned, source, now, ((None, [product_ids[i] for i in c.given]) for c in cases)
+    )
+    rows.append(Row(ALSO_BOUGHT, HIDDEN_ITEM, mean_scores(lists, [{c.hidden} for c in cases], k)))
     return rows
 
 
@@ -318,6 +369,9 @@ def format_report(report: EvaluationReport) -> str:
         *report.notes,
         "",
     ]
+    if report.tuning is not None:
+        lines += ["Settings: " + report.tuning.lines()[0], *report.tuning.lines()[1:], ""]
+    lines += _target_table(report)
     k = report.k
     metric_header = "".join(f"{name + '@' + str(k):>9}" for name in ("HR", "P", "R", "NDCG"))
 
@@ -354,6 +408,42 @@ def format_report(report: EvaluationReport) -> str:
             lines.append(f"{label:<{width}}" + "".join(row_cells))
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _target_table(report: EvaluationReport) -> list[str]:
+    """The quality targets: each target list tuned, with ``--no-tune`` settings and against
+    the best baseline on its metric (empty without tuning or baselines)."""
+    plain = {(row.method, row.targets): row for row in report.untuned}
+    best: dict[str, Row] = {}
+    for row in report.rows:
+        if row.baseline and (row.targets not in best or _metric(row) > _metric(best[row.targets])):
+            best[row.targets] = row
+    if not plain or not best:
+        return []
+    lines = [
+        f"Targets: {'list':<28}{'metric':<20}{'tuned':>8}{'--no-tune':>11}"
+        f"{'best baseline':>15}  ratio",
+    ]
+    for method, kind in TARGETS:
+        tuned = report.score(method, kind)
+        baseline = best[kind]
+        metric = ("HR" if kind == HIDDEN_ITEM else "NDCG") + f"@{report.k}"
+        ratio = _metric_of(tuned, kind) / max(_metric(baseline), 1e-12)
+        lines.append(
+            f"         {method:<28}{kind + ' ' + metric:<20}{_metric_of(tuned, kind):>8.4f}"
+            f"{_metric_of(plain[(method, kind)].scores, kind):>11.4f}"
+            f"{_metric(baseline):>15.4f}  {ratio:.2f}x {baseline.method}"
+        )
+    return [*lines, ""]
+
+
+def _metric_of(scores: Scores, kind: str) -> float:
+    """What a target is measured by: HR for a hidden item, NDCG for customers."""
+    return scores.hit_rate if kind == HIDDEN_ITEM else scores.ndcg
+
+
+def _metric(row: Row) -> float:
+    return _metric_of(row.scores, row.targets)
 
 
 def _cases(report: EvaluationReport, kind: str) -> int:

@@ -6,8 +6,9 @@ scored on the purchases after, with the protocol of ``recoms evaluate`` (whole-c
 ranking; all-item targets for personal lists, new-item targets for ``exclude_purchased``, one
 hidden product of each basket for also-bought). Each list's candidates vary the settings that
 real shops differ in (``SPACES``); successive halving scores them all on a few customers, the
-better third on three times as many, and so on up to every case held out. The draws are seeded,
-so the same orders give the same choice. The caller then fits the choice on every order.
+better third on three times as many, and so on up to every case held out; the best of the last
+rung replaces the incumbent only when it leads by ``MARGIN`` standard errors. The draws are
+seeded, so the same orders give the same choice. The caller then fits the choice on every order.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from recoms.algorithms import (
     Aligned,
@@ -35,7 +37,7 @@ from recoms.algorithms import (
 from recoms.algorithms.settings import DEFAULTS, differences
 from recoms.domain import Algorithm
 from recoms.evaluation.data import contact_histories, order_log, training_set
-from recoms.evaluation.metrics import mean_scores
+from recoms.evaluation.metrics import hit_rate, ndcg
 from recoms.evaluation.protocol import (
     Customers,
     basket_cases,
@@ -83,10 +85,11 @@ SPACES: Mapping[str, Mapping[str, Sequence[Any]]] = {
         "personal.popularity_weight": (0.0, 0.1, 0.3),
         "personal.factor_weight": (0.5, 1.0, 2.0),
     },
-    # Cross-sell: basket neighbours, few and loose or many and specific, and how much
-    # "bought by the same customers" adds.
+    # Cross-sell: basket neighbours, the default or many and specific, and how much
+    # "bought by the same customers" and the factor model's taste of the basket add.
     ALSO_BOUGHT: {
         "also_bought.customer_weight": (0.0, 0.05, 0.1, 0.3, 1.0),
+        "also_bought.factor_weight": (0.0, 0.15, 0.3),
         "build.basket": (
             NeighbourParams(),
             NeighbourParams(neighbours=100, neighbour_power=0.75, shrink=8.0),
@@ -100,8 +103,8 @@ class Budget:
     """How much a tuning may score: at most ``customers`` and ``baskets`` held-out cases
     (a seeded sample), ``candidates`` settings per list, each rung keeping ``1 / eta``."""
 
-    customers: int = 200
-    baskets: int = 600
+    customers: int = 150
+    baskets: int = 500
     candidates: int = 9
     eta: int = 3
     seed: int = 0
@@ -223,16 +226,24 @@ class Holdout:
     def score(self, name: str, settings: Settings, n: int | None = None) -> float:
         """``METRICS[name]`` of the list ``name`` under ``settings`` over the first ``n``
         cases (all by default)."""
+        return float(self.case_scores(name, settings, n).mean())
+
+    def case_scores(
+        self, name: str, settings: Settings, n: int | None = None
+    ) -> npt.NDArray[np.float64]:
+        """The metric of each of the first ``n`` cases that has targets, in case order."""
         aligned = self._model(settings)
         if name == ALSO_BOUGHT:
             source = data_source(Algorithm.ALSO_BOUGHT, K)
             asks = [(None, given) for given in self._baskets[:n]]
             lists = ranked_lists(aligned, source, self.split_at, asks)
-            return mean_scores(lists, self._hidden[: len(asks)], K).hit_rate
+            pairs = zip(lists, self._hidden, strict=False)
+            return np.array([hit_rate(ranked, hidden, K) for ranked, hidden in pairs])
         source = data_source(Algorithm.PERSONAL, K, exclude_purchased=name == PERSONAL_NEW)
         histories = self._histories[:n]
         lists = ranked_lists(aligned, source, self.split_at, ((h, ()) for h in histories))
-        return mean_scores(lists, self._targets[name][: len(histories)], K).ndcg
+        pairs = zip(lists, self._targets[name], strict=False)
+        return np.array([ndcg(ranked, targets, K) for ranked, targets in pairs if targets])
 
     def _model(self, settings: Settings) -> Aligned:
         found = self._aligned.get(settings.build)
@@ -282,8 +293,8 @@ def tune(history: OrderHistory, *, budget: Budget = Budget()) -> Tuning:
         if cases < MIN_CASES:
             continue
 
-        def score(settings: Settings, n: int, name: str = name) -> float:
-            return holdout.score(name, settings, n)
+        def score(settings: Settings, n: int, name: str = name) -> npt.NDArray[np.float64]:
+            return holdout.case_scores(name, settings, n)
 
         n = holdout.size(name)
         candidates = _candidates(current, SPACES[name], budget.candidates, random)
@@ -294,7 +305,7 @@ def tune(history: OrderHistory, *, budget: Budget = Budget()) -> Tuning:
                 name=name,
                 metric=METRICS[name],
                 cases=cases,
-                default=default if default is not None else score(DEFAULTS, n),
+                default=default if default is not None else holdout.score(name, DEFAULTS, n),
                 chosen=scores[best],
                 tried=len(candidates),
             )
@@ -347,29 +358,46 @@ def _with(settings: Any, name: str, value: Any) -> Any:
     return dataclasses.replace(settings, **{head: _with(getattr(settings, head), rest, value)})
 
 
+# How many standard errors of the paired difference a challenger must lead the incumbent by
+# on the last rung to replace it: a few hundred cases are noisy, and a setting that won by
+# chance does worse on the next month than the one it replaced.
+MARGIN = 2.0
+
+
 def _halving(
     candidates: list[Settings],
-    score: Callable[[Settings, int], float],
+    score: Callable[[Settings, int], npt.NDArray[np.float64]],
     n_cases: int,
     eta: int,
 ) -> tuple[Settings, dict[Settings, float]]:
     """Successive halving over ``candidates`` (the first is the incumbent and stays to the
-    end, so that the choice is never worse than it on the holdout): the best of the last
-    rung, scored on every case, ties to the earlier candidate; and each survivor's score
-    on every case."""
+    end): the best of the last rung, scored on every case, ties to the earlier candidate,
+    if it leads the incumbent by ``MARGIN`` standard errors of their paired per-case
+    difference, else the incumbent; and each survivor's mean score on every case."""
     rungs = math.ceil(math.log(max(len(candidates), 1), eta))
     size = max(n_cases // eta**rungs, min(MIN_CASES, n_cases))
     alive = list(range(len(candidates)))
     while True:
         size = min(size, n_cases)
-        scored = {i: score(candidates[i], size) for i in alive}
+        per_case = {i: score(candidates[i], size) for i in alive}
+        scored = {i: float(per_case[i].mean()) if per_case[i].size else 0.0 for i in alive}
         ranked = sorted(alive, key=lambda i: (-scored[i], i))
         if size >= n_cases or len(alive) == 1:
             best = ranked[0]
+            if best != 0 and not _leads(per_case[best], per_case[0]):
+                best = 0
             return candidates[best], {candidates[i]: scored[i] for i in alive}
         keep = ranked[: max(math.ceil(len(alive) / eta), 1)]
         alive = sorted(set(keep) | {0})
         size *= eta
+
+
+def _leads(challenger: npt.NDArray[np.float64], incumbent: npt.NDArray[np.float64]) -> bool:
+    difference = challenger - incumbent
+    if difference.size < 2:
+        return False
+    error = float(difference.std(ddof=1)) / math.sqrt(difference.size)
+    return float(difference.mean()) > MARGIN * error
 
 
 def _plain(value: Any) -> Any:

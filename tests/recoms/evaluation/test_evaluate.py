@@ -113,6 +113,18 @@ def test_report_is_a_table_of_every_method(orders: Path) -> None:
         assert label in text
     personal_line = next(line for line in text.splitlines() if line.startswith("personal "))
     assert personal_line.split()[1:5] == ["1.0000", "0.3333", "1.0000", "1.0000"]
+    # Four customers are too few to tune on: the defaults, said so, and the targets beside.
+    assert "Settings: not tuned: the orders from 2024-01-30 on hold too few" in text
+    targets = next(line for line in text.splitlines() if "also_bought" in line and "HR@3" in line)
+    assert targets.split()[4:7] == ["1.0000", "1.0000", "1.0000"]
+    assert targets.split()[7] == "1.00x"
+
+
+def test_without_tuning_only_the_defaults_are_scored(orders: Path) -> None:
+    report = evaluate(orders, split_date=SPLIT, k=3, baselines=False, tune=False)
+    assert report.untuned == ()
+    assert report.tuning is not None and report.tuning.note == "--no-tune"
+    assert "Targets:" not in format_report(report)
 
 
 def test_without_baselines_only_the_engine_is_scored(orders: Path) -> None:
