@@ -123,7 +123,8 @@ def test_report_is_a_table_of_every_method(orders: Path) -> None:
 def test_without_tuning_only_the_defaults_are_scored(orders: Path) -> None:
     report = evaluate(orders, split_date=SPLIT, k=3, baselines=False, tune=False)
     assert report.untuned == ()
-    assert report.tuning is not None and report.tuning.note == "--no-tune"
+    assert report.tuning is not None
+    assert report.tuning.note == "--no-tune"
     assert "Targets:" not in format_report(report)
 
 
