@@ -111,6 +111,7 @@ HEADER_ALIASES: Mapping[str, tuple[str, ...]] = {
 
 PROGRESS_EVERY = 10_000
 MAX_LINE = 1024 * 1024
+CHECK_CHUNK = 1024 * 1024
 """The longest physical line read, in characters (a real order line is a few hundred)."""
 
 
@@ -379,6 +380,28 @@ def _csv_reason(error: csv.Error) -> str:
     if "field larger than field limit" in str(error):
         return f"a field is longer than {csv.field_size_limit()} characters"
     return f"unreadable CSV: {error}"
+
+
+def check_orders(
+    path: Path, columns: Mapping[str, str] | None = None, *, encoding: str = "utf-8"
+) -> None:
+    """Read the file through once, cheaply, without parsing its lines: raises what
+    :func:`read_orders` would raise as ``ImportFileError`` (missing columns, an encoding
+    error, a broken gzip), so that a caller writing as it reads can refuse the file first."""
+    with _open_text(path, encoding) as text:
+        header_line, delimiter = _header_line(text, path, encoding)
+        try:
+            header = next(csv.reader([header_line], delimiter=delimiter))
+        except csv.Error as exc:
+            raise ImportFileError(f"{path.name}: line 1: {_csv_reason(exc)}") from None
+        _map_columns(header, columns or {})
+        try:
+            while text.read(CHECK_CHUNK):
+                pass
+        except UnicodeDecodeError:
+            raise _encoding_error(path, encoding) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ImportFileError(f"{path.name}: cannot be read to its end: {exc}") from None
 
 
 _FLOAT_INTEGER = re.compile(r"\d+\.0+")

@@ -77,9 +77,11 @@ class _Entered(AbstractContextManager[T]):
 
 
 # How often a batch is tried when a concurrent writer got in its way, and the pause before
-# each new try (seconds), doubled every time.
-WRITE_ATTEMPTS = 6
+# each new try (seconds), doubled every time up to MAX_RETRY_PAUSE: about 15 s in all, long
+# enough for an import creating the same customers beside this one to move past them.
+WRITE_ATTEMPTS = 12
 RETRY_PAUSE = 0.05
+MAX_RETRY_PAUSE = 2.0
 
 
 def is_conflict(error: DBAPIError) -> bool:
@@ -95,20 +97,17 @@ def is_conflict(error: DBAPIError) -> bool:
     return "database is locked" in message or "database is busy" in message
 
 
-async def write(
-    sessions: async_sessionmaker[AsyncSession],
-    work: Work[T],
-    *,
-    on_conflict: Callable[[], None] | None = None,
+async def retrying(
+    operation: Callable[[], Awaitable[T]], *, on_conflict: Callable[[], None] | None = None
 ) -> T:
-    """Run ``work`` in a transaction of its own and commit; when a concurrent writer got in
-    its way (:func:`is_conflict`), roll back, call ``on_conflict`` (to forget what the failed
-    try cached) and run it again, up to :data:`WRITE_ATTEMPTS` times."""
+    """Run ``operation`` (a transaction of its own) and, when a concurrent writer got in
+    its way (:func:`is_conflict`), call ``on_conflict`` (to forget what the failed try
+    cached) and run it again, up to :data:`WRITE_ATTEMPTS` times, pausing longer each time.
+    A second run finds what the other writer stored (a contact, an order) and uses it."""
     pause = RETRY_PAUSE
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
-            async with sessions.begin() as session:
-                return await work(session)
+            return await operation()
         except DBAPIError as error:
             if attempt == WRITE_ATTEMPTS or not is_conflict(error):
                 raise
@@ -116,5 +115,20 @@ async def write(
         if on_conflict is not None:
             on_conflict()
         await asyncio.sleep(pause)
-        pause *= 2
+        pause = min(pause * 2, MAX_RETRY_PAUSE)
     raise AssertionError("unreachable")
+
+
+async def write(
+    sessions: async_sessionmaker[AsyncSession],
+    work: Work[T],
+    *,
+    on_conflict: Callable[[], None] | None = None,
+) -> T:
+    """Run ``work`` in a transaction of its own and commit, :func:`retrying` on conflict."""
+
+    async def attempt() -> T:
+        async with sessions.begin() as session:
+            return await work(session)
+
+    return await retrying(attempt, on_conflict=on_conflict)

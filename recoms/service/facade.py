@@ -2,9 +2,11 @@
 
 Each public method opens the session or the transaction it needs and hands the work to the
 module that does it (``catalogue``, ``orders``, ``tracking``, ``contacts``, ``datasources``,
-``recommendations``, ``serving``, ``stats``); those modules never commit. Imports parse in a
-worker thread and write in one transaction each: a feed or order file that fails half way
-leaves nothing behind.
+``recommendations``, ``serving``, ``stats``); those modules never commit, except the imports
+(``catalogue``, ``orders``, ``tracking``), which parse in a worker thread and write a batch at
+a time, each batch in a short transaction of its own, so that events and orders arriving
+meanwhile are stored at once. A file that cannot be read is refused before anything of it
+is written.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.exc import (
     DisconnectionError,
-    IntegrityError,
     InterfaceError,
     OperationalError,
 )
@@ -46,6 +47,7 @@ from recoms.errors import Busy, InvalidRequest, Unavailable
 from recoms.importing import fetch
 from recoms.importing.events import parse_event
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
+from recoms.service.batches import retrying, write
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
 from recoms.service.jobs import FeedJob, FeedJobs
 from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
@@ -285,11 +287,16 @@ class RecomsService:
         training part of a history. Customers are found or created by external id, email and
         phone; products missing from the catalogue are created from the lines (name, latest
         price, ``currency`` or else the default currency setting when the file has none).
-        Raises ``ImportFileError`` when the file cannot be read; then nothing is written."""
+
+        The file is read through once first: ``ImportFileError`` when it cannot be read (its
+        columns, its encoding, a broken gzip), and then nothing is written. Then it is
+        written in batches, each in a short transaction of its own, tried again when a
+        concurrent writer (a tracker event creating the same customer) got in its way. One
+        order import at a time per database: ``Busy`` otherwise."""
         currency = orders.currency_code(currency or self.settings.default_currency)
-        async with self.database.sessions.begin() as session:
+        async with self._exclusive("order import"):
             report = await orders.import_orders(
-                session,
+                self.database,
                 path,
                 columns=columns,
                 before=before,
@@ -319,27 +326,28 @@ class RecomsService:
     async def import_events(
         self, lines: Iterable[str], *, progress: Progress | None = None
     ) -> ImportReport:
-        """Import tracker events, one JSON object per line, in one transaction. Bad lines are
-        rejected with their line number; ``created`` counts the events stored."""
-        async with self.database.sessions.begin() as session:
-            return await tracking.import_events(
-                session,
+        """Import tracker events, one JSON object per line, in batches of short transactions
+        (tried again when a concurrent writer got in their way). Bad lines are rejected with
+        their line number; ``created`` counts the events stored. One event import at a time
+        per database: ``Busy`` otherwise."""
+        async with self._exclusive("event import"):
+            report = await tracking.import_events(
+                self.database,
                 lines,
                 received_at=self._now(),
                 identifiers=self._identifiers,
                 progress=progress,
             )
+        return report
 
     async def track(self, payload: Mapping[str, Any]) -> None:
         """Record one tracker event (the HTTP ``POST`` body). Raises ``InvalidRequest``."""
         event = parse_event(payload, received_at=self._now())
 
-        async def record() -> None:
-            async with self.database.sessions.begin() as session:
-                recorder = tracking.EventRecorder(session, self._identifiers, ImportReport())
-                await recorder.record(event)
+        async def record(session: AsyncSession) -> None:
+            await tracking.EventRecorder(session, self._identifiers, ImportReport()).record(event)
 
-        await _retry_on_conflict(record)
+        await write(self.database.sessions, record)
 
     # --- contacts ----------------------------------------------------------------------
     async def find_contact(self, identity: Identity) -> Contact | None:
@@ -376,7 +384,7 @@ class RecomsService:
                 )
                 return contact
 
-        return await _retry_on_conflict(upsert)
+        return await retrying(upsert)
 
     async def link_telegram(
         self,
@@ -417,7 +425,7 @@ class RecomsService:
                     now=self._now(),
                 )
 
-        linked = await _retry_on_conflict(link)
+        linked = await retrying(link)
         if linked.previous_telegram_user_id is not None:
             log.info(
                 "contact %s moved from telegram user %s to %s by its own phone",
@@ -559,14 +567,3 @@ async def open_service(
 def _shown(source: str | Path) -> str:
     """A feed's source as logs and job reports may show it."""
     return fetch.redact(str(source)) if catalogue.is_url(source) else str(source)
-
-
-async def _retry_on_conflict(operation: Callable[[], Awaitable[T]]) -> T:
-    """Run a short write transaction, once more if a concurrent one took a unique key first
-    (two events creating the same new contact, a tracker resending an order): the second
-    run finds what the first one created."""
-    try:
-        return await operation()
-    except IntegrityError:
-        log.info("write conflict with a concurrent request; trying once more")
-        return await operation()

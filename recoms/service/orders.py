@@ -3,6 +3,7 @@ written in bulk (the hot path of a large import: every per-line cost counts)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -14,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import CONTACT_KEYS, Availability, Product, ProductId, Rejected
 from recoms.errors import InvalidRequest
-from recoms.importing.orders import OrderRow, Skipped, read_orders
-from recoms.service.batches import batches
+from recoms.importing.orders import OrderRow, Skipped, check_orders, read_orders
+from recoms.service.batches import Work, batches, write
 from recoms.service.catalogue import CATALOG_COUNTER
 from recoms.service.contacts import Identifiers
 from recoms.service.reports import ImportReport, Progress
+from recoms.storage.database import Database
 from recoms.storage.repositories import (
     ContactRepository,
     CounterRepository,
@@ -27,12 +29,13 @@ from recoms.storage.repositories import (
     ProductRepository,
 )
 
-# Lines handed from the parsing thread to the event loop at a time.
-BATCH = 20_000
+# Lines parsed and written at a time, each batch in a transaction of its own: short enough
+# that a tracker event waiting for it is answered within a second.
+BATCH = 5_000
 
 
 async def import_orders(
-    session: AsyncSession,
+    database: Database,
     path: Path,
     *,
     columns: Mapping[str, str] | None,
@@ -43,16 +46,21 @@ async def import_orders(
     now: datetime,
     progress: Progress | None,
 ) -> ImportReport:
-    """See ``RecomsService.import_orders``; writes within the caller's transaction."""
+    """See ``RecomsService.import_orders``: the file is read through once first, then
+    written in batches of :data:`BATCH` lines, each in a short transaction of its own."""
+    await asyncio.to_thread(check_orders, path, columns, encoding=encoding)
     cutoff = None if before is None else datetime.combine(before, dt_time(), tzinfo=UTC)
     report = ImportReport()
-    writer = OrderWriter(session, report, identifiers=identifiers, now=now, currency=currency)
+    writer = OrderWriter(identifiers=identifiers, now=now, currency=currency)
     rows = read_orders(path, columns, encoding=encoding, progress=progress)
     async with contextlib.aclosing(batches(rows, BATCH)) as parsed:
         async for batch in parsed:
             report.read += len(batch)
-            await writer.write(_kept(batch, report, cutoff))
-    await writer.finish()
+            kept = _kept(batch, report, cutoff)
+            report.add(
+                await write(database.sessions, writer.batch(kept), on_conflict=writer.forget)
+            )
+    await write(database.sessions, writer.finish)
     return report
 
 
@@ -88,25 +96,13 @@ def currency_code(value: str | None) -> str | None:
 
 
 class OrderWriter:
-    """Writes parsed order lines batch by batch within the caller's transaction."""
+    """Writes parsed order lines a batch at a time, each batch in the transaction it is
+    given, remembering across batches what the import has found and created."""
 
-    def __init__(
-        self,
-        session: AsyncSession,
-        report: ImportReport,
-        *,
-        identifiers: Identifiers,
-        now: datetime,
-        currency: str | None,
-    ) -> None:
+    def __init__(self, *, identifiers: Identifiers, now: datetime, currency: str | None) -> None:
         self.identifiers = identifiers
-        self.session = session
-        self.report = report
         self.now = now
         self.currency = currency
-        self.contacts = ContactRepository(session)
-        self.orders = OrderRepository(session)
-        self.products = ProductRepository(session)
         # Identifier value -> contact id, for every value seen in this import.
         self.by_key: dict[str, dict[str, int]] = {key: {} for key in CONTACT_KEYS}
         # What each contact seen in this import holds: id -> {field: value or None}.
@@ -122,6 +118,39 @@ class OrderWriter:
         self.created_orders: dict[str, int] = {}
         self.phone_cache: dict[str, str | None] = {}
         self.email_cache: dict[str, str | None] = {}
+        # What the batch being written added to the two above, to forget if it fails.
+        self.batch_orders: list[str] = []
+        self.batch_products: list[ProductId] = []
+
+    def _bind(self, session: AsyncSession) -> None:
+        """Write within ``session`` from now on, counting into a report of its own."""
+        self.report = ImportReport()
+        self.contacts = ContactRepository(session)
+        self.orders = OrderRepository(session)
+        self.products = ProductRepository(session)
+
+    def batch(self, rows: Sequence[OrderRow]) -> Work[ImportReport]:
+        """The transaction's work that stores ``rows`` and reports what it added."""
+
+        async def work(session: AsyncSession) -> ImportReport:
+            self._bind(session)
+            self.batch_orders, self.batch_products = [], []
+            await self.write(rows)
+            return self.report
+
+        return work
+
+    def forget(self) -> None:
+        """Forget what a batch that was rolled back found and created: look it up again."""
+        for number in self.batch_orders:
+            self.created_orders.pop(number, None)
+        for pid in self.batch_products:
+            self.created_products.pop(pid, None)
+        self.known_products.clear()
+        self.by_key = {key: {} for key in CONTACT_KEYS}
+        self.held.clear()
+        self.absent = {key: set() for key in CONTACT_KEYS}
+        self.by_raw.clear()
 
     async def write(self, rows: Sequence[OrderRow]) -> None:
         """Store a batch of lines: new products, then new contacts, then new orders."""
@@ -141,8 +170,9 @@ class OrderWriter:
             await self._products(latest)
             await self._orders(groups)
 
-    async def finish(self) -> None:
+    async def finish(self, session: AsyncSession) -> None:
         """Give products created from the file their latest name and price."""
+        self._bind(session)
         if self.created_products:
             await self.products.update_prices(
                 {
@@ -151,7 +181,7 @@ class OrderWriter:
                 },
                 self.now,
             )
-            await CounterRepository(self.session).bump(CATALOG_COUNTER)
+            await CounterRepository(session).bump(CATALOG_COUNTER)
 
     async def _products(self, latest: Mapping[ProductId, OrderRow]) -> None:
         unknown = [pid for pid in latest if pid not in self.known_products]
@@ -174,6 +204,7 @@ class OrderWriter:
             )
             self.known_products.update(new)
             self.report.products_created += len(new)
+            self.batch_products += new
             for pid in new:
                 self.created_products[pid] = _latest_entry(latest[pid], self.currency)
         for pid, row in latest.items():
@@ -307,6 +338,7 @@ class OrderWriter:
                 ]
             )
             self.created_orders.update(zip(new_numbers, ids, strict=True))
+            self.batch_orders += new_numbers
             self.report.created += len(ids)
         lines: list[tuple[int, str, Decimal, Decimal | None]] = []
         for number, group in groups.items():

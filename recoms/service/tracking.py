@@ -22,9 +22,10 @@ from recoms.importing.events import (
     read_events,
 )
 from recoms.importing.events import Purchase as TrackedPurchase
-from recoms.service.batches import take_in_thread
+from recoms.service.batches import Work, take_in_thread, write
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
 from recoms.service.reports import ImportReport, Progress
+from recoms.storage.database import Database
 from recoms.storage.repositories import (
     CartRepository,
     EventRepository,
@@ -32,31 +33,42 @@ from recoms.storage.repositories import (
     OrderRepository,
 )
 
-EVENT_BATCH = 2_000
+# Events written at a time, each batch in a transaction of its own: short enough that a
+# tracker event waiting for it is answered within a second.
+EVENT_BATCH = 500
 
 
 async def import_events(
-    session: AsyncSession,
+    database: Database,
     lines: Iterable[str],
     *,
     received_at: datetime,
     identifiers: Identifiers,
     progress: Progress | None,
 ) -> ImportReport:
-    """See ``RecomsService.import_events``; writes within the caller's transaction."""
+    """See ``RecomsService.import_events``: each batch of :data:`EVENT_BATCH` events in a
+    transaction of its own, tried again when a concurrent writer got in its way."""
     report = ImportReport()
-    recorder = EventRecorder(session, identifiers, report)
     events = read_events(lines, received_at=received_at)
     while batch := await take_in_thread(events, EVENT_BATCH):
-        for item in batch:
-            if isinstance(item, TrackerEvent):
-                await recorder.record(item)
-            else:
-                report.rejected.append(item)
+        good = [item for item in batch if isinstance(item, TrackerEvent)]
+        report.rejected += [item for item in batch if not isinstance(item, TrackerEvent)]
         report.read += len(batch)
+        report.add(await write(database.sessions, _recorded(good, identifiers)))
         if progress is not None:
             progress(len(batch))
     return report
+
+
+def _recorded(events: list[TrackerEvent], identifiers: Identifiers) -> Work[ImportReport]:
+    async def work(session: AsyncSession) -> ImportReport:
+        report = ImportReport()
+        recorder = EventRecorder(session, identifiers, report)
+        for event in events:
+            await recorder.record(event)
+        return report
+
+    return work
 
 
 class EventRecorder:
