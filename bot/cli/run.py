@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 import sys
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from bot.resources import (
 from recoms.config import RecomsSettings
 from recoms.httpkit import keyless_bind_refusal, keyless_notice
 from recoms.httpserver import ApiRunner
+from recoms.runtime.signals import until_stopped
 
 if TYPE_CHECKING:
     from bot.cli import Settings
@@ -139,7 +139,8 @@ async def _serve_webhook(
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     await bot.set_webhook(url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
     print(f"Webhook: {url}")
-    await _wait_for_signal(handle_signals)
+    async with until_stopped(listen=handle_signals) as stopped:
+        await stopped.wait()
 
 
 async def _serve_polling(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None:
@@ -151,13 +152,3 @@ async def _serve_polling(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None
         close_bot_session=False,
         handle_signals=handle_signals,
     )
-
-
-async def _wait_for_signal(handle_signals: bool) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    if handle_signals:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signum, stop.set)
-    await stop.wait()

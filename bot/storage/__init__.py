@@ -1,10 +1,10 @@
 """The bot's own tables (SQLAlchemy): languages, linked customers, staff, audit log, blocks,
 support conversations.
 
-The engine creation, the ``Base`` with its type map and the Alembic environment look much like
-``recoms.storage``'s on purpose: the bot may run against a remote engine with its own
-database, so it shares no storage code with the engine's internals. Were the two to be folded
-together, the shared part would belong in a small library both depend on, not in either.
+The ``Base`` with its type map and the Alembic environment look much like ``recoms.storage``'s
+on purpose: the bot may run against a remote engine with its own database, so it shares no
+storage code with the engine's internals. Opening a database and taking turns to migrate it
+are the same for both, and live in ``recoms.runtime``, which knows neither's tables.
 """
 
 from bot.storage.conversations import SqlConversationStore

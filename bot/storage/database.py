@@ -4,25 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, event, make_url
-from sqlalchemy.ext.asyncio import (
-    AsyncEngine,
-    AsyncSession,
-    async_sessionmaker,
-    create_async_engine,
-)
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from recoms.drivers import require_database_driver
+from recoms.runtime import migrations
+from recoms.runtime.database import open_engine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 VERSION_TABLE = "bot_alembic_version"
-# The engine may write to the same SQLite file from the same or another process.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -34,45 +23,14 @@ class BotDatabase:
         await self.engine.dispose()
 
 
-def open_bot_database(url: str) -> BotDatabase:
-    """Open (lazily) the database at an async SQLAlchemy URL; nothing connects yet."""
-    parsed = make_url(url)
-    require_database_driver(parsed)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database or ""
-        options: dict[str, Any] = {}
-        if database in ("", ":memory:"):
-            options["poolclass"] = StaticPool
-        else:
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, **options)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_async_engine(parsed, pool_pre_ping=True)
+def open_bot_database(url: str, *, pool_size: int | None = None) -> BotDatabase:
+    """Open (lazily) the database at an async SQLAlchemy URL; nothing connects yet. It may be
+    the engine's: SQLite connections wait for the engine's writers, as the engine's do."""
+    engine = open_engine(url, pool_size=pool_size)
     return BotDatabase(engine=engine, sessions=async_sessionmaker(engine, expire_on_commit=False))
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    finally:
-        cursor.close()
-
-
-def alembic_config() -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return config
-
-
 async def migrate(database: BotDatabase) -> None:
-    """Bring the bot's tables to the newest migration; a no-op when current."""
-    async with database.engine.begin() as connection:
-        await connection.run_sync(_upgrade)
-
-
-def _upgrade(connection: Connection) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    """Bring the bot's tables to the newest migration, taking turns with any other process
+    migrating the same database (the engine's migrations included); a no-op when current."""
+    await migrations.upgrade(database.engine, MIGRATIONS)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from recoms.cli.common import listen_arguments, opened_service
 from recoms.config import RecomsSettings
 from recoms.errors import InvalidRequest
 from recoms.httpkit import keyless_bind_refusal, keyless_notice
+from recoms.runtime.signals import until_stopped
 from recoms.service import RecomsService
 
 
@@ -95,25 +93,6 @@ def url_host(host: str) -> str:
     if host in ("0.0.0.0", "::", ""):
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
-
-
-@contextlib.asynccontextmanager
-async def until_stopped() -> AsyncIterator[asyncio.Event]:
-    """An event set by SIGINT or SIGTERM (where the platform lets us listen for them)."""
-    loop = asyncio.get_running_loop()
-    stopped = asyncio.Event()
-    installed: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, stopped.set)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError, ValueError):
-            pass
-    try:
-        yield stopped
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
 
 
 async def demo(

@@ -46,6 +46,7 @@ from recoms.domain import (
 from recoms.errors import Busy, InvalidRequest, Unavailable
 from recoms.importing import fetch
 from recoms.importing.events import parse_event
+from recoms.runtime import locks
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
 from recoms.service.batches import retrying, write
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
@@ -53,7 +54,6 @@ from recoms.service.jobs import FeedJob, FeedJobs
 from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
 from recoms.service.serving import ServingModel
 from recoms.service.stats import read_stats
-from recoms.storage import locks
 from recoms.storage.database import Database, create_database, migrate, refresh_statistics
 from recoms.storage.repositories import ContactRepository, DataSourceRepository
 
@@ -244,7 +244,7 @@ class RecomsService:
         Raises ``Busy`` at once when another process (or task) holds it."""
         async with contextlib.AsyncExitStack() as stack:
             try:
-                await stack.enter_async_context(locks.exclusive(self.database, kind))
+                await stack.enter_async_context(locks.exclusive(self.database.engine, kind))
             except locks.Taken:
                 raise Busy(
                     f"another {kind} is running on this database; try again when it has finished"
