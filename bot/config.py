@@ -76,6 +76,23 @@ class BotSettings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis for FSM state and update de-duplication."
     )
+    max_updates_in_flight: int = Field(
+        default=40,
+        ge=1,
+        le=100,
+        description="Updates one process handles at once (more wait); the webhook's "
+        "max_connections, and the size of its Redis and database pools.",
+    )
+    update_timeout: timedelta = Field(
+        default=timedelta(seconds=20),
+        description="A webhook update not handled by then is answered 503, so Telegram "
+        "sends it again (Telegram waits about 60 s).",
+    )
+    stop_grace: timedelta = Field(
+        default=timedelta(seconds=25),
+        description="After SIGTERM, how long the updates in flight may take to finish "
+        "before the process closes its connections.",
+    )
     recoms_url: str | None = Field(
         default=None,
         description="Base URL of a remote Yespo-compatible API instead of the embedded engine.",
@@ -133,7 +150,7 @@ class BotSettings(BaseSettings):
             return [value]
         return value
 
-    @field_validator("link_ttl", mode="before")
+    @field_validator("link_ttl", "update_timeout", "stop_grace", mode="before")
     @classmethod
     def _read_duration(cls, value: Any) -> Any:
         if isinstance(value, str) and (match := _DURATION.fullmatch(value)):
@@ -150,6 +167,13 @@ class BotSettings(BaseSettings):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("a deep link must live longer than no time at all")
+        return value
+
+    @field_validator("update_timeout", "stop_grace")
+    @classmethod
+    def _some_time(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("give a time longer than zero: 20s, 1m, or seconds")
         return value
 
     def bot_username(self) -> str | None:

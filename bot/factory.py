@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from aiogram import Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.base import BaseSession
@@ -14,7 +14,7 @@ from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.i18n import I18n
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
 from bot.config import BotSettings
@@ -22,6 +22,7 @@ from bot.filters import PrivateOrOperators
 from bot.handlers import get_routers
 from bot.i18n import UserLanguageMiddleware
 from bot.identity import Linking
+from bot.inflight import CountInFlight, InFlight
 from bot.links import DeepLinks
 from bot.lists import Lists
 from bot.ports import Recommender
@@ -31,14 +32,24 @@ from bot.refs import ProductRefs
 from bot.relay import SupportDesk
 from bot.resilience import (
     AnswerEveryPress,
+    HandleOnce,
     MemorySeenUpdates,
     RetryAfter,
     SeenUpdates,
-    SkipDuplicateUpdates,
 )
 from bot.staff import StaffDirectory
 from bot.support import Support
-from bot.web import BOT_KEY, DEEPLINK_PATH, LINK_API_KEY, LINKS_KEY, healthz, post_deeplink
+from bot.web import (
+    BOT_KEY,
+    DEEPLINK_PATH,
+    LINK_API_KEY,
+    LINKS_KEY,
+    Webhook,
+    healthz,
+    post_deeplink,
+    readyz,
+)
+from recoms.runtime.readiness import READINESS, Readiness
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +114,12 @@ def create_dispatcher(
     )
     dp.message.filter(PrivateOrOperators())
     desk.schedule_reminders(dp)
-    dp.update.outer_middleware(SkipDuplicateUpdates(seen_updates or MemorySeenUpdates()))
+    in_flight = dp["in_flight"] = InFlight(settings.max_updates_in_flight)
+    _outermost(
+        dp,
+        CountInFlight(in_flight),
+        HandleOnce(seen_updates or MemorySeenUpdates()),
+    )
     UserLanguageMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(AnswerEveryPress())
     dp.include_routers(*get_routers())
@@ -117,9 +133,11 @@ def create_web_app(
     settings: BotSettings,
     api_app: web.Application | None = None,
     api_key: str | None = None,
+    readiness: Readiness | None = None,
 ) -> web.Application:
-    """One aiohttp app: the engine's API (``api_app``, when the engine is embedded), /healthz,
-    the deep-link endpoint for the shop's backend, and the webhook when a public URL is set.
+    """One aiohttp app: the engine's API (``api_app``, when the engine is embedded), /healthz
+    and /readyz (``readiness``'s checks, and not while stopping), the deep-link endpoint for
+    the shop's backend, and the webhook when a public URL is set.
 
     ``api_app`` must declare the webhook open (Telegram sends no API key; the webhook answers
     401 without Telegram's secret-token header) and the deep-link endpoint admin-only, which
@@ -129,13 +147,37 @@ def create_web_app(
     app[LINKS_KEY] = dp["links"]
     if api_key:
         app[LINK_API_KEY] = api_key
+    in_flight: InFlight = dp["in_flight"]
+    readiness = readiness or Readiness()
+    readiness.add("bot", in_flight.not_ready)
+    app[READINESS] = readiness
     if api_app is None:
         app.router.add_get("/healthz", healthz)
+        app.router.add_get("/readyz", readyz)
     app.router.add_post(DEEPLINK_PATH, post_deeplink)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-        SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(
-            app, path=settings.webhook_path
+        webhook = Webhook(
+            dp,
+            bot,
+            in_flight,
+            secret=secret,
+            timeout=settings.update_timeout.total_seconds(),
         )
+        app.router.add_post(settings.webhook_path, webhook.handle)
         setup_application(app, dp, bot=bot)
     return app
+
+
+def _outermost(dp: Dispatcher, *middlewares: BaseMiddleware) -> None:
+    """Put ``middlewares`` (in this order) before aiogram's own outer middlewares on updates,
+    its error middleware first among them: they then see an update fail before the error
+    handlers answer the failure, and what they raise reaches the webhook."""
+    manager = dp.update.outer_middleware
+    own = list(manager)
+    for registered in own:
+        manager.unregister(registered)
+    for ours in middlewares:
+        manager.register(ours)
+    for registered in own:
+        manager.register(registered)

@@ -1,5 +1,5 @@
-"""Expected Telegram trouble: 429 waited out and retried, updates delivered twice skipped, and
-every button press answered exactly once."""
+"""Expected Telegram trouble: 429 waited out and retried, updates delivered again handled once
+(and only once handled to the end), and every button press answered exactly once."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiogram import BaseMiddleware, Bot
@@ -60,38 +61,117 @@ class RetryAfter(BaseRequestMiddleware):
         raise AssertionError("unreachable")  # pragma: no cover
 
 
+class Delivery(Enum):
+    """What a replica is to do with an update Telegram delivered."""
+
+    FIRST = "first"
+    """Nobody has it: this replica handles it now."""
+    DONE = "done"
+    """Handled before: acknowledge it and do nothing."""
+    IN_HAND = "in hand"
+    """Being handled now (here or on another replica): do not acknowledge it yet, so that
+    Telegram sends it again should that handler never finish."""
+
+
+class UpdateInHand(Exception):
+    """The update is being handled elsewhere; the webhook answers 503 and Telegram resends."""
+
+    def __init__(self, update_id: int) -> None:
+        super().__init__(f"update {update_id} is being handled elsewhere")
+        self.update_id = update_id
+
+
 class SeenUpdates(Protocol):
-    async def first_time(self, update_id: int) -> bool:
-        """True the first time an update id is seen (by any replica sharing the store)."""
+    """Which updates are handled or in hand, shared by every replica of one bot."""
+
+    async def claim(self, update_id: int) -> Delivery:
+        """Take the update for handling when nobody has it (``FIRST``)."""
+        ...
+
+    async def handled(self, update_id: int) -> None:
+        """Mark a claimed update handled: later deliveries are ``DONE``."""
+        ...
+
+    async def release(self, update_id: int) -> None:
+        """Give a claimed update back after a failure: the next delivery is ``FIRST``."""
         ...
 
 
 class MemorySeenUpdates:
+    """One process's updates (polling, or a single webhook replica without Redis)."""
+
     def __init__(self, capacity: int = 10_000) -> None:
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._seen: OrderedDict[int, Delivery] = OrderedDict()
         self._capacity = capacity
 
-    async def first_time(self, update_id: int) -> bool:
-        if update_id in self._seen:
-            return False
-        self._seen[update_id] = None
+    async def claim(self, update_id: int) -> Delivery:
+        state = self._seen.get(update_id)
+        if state is Delivery.DONE:
+            return Delivery.DONE
+        if state is not None:
+            return Delivery.IN_HAND
+        self._seen[update_id] = Delivery.IN_HAND
         while len(self._seen) > self._capacity:
             self._seen.popitem(last=False)
-        return True
+        return Delivery.FIRST
+
+    async def handled(self, update_id: int) -> None:
+        self._seen[update_id] = Delivery.DONE
+
+    async def release(self, update_id: int) -> None:
+        self._seen.pop(update_id, None)
 
 
 class RedisSeenUpdates:
-    def __init__(self, redis: Redis, prefix: str = "recoms-bot:update:", ttl: int = 3600) -> None:
+    """Updates of the bot ``bot_id`` (bots sharing a Redis database never skip each other's):
+    a claim is a lease of ``lease`` seconds, so that an update whose replica was killed
+    mid-way is handled by the next delivery after the lease; a handled mark lives ``ttl``
+    seconds, longer than Telegram keeps resending."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        bot_id: int,
+        *,
+        lease: float,
+        ttl: int = 86_400,
+        prefix: str = "recoms-bot:",
+    ) -> None:
         self._redis = redis
-        self._prefix = prefix
+        self._prefix = f"{prefix}{bot_id}:update:"
+        self._lease_ms = max(1, int(lease * 1000))
         self._ttl = ttl
 
-    async def first_time(self, update_id: int) -> bool:
-        return bool(await self._redis.set(f"{self._prefix}{update_id}", 1, nx=True, ex=self._ttl))
+    async def claim(self, update_id: int) -> Delivery:
+        key = f"{self._prefix}{update_id}"
+        while True:
+            if await self._redis.set(key, _IN_HAND, nx=True, px=self._lease_ms):
+                return Delivery.FIRST
+            state = await self._redis.get(key)
+            if state == _DONE:
+                return Delivery.DONE
+            if state is not None:
+                return Delivery.IN_HAND
+            # Released or expired between the two calls: try to take it again.
+
+    async def handled(self, update_id: int) -> None:
+        await self._redis.set(f"{self._prefix}{update_id}", _DONE, ex=self._ttl)
+
+    async def release(self, update_id: int) -> None:
+        await self._redis.delete(f"{self._prefix}{update_id}")
 
 
-class SkipDuplicateUpdates(BaseMiddleware):
-    """Telegram re-delivers a webhook update it thinks failed; handle each update id once."""
+_IN_HAND = b"in hand"
+_DONE = b"done"
+
+
+class HandleOnce(BaseMiddleware):
+    """Each update id is handled once, and only an update handled to the end counts: Telegram
+    resends a webhook update until it gets a 200, and a replica may die half-way.
+
+    Registered outside aiogram's error middleware, so that it sees a failure before the error
+    handlers answer it (an answered failure is handled: the person got the apology) and so
+    that ``UpdateInHand`` reaches the webhook, which answers 503 instead of 200."""
 
     def __init__(self, seen: SeenUpdates) -> None:
         self._seen = seen
@@ -102,10 +182,22 @@ class SkipDuplicateUpdates(BaseMiddleware):
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if isinstance(event, Update) and not await self._seen.first_time(event.update_id):
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        delivery = await self._seen.claim(event.update_id)
+        if delivery is Delivery.DONE:
             log.info("update %s delivered again; skipped", event.update_id)
             return None
-        return await handler(event, data)
+        if delivery is Delivery.IN_HAND:
+            raise UpdateInHand(event.update_id)
+        try:
+            result = await handler(event, data)
+        except BaseException:
+            # Also when cancelled (the webhook's timeout, a stop): the next delivery retries.
+            await self._seen.release(event.update_id)
+            raise
+        await self._seen.handled(event.update_id)
+        return result
 
 
 class AnswerEveryPress(CallbackAnswerMiddleware):

@@ -21,12 +21,16 @@ from bot.storage.database import BotDatabase, migrate
 from bot.web import DEEPLINK_PATH
 from recoms.config import RecomsSettings
 from recoms.drivers import require_redis_driver
+from recoms.runtime.readiness import Readiness
 
 if TYPE_CHECKING:
     from bot.localapi import LocalBotApiServer
     from recoms.service import RecomsService
 
 REMOTE_BOT_DATABASE = "sqlite+aiosqlite:///var/bot.db"
+# Beyond one connection per update in flight: the de-duplication claim and mark calls.
+REDIS_SPARE_CONNECTIONS = 4
+MIN_DATABASE_POOL = 5
 
 
 def bot_database_url(settings: BotSettings, recoms: RecomsSettings) -> str:
@@ -60,7 +64,7 @@ async def open_engine(settings: BotSettings, recoms: RecomsSettings) -> AsyncIte
     from recoms.api import Access, create_app
     from recoms.service import open_service
 
-    service = await open_service(recoms)
+    service = await open_service(recoms, pool_size=database_pool_size(settings))
     try:
         if settings.is_demo:
             await _load_demo_into_empty(service)
@@ -103,10 +107,18 @@ async def open_local_api(settings: BotSettings) -> AsyncIterator[LocalBotApiServ
         await local.stop()
 
 
+def database_pool_size(settings: BotSettings) -> int:
+    """Connections in each database pool (the engine's, the bot's tables'): an update holds
+    one only for its short queries, so a quarter of the updates in flight share them, and
+    one that finds them all taken waits. Two replicas stay well inside PostgreSQL's default
+    100 connections."""
+    return max(MIN_DATABASE_POOL, settings.max_updates_in_flight // 4)
+
+
 @asynccontextmanager
-async def open_bot_store(url: str) -> AsyncIterator[BotStore]:
+async def open_bot_store(url: str, pool_size: int | None = None) -> AsyncIterator[BotStore]:
     """The bot's tables at ``url``, migrated to the newest schema."""
-    database: BotDatabase = open_bot_database(url)
+    database: BotDatabase = open_bot_database(url, pool_size=pool_size)
     try:
         await migrate(database)
         yield SqlBotStore(database.sessions)
@@ -114,13 +126,32 @@ async def open_bot_store(url: str) -> AsyncIterator[BotStore]:
         await database.dispose()
 
 
-def fsm_storage(settings: BotSettings) -> tuple[BaseStorage, SeenUpdates]:
-    """Per-user state and update de-duplication: shared through Redis when it is configured."""
+def fsm_storage(
+    settings: BotSettings, bot_id: int, readiness: Readiness
+) -> tuple[BaseStorage, SeenUpdates]:
+    """Per-user state and update de-duplication: shared through Redis when it is configured
+    (and then a readiness check that it answers).
+
+    The Redis pool has a connection for every update in flight and a few to spare, and an
+    update finding them all taken waits for one instead of failing."""
     if settings.redis_url:
         require_redis_driver()
         from aiogram.fsm.storage.redis import RedisStorage
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
 
-        redis = Redis.from_url(settings.redis_url)
-        return RedisStorage(redis), RedisSeenUpdates(redis)
+        timeout = settings.update_timeout.total_seconds()
+        pool = BlockingConnectionPool.from_url(
+            settings.redis_url,
+            max_connections=settings.max_updates_in_flight + REDIS_SPARE_CONNECTIONS,
+            timeout=timeout,
+        )
+        redis = Redis.from_pool(pool)  # closing the client closes the pool
+        # A claim outlives the webhook's timeout, which cuts off any handler holding it.
+        seen = RedisSeenUpdates(redis, bot_id, lease=2 * timeout)
+
+        async def answers() -> str | None:
+            return None if await redis.ping() else "no answer to PING"
+
+        readiness.add("redis", answers)
+        return RedisStorage(redis), seen
     return MemoryStorage(), MemorySeenUpdates()

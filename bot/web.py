@@ -1,25 +1,108 @@
-"""The bot's own HTTP endpoints: ``/healthz`` and the deep-link endpoint for the shop's backend.
+"""The bot's own HTTP endpoints: Telegram's webhook, ``/healthz`` and the deep-link endpoint for
+the shop's backend.
 
 ``bot.factory.create_web_app`` puts them on the one web app with the webhook and the engine's API.
 """
 
 from __future__ import annotations
 
-from aiogram import Bot
+import asyncio
+import logging
+import secrets
+
+from aiogram import Bot, Dispatcher
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
 from aiohttp import hdrs, web
+from pydantic import ValidationError
 
 from bot.deeplinks import DeepLinkError
+from bot.inflight import InFlight
 from bot.links import DeepLinks
-from recoms.httpkit import basic_password, error_response, password_is, unauthorized
+from bot.resilience import UpdateInHand
+from recoms.httpkit import (
+    basic_password,
+    error_response,
+    password_is,
+    readiness_response,
+    unauthorized,
+)
+from recoms.runtime.readiness import READINESS
 
 DEEPLINK_PATH = "/api/v1/telegram/deeplink"
 BOT_KEY = web.AppKey("bot", Bot)
 LINKS_KEY = web.AppKey("deep_links", DeepLinks)
 LINK_API_KEY = web.AppKey("deep_link_api_key", str)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+RETRY_AFTER_S = "1"
+"""Retry-After of a 503: Telegram resends on its own schedule, a balancer may use it."""
+
+log = logging.getLogger(__name__)
+
+
+class Webhook:
+    """Telegram's webhook: an update is answered 200 only once it is handled to the end, so
+    that an update this replica cannot finish is sent again, to it or to another replica.
+
+    Telegram sends at most ``max_connections`` updates at once (the process's in-flight
+    limit) and waits about a minute for each answer; ``timeout`` (well under that) cuts a
+    handler off and answers 503, so Telegram resends rather than giving up on the update.
+    A replica that is stopping answers 503 too, and the balancer's next pick gets the update.
+    """
+
+    def __init__(
+        self,
+        dp: Dispatcher,
+        bot: Bot,
+        in_flight: InFlight,
+        *,
+        secret: str | None,
+        timeout: float,
+    ) -> None:
+        self._dp = dp
+        self._bot = bot
+        self._in_flight = in_flight
+        self._secret = secret
+        self._timeout = timeout
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if self._secret is not None and not secrets.compare_digest(
+            request.headers.get(SECRET_HEADER, ""), self._secret
+        ):
+            return error_response(401, "the webhook wants Telegram's secret token")
+        if self._in_flight.draining:
+            return _try_later("this replica is stopping")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self._bot})
+        except (ValueError, ValidationError):
+            return error_response(400, "the body must be a Telegram update")
+        try:
+            result = await asyncio.wait_for(self._dp.feed_update(self._bot, update), self._timeout)
+            if isinstance(result, TelegramMethod):
+                await self._bot(result)
+        except UpdateInHand:
+            return _try_later("the update is being handled")
+        except TimeoutError:
+            log.warning(
+                "update %s took over %s s; left for Telegram to resend",
+                update.update_id,
+                self._timeout,
+            )
+            return _try_later("the update took too long")
+        return web.json_response({})
+
+
+def _try_later(message: str) -> web.Response:
+    return error_response(503, message, headers={hdrs.RETRY_AFTER: RETRY_AFTER_S})
 
 
 async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Readiness of a bot whose engine is remote (the embedded engine's API has its own)."""
+    return readiness_response(await request.app[READINESS].reasons())
 
 
 def _authorized(request: web.Request) -> bool:

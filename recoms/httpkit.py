@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import hmac
 import ipaddress
+import logging
 
 from aiohttp import hdrs, web
+
+log = logging.getLogger(__name__)
 
 ERROR_CODES = {
     400: "invalid_request",
@@ -39,6 +42,17 @@ def error_response(
     status: int, message: str, *, headers: dict[str, str] | None = None
 ) -> web.Response:
     return web.json_response(error_body(status, message), status=status, headers=headers)
+
+
+def readiness_response(reasons: list[str]) -> web.Response:
+    """``/readyz``'s answer: 200 ``ready``, or 503 ``not ready`` when there are ``reasons``.
+
+    The reasons go to the log, not to the caller: the route is open (a load balancer has no
+    key), and they name hosts and errors a stranger has no business learning."""
+    if reasons:
+        log.info("not ready: %s", "; ".join(reasons))
+        return web.json_response({"status": "not ready"}, status=503)
+    return web.json_response({"status": "ready"})
 
 
 def unauthorized() -> web.Response:

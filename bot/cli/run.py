@@ -7,10 +7,12 @@ import asyncio
 import contextlib
 import logging
 import sys
+import time
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramAPIError
 from aiohttp import web
 from pydantic import SecretStr
 
@@ -18,8 +20,10 @@ from bot.commands import register_commands
 from bot.config import BotSettings
 from bot.factory import create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n
+from bot.inflight import InFlight
 from bot.resources import (
     bot_database_url,
+    database_pool_size,
     fsm_storage,
     open_bot_store,
     open_engine,
@@ -28,6 +32,7 @@ from bot.resources import (
 from recoms.config import RecomsSettings
 from recoms.httpkit import keyless_bind_refusal, keyless_notice
 from recoms.httpserver import ApiRunner
+from recoms.runtime.readiness import Readiness
 from recoms.runtime.signals import until_stopped
 
 if TYPE_CHECKING:
@@ -88,12 +93,15 @@ async def run(
             local = await stack.enter_async_context(open_local_api(settings))
             token, api_url = SecretStr(local.token), local.api_base
         engine = await stack.enter_async_context(open_engine(settings, recoms))
-        store = await stack.enter_async_context(open_bot_store(bot_database_url(settings, recoms)))
-        storage, seen = fsm_storage(settings)
-        stack.push_async_callback(storage.close)
-        i18n = create_i18n(settings.locales_dir, settings.default_locale)
+        store = await stack.enter_async_context(
+            open_bot_store(bot_database_url(settings, recoms), database_pool_size(settings))
+        )
         bot = create_bot(token.get_secret_value(), api_url=api_url)
         stack.push_async_callback(bot.session.close)
+        readiness = Readiness()
+        storage, seen = fsm_storage(settings, bot.id, readiness)
+        stack.push_async_callback(storage.close)
+        i18n = create_i18n(settings.locales_dir, settings.default_locale)
         dp = create_dispatcher(
             settings=settings,
             recommender=engine.recommender,
@@ -104,9 +112,16 @@ async def run(
             seen_updates=seen,
         )
         app = create_web_app(
-            dp, bot, settings=settings, api_app=engine.api_app, api_key=engine.api_key
+            dp,
+            bot,
+            settings=settings,
+            api_app=engine.api_app,
+            api_key=engine.api_key,
+            readiness=readiness,
         )
-        runner = ApiRunner(app)
+        # Updates still running after the grace period are cut off when the listener closes:
+        # unanswered, Telegram sends them again (to another replica).
+        runner = ApiRunner(app, shutdown_timeout=1.0)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         await web.TCPSite(runner, host, port).start()
@@ -119,10 +134,30 @@ async def run(
                 f"Demo: open the web chat at {local.chat_url} "
                 "(customers Olena and Taras, staff Iryna)"
             )
-        if settings.webhook_url:
-            await _serve_webhook(bot, dp, settings, handle_signals)
+        in_flight: InFlight = dp["in_flight"]
+        grace = settings.stop_grace.total_seconds()
+        async with until_stopped(listen=handle_signals) as stopped:
+            if settings.webhook_url:
+                await _serve_webhook(bot, dp, settings, stopped)
+            else:
+                await _serve_polling(bot, dp, stopped)
+        # Stopping: nothing new is taken; what is in flight finishes before anything it
+        # uses is closed (the exit stack, in reverse order of opening).
+        in_flight.drain()
+        started = time.monotonic()
+        finished = await in_flight.drained(grace)
+        took = time.monotonic() - started
+        if finished:
+            log.info("stopped after %.1f s: every update in flight finished", took)
         else:
-            await _serve_polling(bot, dp, handle_signals)
+            log.warning(
+                "stopped after the %.0f s grace period with %s updates unfinished; Telegram "
+                "sends them again",
+                grace,
+                in_flight.count,
+            )
+        if finished and not settings.webhook_url and in_flight.last_update_id is not None:
+            await _confirm_polled(bot, in_flight.last_update_id)
 
 
 def _warn_about_missing_secrets(settings: BotSettings) -> None:
@@ -131,24 +166,48 @@ def _warn_about_missing_secrets(settings: BotSettings) -> None:
 
 
 async def _serve_webhook(
-    bot: Bot, dp: Dispatcher, settings: BotSettings, handle_signals: bool
+    bot: Bot, dp: Dispatcher, settings: BotSettings, stopped: asyncio.Event
 ) -> None:
-    """Telegram posts updates to the web app, which already serves them; wait to be stopped."""
+    """Telegram posts updates to the web app, which already serves them; wait to be stopped.
+
+    Telegram sends at most ``max_connections`` updates at once: the in-flight limit."""
     assert settings.webhook_url is not None
     url = settings.webhook_url.rstrip("/") + settings.webhook_path
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-    await bot.set_webhook(url, secret_token=secret, allowed_updates=dp.resolve_used_update_types())
-    print(f"Webhook: {url}")
-    async with until_stopped(listen=handle_signals) as stopped:
-        await stopped.wait()
+    await bot.set_webhook(
+        url,
+        secret_token=secret,
+        allowed_updates=dp.resolve_used_update_types(),
+        max_connections=settings.max_updates_in_flight,
+    )
+    print(f"Webhook: {url}", flush=True)
+    await stopped.wait()
 
 
-async def _serve_polling(bot: Bot, dp: Dispatcher, handle_signals: bool) -> None:
+async def _serve_polling(bot: Bot, dp: Dispatcher, stopped: asyncio.Event) -> None:
+    """Long polling until stopped; the updates of the last batch go on running after."""
     await bot.delete_webhook()
     print("Long polling; press Ctrl+C to stop.", flush=True)
-    await dp.start_polling(
-        bot,
-        allowed_updates=dp.resolve_used_update_types(),
-        close_bot_session=False,
-        handle_signals=handle_signals,
+    polling = asyncio.create_task(
+        dp.start_polling(
+            bot,
+            allowed_updates=dp.resolve_used_update_types(),
+            close_bot_session=False,
+            handle_signals=False,
+        )
     )
+    stop = asyncio.create_task(stopped.wait())
+    try:
+        await asyncio.wait({polling, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stop.cancel()
+        if not polling.done():
+            await dp.stop_polling()
+        await polling
+
+
+async def _confirm_polled(bot: Bot, last_update_id: int) -> None:
+    """Tell Telegram the updates up to ``last_update_id`` are handled; it would otherwise
+    give the last batch to the next process again (``getUpdates`` confirms by offset)."""
+    with contextlib.suppress(TelegramAPIError):
+        await bot.get_updates(offset=last_update_id + 1, limit=1, timeout=0)

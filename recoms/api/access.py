@@ -43,6 +43,7 @@ ROUTES: Mapping[Route, Access] = {
     ("GET", "/api/v1/products/{productId}"): Access.ADMIN,
     ("GET", "/api/v1/stats"): Access.ADMIN,
     ("GET", "/healthz"): Access.OPEN,
+    ("GET", "/readyz"): Access.OPEN,
     ("GET", "/openapi.json"): Access.OPEN,
     ("GET", "/docs"): Access.OPEN,
     # CORS preflights carry no credentials by the browser's rules; they only say which

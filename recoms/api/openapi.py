@@ -454,6 +454,21 @@ def paths() -> Json:
                 },
             }
         },
+        "/readyz": {
+            "get": {
+                "operationId": "ready",
+                "tags": ["system"],
+                "summary": "Readiness for a load balancer; open without the key",
+                "description": "200 `ready` when the database answers at the newest "
+                "migration, the catalogue and model are in memory and (in the bot's web app) "
+                "Redis answers; 503 `not ready` while starting, stopping or when any of them "
+                "fails. The reasons go to the server's log only.",
+                "responses": {
+                    "200": ok("Send traffic.", ref("Health")),
+                    "503": ok("Send nothing now.", ref("Health")),
+                },
+            }
+        },
         "/openapi.json": {
             "get": {
                 "operationId": "openapi",

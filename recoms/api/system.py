@@ -9,6 +9,8 @@ from aiohttp import web
 from recoms.api.keys import SERVICE
 from recoms.api.openapi import build_document
 from recoms.api.schemas import Health, StatsOut, dump
+from recoms.httpkit import readiness_response
+from recoms.runtime.readiness import READINESS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,21 @@ async def healthz(request: web.Request) -> web.Response:
         log.exception("Health check failed")
         return web.json_response(dump(Health(status="unavailable")), status=503)
     return web.json_response(dump(Health(status="ok")))
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    """Whether to send this process traffic: the database answers at the newest migration,
+    the catalogue and model are in memory, and whatever the embedding application checks."""
+    reasons = []
+    try:
+        if (reason := await request.app[SERVICE].not_ready()) is not None:
+            reasons.append(f"engine: {reason}")
+    except Exception as error:
+        reasons.append(f"engine: {type(error).__name__}: {error}")
+    if (extra := request.app.get(READINESS)) is not None:
+        reasons.extend(await extra.reasons())
+    return readiness_response(reasons)
 
 
 @routes.get("/api/v1/stats")

@@ -54,7 +54,13 @@ from recoms.service.jobs import FeedJob, FeedJobs
 from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
 from recoms.service.serving import ServingModel
 from recoms.service.stats import read_stats
-from recoms.storage.database import Database, create_database, migrate, refresh_statistics
+from recoms.storage.database import (
+    Database,
+    create_database,
+    migrate,
+    refresh_statistics,
+    schema_is_current,
+)
 from recoms.storage.repositories import ContactRepository, DataSourceRepository
 
 log = logging.getLogger(__name__)
@@ -545,17 +551,30 @@ class RecomsService:
         model until the new one is stored and swapped in."""
         return await self._serving.rebuild(tune=tune)
 
+    async def not_ready(self) -> str | None:
+        """Why this engine cannot serve yet (None when it can): the database unreachable, a
+        migration pending, or the catalogue and model not in memory. Loads them when they
+        are not, so a starting process is ready once this says so."""
+        if not await schema_is_current(self.database):
+            return "the schema is not at the newest migration"
+        await self._serving.current()
+        return None
+
     async def stats(self) -> Stats:
         async with self.database.sessions() as session:
             return await read_stats(session, now=self._now())
 
 
 async def open_service(
-    settings: RecomsSettings, *, clock: Callable[[], datetime] = utc_now
+    settings: RecomsSettings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    pool_size: int | None = None,
 ) -> RecomsService:
     """Open the database named by the settings, migrate it to the newest schema, and wrap it
-    in a service. The caller closes the service."""
-    database = create_database(settings.database_url)
+    in a service. The caller closes the service. ``pool_size``: PostgreSQL connections held
+    (SQLAlchemy's default when None); sessions beyond them wait for one."""
+    database = create_database(settings.database_url, pool_size=pool_size)
     try:
         await migrate(database)
     except BaseException:

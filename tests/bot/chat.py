@@ -38,6 +38,21 @@ STRANGER = Person(100003, "Stranger", "en", "+380501110003")
 OKSANA = Person(100004, "Оксана", "uk", "+380501110004")
 
 
+def start_update(update_id: int, person: Person = TARAS) -> dict[str, Any]:
+    """The raw update of ``person`` sending /start, as Telegram posts it to a webhook."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": person.id, "type": "private"},
+            "from": person.user(),
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
 class Chat:
     """Sends messages and presses buttons as a person; returns what the bot did in reply."""
 

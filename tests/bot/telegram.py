@@ -8,6 +8,7 @@ Telegram's checks that matter to the bot: text 1..4096 and captions up to 1024 c
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -207,6 +208,8 @@ class RecordingSession(BaseSession):
     pinned: set[tuple[int, int]] = field(default_factory=set)
     forums: set[int] = field(default_factory=set)
     """Chats that are supergroups with topics, where the bot may manage topics."""
+    latency: float = 0.0
+    """Seconds each request takes before Telegram receives it (a slow network)."""
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -282,6 +285,8 @@ class RecordingSession(BaseSession):
         method: TelegramMethod[TelegramType],
         timeout: int | None = None,  # noqa: ASYNC109
     ) -> TelegramType:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         self.requests.append(method)
         status, body = self._answer(bot, method)
         return self.check_response(bot, method, status, json.dumps(body)).result  # type: ignore[return-value]

@@ -3,7 +3,9 @@ engine that is down. The user gets a polite answer in their language, never a tr
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 from aiogram import Bot
@@ -18,9 +20,9 @@ from aiogram.types import Update
 from redis.asyncio import Redis
 
 from bot.records import BotStore
-from bot.resilience import RedisSeenUpdates
+from bot.resilience import Delivery, RedisSeenUpdates, UpdateInHand
 from recoms.service import RecomsService
-from tests.bot.chat import OLENA, TARAS, Chat
+from tests.bot.chat import OLENA, TARAS, Chat, start_update
 from tests.bot.conftest import REDIS_URL
 from tests.bot.telegram import BLOCKED, RecordingSession
 
@@ -120,34 +122,87 @@ async def test_the_engine_down_gets_an_apology_in_the_users_language(
 async def test_an_update_delivered_twice_is_handled_once(
     chat: Chat, session: RecordingSession, bot: Bot
 ) -> None:
-    update = {
-        "update_id": 777,
-        "message": {
-            "message_id": 1,
-            "date": 1_700_000_000,
-            "chat": {"id": TARAS.id, "type": "private"},
-            "from": TARAS.user(),
-            "text": "/start",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-        },
-    }
-    await chat.dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
-    await chat.dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
+    update = Update.model_validate(start_update(777), context={"bot": bot})
+    await chat.dp.feed_update(bot, update)
+    await chat.dp.feed_update(bot, update)
     assert len(session.calls(SendMessage)) == 1
 
 
-@pytest.mark.skipif(REDIS_URL is None, reason="set BOT_TEST_REDIS_URL to test on Redis")
-async def test_replicas_sharing_redis_handle_each_update_once() -> None:
-    assert REDIS_URL is not None
-    redis = Redis.from_url(REDIS_URL)
+async def test_an_update_cut_off_half_way_is_handled_when_delivered_again(
+    chat: Chat, session: RecordingSession, bot: Bot
+) -> None:
+    update = Update.model_validate(start_update(778), context={"bot": bot})
+    session.latency = 5.0
+    cut_off = asyncio.create_task(chat.dp.feed_update(bot, update))
+    await asyncio.sleep(0.1)
+    cut_off.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cut_off
+    assert session.calls(SendMessage) == []
+
+    session.latency = 0.0
+    await chat.dp.feed_update(bot, update)
+    await chat.dp.feed_update(bot, update)
+    assert len(session.calls(SendMessage)) == 1
+    assert "Hello, Taras!" in session.last(TARAS.id).visible
+
+
+async def test_an_update_delivered_while_it_is_in_hand_is_left_for_later(
+    chat: Chat, session: RecordingSession, bot: Bot
+) -> None:
+    update = Update.model_validate(start_update(779), context={"bot": bot})
+    session.latency = 0.2
+    first = asyncio.create_task(chat.dp.feed_update(bot, update))
+    await asyncio.sleep(0.05)
+    with pytest.raises(UpdateInHand):
+        await chat.dp.feed_update(bot, update)
+    await first
+    assert len(session.calls(SendMessage)) == 1
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[Redis]:
+    if REDIS_URL is None:
+        pytest.skip("set BOT_TEST_REDIS_URL to test on Redis")
+    client = Redis.from_url(REDIS_URL)
     try:
-        prefix = f"test-dedup-{time.time_ns()}:"
-        first, second = (
-            RedisSeenUpdates(redis, prefix=prefix),
-            RedisSeenUpdates(redis, prefix=prefix),
-        )
-        assert await first.first_time(1)
-        assert not await second.first_time(1)
-        assert await second.first_time(2)
+        yield client
     finally:
-        await redis.aclose()
+        await client.aclose()
+
+
+async def test_replicas_sharing_redis_handle_each_update_once(redis: Redis) -> None:
+    bot_id = time.time_ns() % 1_000_000_000
+    first = RedisSeenUpdates(redis, bot_id, lease=10)
+    second = RedisSeenUpdates(redis, bot_id, lease=10)
+    assert await first.claim(1) is Delivery.FIRST
+    assert await second.claim(1) is Delivery.IN_HAND
+    await first.handled(1)
+    assert await second.claim(1) is Delivery.DONE
+    assert await second.claim(2) is Delivery.FIRST
+
+
+async def test_a_failed_update_is_given_back_and_a_dead_replicas_claim_runs_out(
+    redis: Redis,
+) -> None:
+    bot_id = time.time_ns() % 1_000_000_000
+    survivor = RedisSeenUpdates(redis, bot_id, lease=10)
+    assert await survivor.claim(1) is Delivery.FIRST
+    await survivor.release(1)
+    assert await survivor.claim(1) is Delivery.FIRST
+
+    killed = RedisSeenUpdates(redis, bot_id, lease=0.2)
+    assert await killed.claim(2) is Delivery.FIRST  # and never finishes
+    assert await survivor.claim(2) is Delivery.IN_HAND
+    await asyncio.sleep(0.3)
+    assert await survivor.claim(2) is Delivery.FIRST
+
+
+async def test_two_bots_sharing_a_redis_database_never_skip_each_others_updates(
+    redis: Redis,
+) -> None:
+    shop = time.time_ns() % 1_000_000_000
+    other_shop = RedisSeenUpdates(redis, shop + 1, lease=10)
+    await other_shop.claim(1)
+    await other_shop.handled(1)
+    assert await RedisSeenUpdates(redis, shop, lease=10).claim(1) is Delivery.FIRST

@@ -53,6 +53,7 @@ def test_only_lists_and_events_take_the_public_key() -> None:
     opened = {route for route, access in ROUTES.items() if access is Access.OPEN}
     assert {path for method, path in opened if method != "OPTIONS"} == {
         "/healthz",
+        "/readyz",
         "/openapi.json",
         "/docs",
     }

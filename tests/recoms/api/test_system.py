@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from sqlalchemy import event
 
 from recoms.api import create_app
 from recoms.api.schemas import ProductOut
 from recoms.service import RecomsService
-from recoms.storage.database import create_database
+from recoms.storage.database import create_database, migrate
 from tests.recoms.api.conftest import Client, MakeClient, settings
 
 
@@ -31,6 +33,51 @@ async def test_health_says_unavailable_when_the_database_does_not_answer(
         response = await client.get("/healthz")
         assert response.status == 503
         assert await response.json() == {"status": "unavailable"}
+    finally:
+        await service.close()
+
+
+async def test_ready_once_migrated_with_the_model_in_memory(client: Client) -> None:
+    response = await client.get("/readyz")
+    assert response.status == 200
+    assert await response.json() == {"status": "ready"}
+
+
+async def test_not_ready_on_an_old_schema_and_the_reason_stays_in_the_log(
+    database_url: str, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = create_database(database_url)
+    await migrate(database, "0001")
+    service = RecomsService(database, settings(database_url))
+    try:
+        client = await make_client(service)
+        with caplog.at_level(logging.INFO, logger="recoms.httpkit"):
+            response = await client.get("/readyz")
+        assert response.status == 503
+        assert await response.json() == {"status": "not ready"}
+        assert "newest migration" in caplog.text
+    finally:
+        await service.close()
+
+
+async def test_not_ready_when_the_database_is_out_of_reach(
+    tmp_path: Path, make_client: MakeClient
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'recoms.db'}"
+    database = create_database(url)
+    await migrate(database)
+
+    def refuse(*_args: object) -> None:
+        raise OSError("database host unreachable")
+
+    await database.engine.dispose()
+    event.listen(database.engine.sync_engine, "do_connect", refuse)
+    service = RecomsService(database, settings(url))
+    try:
+        client = await make_client(service)
+        response = await client.get("/readyz")
+        assert response.status == 503
+        assert "unreachable" not in await response.text()
     finally:
         await service.close()
 
