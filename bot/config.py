@@ -85,8 +85,8 @@ class BotSettings(BaseSettings):
     )
     update_timeout: timedelta = Field(
         default=timedelta(seconds=20),
-        description="A webhook update not handled by then is answered 503, so Telegram "
-        "sends it again (Telegram waits about 60 s).",
+        description="A webhook update still being handled by then is answered 503 and goes "
+        "on (Telegram waits about 60 s); a killed replica's updates are taken over after it.",
     )
     stop_grace: timedelta = Field(
         default=timedelta(seconds=25),

@@ -118,7 +118,11 @@ def create_dispatcher(
     _outermost(
         dp,
         CountInFlight(in_flight),
-        HandleOnce(seen_updates or MemorySeenUpdates()),
+        # Renewed three times per lease (the update timeout), so that a live claim never runs out.
+        HandleOnce(
+            seen_updates or MemorySeenUpdates(),
+            renew_every=settings.update_timeout.total_seconds() / 3,
+        ),
     )
     UserLanguageMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(AnswerEveryPress())
@@ -165,6 +169,7 @@ def create_web_app(
             timeout=settings.update_timeout.total_seconds(),
         )
         app.router.add_post(settings.webhook_path, webhook.handle)
+        app.on_shutdown.append(webhook.close)
         setup_application(app, dp, bot=bot)
     return app
 

@@ -96,6 +96,10 @@ class SeenUpdates(Protocol):
         """Give a claimed update back after a failure: the next delivery is ``FIRST``."""
         ...
 
+    async def hold(self, update_id: int) -> None:
+        """Renew the claim of an update still being handled, so that it does not run out."""
+        ...
+
 
 class MemorySeenUpdates:
     """One process's updates (polling, or a single webhook replica without Redis)."""
@@ -121,12 +125,16 @@ class MemorySeenUpdates:
     async def release(self, update_id: int) -> None:
         self._seen.pop(update_id, None)
 
+    async def hold(self, update_id: int) -> None:
+        """A claim in memory dies with its process only; nothing to renew."""
+
 
 class RedisSeenUpdates:
     """Updates of the bot ``bot_id`` (bots sharing a Redis database never skip each other's):
-    a claim is a lease of ``lease`` seconds, so that an update whose replica was killed
-    mid-way is handled by the next delivery after the lease; a handled mark lives ``ttl``
-    seconds, longer than Telegram keeps resending."""
+    a claim is a lease of ``lease`` seconds that its handler renews while it works, so that
+    an update whose replica was killed mid-way is handled by the first delivery after the
+    lease, and a slow one is never handled twice; a handled mark lives ``ttl`` seconds,
+    longer than Telegram keeps resending."""
 
     def __init__(
         self,
@@ -160,6 +168,9 @@ class RedisSeenUpdates:
     async def release(self, update_id: int) -> None:
         await self._redis.delete(f"{self._prefix}{update_id}")
 
+    async def hold(self, update_id: int) -> None:
+        await self._redis.set(f"{self._prefix}{update_id}", _IN_HAND, xx=True, px=self._lease_ms)
+
 
 _IN_HAND = b"in hand"
 _DONE = b"done"
@@ -173,8 +184,9 @@ class HandleOnce(BaseMiddleware):
     handlers answer it (an answered failure is handled: the person got the apology) and so
     that ``UpdateInHand`` reaches the webhook, which answers 503 instead of 200."""
 
-    def __init__(self, seen: SeenUpdates) -> None:
+    def __init__(self, seen: SeenUpdates, *, renew_every: float) -> None:
         self._seen = seen
+        self._renew_every = renew_every
 
     async def __call__(
         self,
@@ -190,14 +202,25 @@ class HandleOnce(BaseMiddleware):
             return None
         if delivery is Delivery.IN_HAND:
             raise UpdateInHand(event.update_id)
+        holding = asyncio.create_task(self._hold(event.update_id))
         try:
             result = await handler(event, data)
         except BaseException:
-            # Also when cancelled (the webhook's timeout, a stop): the next delivery retries.
+            # Also when cancelled (a stop past its grace period): the next delivery retries.
+            holding.cancel()
             await self._seen.release(event.update_id)
             raise
+        holding.cancel()
         await self._seen.handled(event.update_id)
         return result
+
+    async def _hold(self, update_id: int) -> None:
+        while True:
+            await asyncio.sleep(self._renew_every)
+            try:
+                await self._seen.hold(update_id)
+            except Exception as error:  # the claim may run out; the handler goes on
+                log.warning("could not renew the claim of update %s: %s", update_id, error)
 
 
 class AnswerEveryPress(CallbackAnswerMiddleware):

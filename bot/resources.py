@@ -146,8 +146,8 @@ def fsm_storage(
             timeout=timeout,
         )
         redis = Redis.from_pool(pool)  # closing the client closes the pool
-        # A claim outlives the webhook's timeout, which cuts off any handler holding it.
-        seen = RedisSeenUpdates(redis, bot_id, lease=2 * timeout)
+        # A dead replica's updates are taken over one update timeout after it died.
+        seen = RedisSeenUpdates(redis, bot_id, lease=timeout)
 
         async def answers() -> str | None:
             return None if await redis.ping() else "no answer to PING"

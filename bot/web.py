@@ -45,9 +45,11 @@ class Webhook:
     that an update this replica cannot finish is sent again, to it or to another replica.
 
     Telegram sends at most ``max_connections`` updates at once (the process's in-flight
-    limit) and waits about a minute for each answer; ``timeout`` (well under that) cuts a
-    handler off and answers 503, so Telegram resends rather than giving up on the update.
-    A replica that is stopping answers 503 too, and the balancer's next pick gets the update.
+    limit) and waits about a minute for each answer. An update still being handled after
+    ``timeout`` (well under that) is answered 503 and goes on being handled: Telegram's
+    resend is answered 503 while it is, and 200 once it is done, so a slow update is neither
+    lost nor answered twice. A replica that is stopping answers 503 at once, and the
+    balancer's next pick gets the update.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Webhook:
         self._in_flight = in_flight
         self._secret = secret
         self._timeout = timeout
+        self._handling: set[asyncio.Task[None]] = set()
 
     async def handle(self, request: web.Request) -> web.Response:
         if self._secret is not None and not secrets.compare_digest(
@@ -76,20 +79,40 @@ class Webhook:
             update = Update.model_validate(await request.json(), context={"bot": self._bot})
         except (ValueError, ValidationError):
             return error_response(400, "the body must be a Telegram update")
+        handling = asyncio.create_task(self._feed(update))
+        self._handling.add(handling)
+        handling.add_done_callback(self._ended)
         try:
-            result = await asyncio.wait_for(self._dp.feed_update(self._bot, update), self._timeout)
-            if isinstance(result, TelegramMethod):
-                await self._bot(result)
+            await asyncio.wait_for(asyncio.shield(handling), self._timeout)
         except UpdateInHand:
             return _try_later("the update is being handled")
         except TimeoutError:
             log.warning(
-                "update %s took over %s s; left for Telegram to resend",
+                "update %s is taking over %s s; answered 503 and still handled",
                 update.update_id,
                 self._timeout,
             )
-            return _try_later("the update took too long")
+            return _try_later("the update is being handled")
         return web.json_response({})
+
+    async def _feed(self, update: Update) -> None:
+        result = await self._dp.feed_update(self._bot, update)
+        if isinstance(result, TelegramMethod):
+            await self._bot(result)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._handling.discard(task)
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not isinstance(error, UpdateInHand):
+            # Its claim was given back: Telegram's resend of the update tries again.
+            log.warning("an update failed: %s", error)
+
+    async def close(self, _app: web.Application) -> None:
+        """Cut off the updates still being handled (the grace period is over): their claims
+        are given back, and Telegram sends them again, to another replica."""
+        for task in list(self._handling):
+            task.cancel()
+        await asyncio.gather(*self._handling, return_exceptions=True)
 
 
 def _try_later(message: str) -> web.Response:

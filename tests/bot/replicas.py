@@ -56,7 +56,7 @@ class Replica:
     def running(self) -> bool:
         return self.process.returncode is None
 
-    async def ready(self, session: aiohttp.ClientSession, within: float = 120.0) -> None:
+    async def ready(self, session: aiohttp.ClientSession, within: float = 300.0) -> None:
         """Wait until the replica answers ``/readyz`` with 200."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:

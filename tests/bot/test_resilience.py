@@ -198,6 +198,17 @@ async def test_a_failed_update_is_given_back_and_a_dead_replicas_claim_runs_out(
     assert await survivor.claim(2) is Delivery.FIRST
 
 
+async def test_a_claim_renewed_while_handling_does_not_run_out(redis: Redis) -> None:
+    bot_id = time.time_ns() % 1_000_000_000
+    slow = RedisSeenUpdates(redis, bot_id, lease=0.3)
+    other = RedisSeenUpdates(redis, bot_id, lease=0.3)
+    assert await slow.claim(1) is Delivery.FIRST
+    for _ in range(4):
+        await asyncio.sleep(0.15)
+        await slow.hold(1)
+        assert await other.claim(1) is Delivery.IN_HAND
+
+
 async def test_two_bots_sharing_a_redis_database_never_skip_each_others_updates(
     redis: Redis,
 ) -> None:
