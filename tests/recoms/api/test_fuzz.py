@@ -98,6 +98,11 @@ def call(
     return response
 
 
+REFUSED_UNREAD = {414, 431}
+"""A request line or header too long is refused before anything reads it, credentials
+included: no answer either, and as safe as a 401."""
+
+
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,
@@ -112,14 +117,26 @@ def test_every_operation_answers_without_a_500_and_only_with_its_key(
 
     anonymous = call(case, base_url, headers, None)
     if needed is not Access.OPEN:
-        assert anonymous.status_code == 401, (case.method, case.path, anonymous.status_code)
+        assert anonymous.status_code in {401, *REFUSED_UNREAD}, (
+            case.method,
+            case.path,
+            anonymous.status_code,
+        )
 
     public = call(case, base_url, headers, PUBLIC_KEY)
     if needed is Access.ADMIN:
-        assert public.status_code == 403, (case.method, case.path, public.status_code)
+        assert public.status_code in {403, *REFUSED_UNREAD}, (
+            case.method,
+            case.path,
+            public.status_code,
+        )
 
     wrong = call(case, base_url, headers, API_KEY + "-guess")
     if needed is not Access.OPEN:
-        assert wrong.status_code == 401, (case.method, case.path, wrong.status_code)
+        assert wrong.status_code in {401, *REFUSED_UNREAD}, (
+            case.method,
+            case.path,
+            wrong.status_code,
+        )
 
     call(case, base_url, headers, API_KEY)
