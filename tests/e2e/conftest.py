@@ -20,7 +20,7 @@ from bot.commands import register_commands
 from bot.config import BotSettings
 from bot.factory import create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n
-from bot.localapi import LocalBotApiServer
+from bot.localapi import DEFAULT_GROUP_ID, LocalBotApiServer
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
 from recoms.config import RecomsSettings
@@ -69,6 +69,8 @@ async def start_bot(
         token=SecretStr(server.token),
         telegram_api_url=server.api_base,
         admins=[IRYNA],
+        support_chat_id=DEFAULT_GROUP_ID,
+        support_hours="00:00-00:00",  # agents around the clock, whenever the tests run
         webhook_url="http://127.0.0.1" if mode == "webhook" else None,
         webhook_secret=SecretStr(WEBHOOK_SECRET),
         redis_url=None,
