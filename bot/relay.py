@@ -38,6 +38,7 @@ from bot.conversations import (
 from bot.keyboards.support import card_keyboard, reply_keyboard
 from bot.office_hours import OfficeHours
 from bot.ports import CustomerKey, CustomerProfile, Recommender
+from bot.presenter import CardPresenter, ListPage
 from bot.privacy import mask_phone
 from bot.records import BotStore, BotUser
 from bot.staff import StaffDirectory
@@ -400,6 +401,44 @@ class SupportDesk:
             customer_id, message.chat.id, message.message_id, caption=caption
         )
         return copy.message_id
+
+    async def send_cards(
+        self,
+        bot: Bot,
+        presenter: CardPresenter,
+        page: ListPage,
+        line: str,
+        agent: User,
+        where: Message,
+    ) -> Delivery:
+        """A list or a product (``page``), with the agent's line above it, in the customer's
+        chat and language; recorded as the agent's answer (``where``: the preview)."""
+        topic = await self.conversation_in_topic(where.chat.id, where.message_thread_id or 0)
+        if topic is None:
+            return Delivery(delivered=False)
+        conversation = await self.current(topic.customer_id)
+        customer = await self._store.user(topic.customer_id)
+        try:
+            with self._in_language_of(customer):
+                if line:
+                    await bot.send_message(topic.customer_id, line)
+                sent = await presenter.send(bot, topic.customer_id, page)
+        except TelegramForbiddenError:
+            await self._store.mark_blocked(topic.customer_id)
+            return Delivery(delivered=False, blocked=True)
+        await self.conversations.record(
+            Relayed(
+                conversation_id=conversation.id,
+                direction=Direction.OUT,
+                at=self.now(),
+                customer_message_id=sent.message_id,
+                agent_chat_id=where.chat.id,
+                agent_message_id=where.message_id,
+                agent_id=agent.id,
+                agent_name=agent.first_name,
+            )
+        )
+        return Delivery(delivered=True)
 
     async def note(self, message: Message, agent: User, conversation: Conversation) -> None:
         await self.conversations.record(

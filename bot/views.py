@@ -321,3 +321,23 @@ def support_lines(figures: SupportFigures, locale: str) -> list[str]:
             )
         )
     return lines
+
+
+def preview_text(title: str, cards: Sequence[ProductCard], line: str, locale: str) -> str:
+    """What is about to go to the customer: the agent's line (HTML as they wrote it), the list's
+    title and its products, one line each."""
+    lines = ["👀 <b>" + html.quote(_("Preview: this goes to the customer")) + "</b>"]
+    if line:
+        lines.append(line)
+    lines.append("<b>" + html.quote(title) + "</b>")
+    for number, card in enumerate(cards, start=1):
+        name = cut_escaped(clean(card.name) or clean(card.id) or "—", _FIELD)
+        price = (
+            html.quote(format_price(card.price, card.currency, locale))
+            if card.price is not None
+            else "—"
+        )
+        lines.append(
+            f"{number}. {name} · <code>{cut_escaped(clean(card.id), 60)}</code> · {price}"
+        )
+    return _join_within(lines)

@@ -84,3 +84,9 @@ class PreviewCB(CallbackData, prefix="pv"):
     text (``line``) or drop it (``no``)."""
 
     action: str
+
+
+class PickCB(CallbackData, prefix="pk"):
+    """One product among those whose names matched an agent's search (``ref``: bot.refs)."""
+
+    ref: str
