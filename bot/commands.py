@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, html
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.records import Role
 from bot.staff import StaffDirectory
 
 log = logging.getLogger(__name__)
@@ -26,16 +27,42 @@ def customer_commands() -> list[BotCommand]:
     ]
 
 
-def staff_commands() -> list[BotCommand]:
-    return [
+def staff_commands(role: Role) -> list[BotCommand]:
+    """What staff may do; the admins' commands only for admins."""
+    commands = [
         BotCommand(command="find", description=_("Find a customer by phone, email or id")),
         BotCommand(command="recs", description=_("A customer's recommendations")),
         BotCommand(command="product", description=_("A product card")),
         BotCommand(command="link", description=_("A sign-in link for a customer")),
+        BotCommand(command="queue", description=_("Open support conversations")),
+        BotCommand(command="duty", description=_("Get customers' messages here: on or off")),
         BotCommand(command="stats", description=_("Statistics and recent staff actions")),
-        BotCommand(command="staff_add", description=_("Add a staff member (admins)")),
-        BotCommand(command="staff_remove", description=_("Remove a staff member (admins)")),
     ]
+    if role is Role.ADMIN:
+        commands += [
+            BotCommand(command="staff_add", description=_("Add a staff member (admins)")),
+            BotCommand(command="staff_remove", description=_("Remove a staff member (admins)")),
+        ]
+    return commands
+
+
+def staff_help(role: Role) -> str:
+    """The staff commands with what each does, as /start and /help show them to staff."""
+    lines = [html.quote(_("Staff commands:"))]
+    lines += [
+        f"/{command.command}: {html.quote(command.description)}"
+        for command in staff_commands(role)
+    ]
+    lines += [
+        "",
+        html.quote(
+            _(
+                "Customers' questions reach you in the operators' group, or here when the shop "
+                "has none: reply to a customer's message to answer."
+            )
+        ),
+    ]
+    return "\n".join(lines)
 
 
 def _language_code(i18n: I18n, locale: str) -> str | None:
@@ -60,7 +87,7 @@ async def show_customer_commands(bot: Bot, i18n: I18n) -> None:
     await _set_commands(bot, i18n, customer_commands, BotCommandScopeDefault())
 
 
-async def show_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int) -> bool:
+async def show_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int, role: Role) -> bool:
     """Register the staff command list for one staff member's private chat only.
 
     Returns False when Telegram does not know the chat yet (they never opened the bot); the
@@ -68,7 +95,7 @@ async def show_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int) -> bo
     """
     scope = BotCommandScopeChat(chat_id=telegram_user_id)
     try:
-        await _set_commands(bot, i18n, lambda: customer_commands() + staff_commands(), scope)
+        await _set_commands(bot, i18n, lambda: customer_commands() + staff_commands(role), scope)
     except (TelegramBadRequest, TelegramForbiddenError) as error:
         log.info("no staff commands for chat %s yet: %s", telegram_user_id, error.message)
         return False
@@ -88,7 +115,9 @@ async def show_all_commands(bot: Bot, i18n: I18n, staff: StaffDirectory) -> None
     """At start: the customers' command list for everyone, the staff list in staff chats."""
     await show_customer_commands(bot, i18n)
     for member in await staff.member_ids():
-        await show_staff_commands(bot, i18n, member)
+        role = await staff.role(member)
+        if role is not None:
+            await show_staff_commands(bot, i18n, member, role)
 
 
 async def register_commands(bot: Bot, dp: Dispatcher) -> None:

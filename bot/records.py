@@ -84,6 +84,17 @@ class BotStore(Protocol):
         the user chose one already. Any other user linked to the contact is unlinked."""
         ...
 
+    async def remember_names(
+        self, telegram_user_id: int, first_name: str, username: str | None
+    ) -> None:
+        """How Telegram names the user now (staff add agents by @username)."""
+        ...
+
+    async def user_by_username(self, username: str) -> BotUser | None:
+        """The user who last had this @username (any case, without the @), if they started
+        the bot."""
+        ...
+
     async def forget(self, telegram_user_id: int) -> None:
         """Delete what the bot stored about the user (language, link, blocked flag)."""
         ...

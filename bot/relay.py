@@ -42,6 +42,7 @@ from bot.presenter import CardPresenter, ListPage
 from bot.privacy import mask_phone
 from bot.records import BotStore, BotUser
 from bot.staff import StaffDirectory
+from bot.support import product_labels
 from bot.views import customer_card_text
 
 log = logging.getLogger(__name__)
@@ -289,13 +290,11 @@ class SupportDesk:
         self, customer: User, user: BotUser | None, profile: CustomerProfile | None
     ) -> str:
         """The profile card: who the customer is, their last orders by product name, cart."""
-        names: dict[str, str] = {}
-        if profile is not None:
-            wanted = [pid for order in profile.orders[:5] for pid in order.product_ids[:5]]
-            for product_id in dict.fromkeys([*wanted, *profile.cart[:10]]):
-                card = await self._recommender.product(product_id)
-                if card is not None and card.name:
-                    names[product_id] = card.name
+        names = (
+            await product_labels(self._recommender, profile, self._i18n.current_locale)
+            if profile is not None
+            else {}
+        )
         return customer_card_text(
             customer,
             profile,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.cards import format_price
 from bot.identity import LINK_ACTIONS, contact_target
 from bot.links import link_target
 from bot.lists import Lists
@@ -54,6 +55,26 @@ def split_recs_args(args: str) -> tuple[str, ListKind | None]:
     if head and last.lower() in LIST_NAMES:
         return head.strip(), LIST_NAMES[last.lower()]
     return args.strip(), None
+
+
+async def product_labels(
+    recommender: Recommender, profile: CustomerProfile, locale: str
+) -> dict[str, str]:
+    """Each product of the profile's last orders and cart by name and price, for staff
+    (an id the catalogue no longer has stays an id)."""
+    wanted = [pid for order in profile.orders[:5] for pid in order.product_ids[:5]]
+    labels: dict[str, str] = {}
+    for product_id in dict.fromkeys([*wanted, *profile.cart[:10]]):
+        card = await recommender.product(product_id)
+        if card is None or not card.name:
+            continue
+        price = (
+            f" ({format_price(card.price, card.currency, locale)})"
+            if card.price is not None
+            else ""
+        )
+        labels[product_id] = card.name + price
+    return labels
 
 
 class Support:
@@ -130,6 +151,9 @@ class Support:
         if profile.external_id:
             targets.append(link_target(profile.external_id))
         return linked, await self._store.audit_of(targets, LINK_ACTIONS, limit=HISTORY)
+
+    async def product_labels(self, profile: CustomerProfile, locale: str) -> dict[str, str]:
+        return await product_labels(self._recommender, profile, locale)
 
     async def profile(self, contact_id: int) -> CustomerProfile | None:
         return await self._recommender.profile(CustomerKey(contact_id=contact_id))

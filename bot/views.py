@@ -78,7 +78,10 @@ def profile_text(
     *,
     linked_user: BotUser | None = None,
     history: Sequence[AuditEntry] = (),
+    names: Mapping[str, str] | None = None,
 ) -> str:
+    """``names``: how to show each product id (its name and price), else the id."""
+    names = names or {}
     lines = [
         "<b>" + html.quote(_("Customer #{id}").format(id=profile.contact_id)) + "</b>",
     ]
@@ -95,22 +98,12 @@ def profile_text(
     if profile.orders:
         lines.append("")
         lines.append("<b>" + html.quote(_("Last orders")) + "</b>")
-        for order in profile.orders[:5]:
-            when = format_datetime(order.ordered_at, "yyyy-MM-dd", locale=locale)
-            total = (
-                " · " + html.quote(format_price(order.total, order.currency, locale))
-                if order.total is not None
-                else ""
-            )
-            items = ", ".join(order.product_ids[:5]) + (" …" if len(order.product_ids) > 5 else "")
-            lines.append(
-                f"• {cut_escaped(clean(order.number), 40)} · {when}{total}: "
-                f"{cut_escaped(clean(items), 200)}"
-            )
+        lines += order_lines(profile, names, locale)
     else:
         lines.append(html.quote(_("No orders yet.")))
     if profile.cart:
-        items = ", ".join(profile.cart[:10]) + (" …" if len(profile.cart) > 10 else "")
+        items = ", ".join(names.get(pid, pid) for pid in profile.cart[:10])
+        items += " …" if len(profile.cart) > 10 else ""
         lines.append(html.quote(_("Cart: {items}")).format(items=cut_escaped(clean(items), 300)))
     else:
         lines.append(html.quote(_("The cart is empty.")))
@@ -341,3 +334,18 @@ def preview_text(title: str, cards: Sequence[ProductCard], line: str, locale: st
             f"{number}. {name} · <code>{cut_escaped(clean(card.id), 60)}</code> · {price}"
         )
     return _join_within(lines)
+
+
+def product_detail_text(card: ProductCard) -> str:
+    """What staff see under a product card: its id, category path and stock."""
+    category = " > ".join(clean(part) for part in card.category if clean(part)) or "—"
+    stock = _("in stock") if card.in_stock else _("out of stock")
+    return "\n".join(
+        (
+            html.quote(_("Id: {id}")).format(
+                id=f"<code>{cut_escaped(clean(card.id), 200)}</code>"
+            ),
+            html.quote(_("Category: {category}")).format(category=cut_escaped(category, 300)),
+            html.quote(_("Stock: {stock}").format(stock=stock)),
+        )
+    )

@@ -28,6 +28,7 @@ def get_routers() -> list[Router]:
         language.create_router(),
         forget.create_router(),
         staff.create_router(),
+        staff.create_steps_router(),
         lists.create_router(),
         support.create_agents_router(),
         support.create_router(),

@@ -10,9 +10,18 @@ import logging
 from datetime import UTC
 
 from aiogram import Bot, F, Router, html
-from aiogram.exceptions import TelegramForbiddenError
-from aiogram.filters import Command, CommandObject, MagicData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, LinkPreviewOptions, Message, User
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.filters import Command, CommandObject, MagicData, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageOriginUser,
+    User,
+)
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -20,19 +29,26 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_datetime
 
 from bot.cards import clean, cut_escaped
-from bot.commands import hide_staff_commands, show_staff_commands
+from bot.commands import hide_staff_commands, show_staff_commands, staff_help
 from bot.deeplinks import DeepLinkError
 from bot.filters import IsStaff
-from bot.keyboards.callbacks import KIND_CODES, StaffCB
+from bot.keyboards.callbacks import KIND_CODES, ProductSendCB, StaffCB
 from bot.keyboards.menu import MENU_LISTS, label, list_title
 from bot.links import DeepLinks
 from bot.ports import CustomerProfile, ListKind, Recommender
 from bot.presenter import CardPresenter, ListPage
-from bot.records import BotStore, Role
+from bot.records import BotStore, BotUser, Role
+from bot.refs import ProductRefs
 from bot.relay import SupportDesk
 from bot.staff import StaffDirectory
 from bot.support import Support, split_recs_args
-from bot.views import compact_list_text, profile_text, stats_text, support_lines
+from bot.views import (
+    compact_list_text,
+    product_detail_text,
+    profile_text,
+    stats_text,
+    support_lines,
+)
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +86,11 @@ async def cmd_find(
         await message.answer(_("No customer found for this query."))
         return
     linked_user, history = await support.link_details(profile)
+    names = await support.product_labels(profile, i18n.current_locale)
     await message.answer(
-        profile_text(profile, i18n.current_locale, linked_user=linked_user, history=history),
+        profile_text(
+            profile, i18n.current_locale, linked_user=linked_user, history=history, names=names
+        ),
         reply_markup=_profile_keyboard(profile),
     )
 
@@ -93,6 +112,16 @@ async def cmd_recs(
     kind = kind or ListKind.FOR_YOU
     profile, cards = await support.recommendations(event_from_user.id, query, kind)
     if profile is None:
+        head, _space, last = query.rpartition(" ")
+        if head and await support.find(event_from_user.id, head) is not None:
+            await message.answer(
+                html.quote(
+                    _("There is no list “{name}”. Lists: {lists}.").format(
+                        name=last, lists=", ".join(sorted(kind.value for kind in ListKind))
+                    )
+                )
+            )
+            return
         await message.answer(_("No customer found for this query."))
         return
     await message.answer(
@@ -107,6 +136,7 @@ async def cmd_product(
     event_from_user: User,
     support: Support,
     presenter: CardPresenter,
+    refs: ProductRefs,
     bot: Bot,
 ) -> None:
     if not command.args:
@@ -125,6 +155,76 @@ async def cmd_product(
         await message.answer("\n".join(lines))
         return
     await presenter.send(bot, message.chat.id, ListPage(kind=None, cards=[card], page=0))
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text="📤 " + _("Send to a customer"),
+        callback_data=ProductSendCB(ref=await refs.encode(card.id)),
+    )
+    await message.answer(product_detail_text(card), reply_markup=builder.as_markup())
+
+
+async def on_send_product_pressed(
+    query: CallbackQuery,
+    callback_data: ProductSendCB,
+    callback_answer: CallbackAnswer,
+    event_from_user: User,
+    state: FSMContext,
+    refs: ProductRefs,
+    bot: Bot,
+) -> None:
+    product_id = await refs.decode(callback_data.ref)
+    if product_id is None:
+        callback_answer.text = _("This button has expired.")
+        return
+    await state.set_state(SendingProduct.waiting_customer)
+    await state.set_data({"product": product_id})
+    await bot.send_message(
+        event_from_user.id,
+        html.quote(_("To whom? Send the customer's phone, email, external id or contact id.")),
+    )
+
+
+async def on_product_customer(
+    message: Message,
+    event_from_user: User,
+    state: FSMContext,
+    support: Support,
+    store: BotStore,
+    presenter: CardPresenter,
+    recommender: Recommender,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    product_id = str((await state.get_data()).get("product", ""))
+    await state.clear()
+    card = await recommender.product(product_id)
+    profile = await support.find(event_from_user.id, message.text or "")
+    if card is None or profile is None:
+        await message.answer(_("No customer found for this query."))
+        return
+    customer_id = profile.telegram_user_id
+    if customer_id is None:
+        await message.answer(_("This customer has not linked Telegram yet."))
+        return
+    language = await store.language(customer_id)
+    if language is None or language not in i18n.available_locales:
+        language = i18n.default_locale
+    try:
+        with i18n.use_locale(language):
+            await bot.send_message(customer_id, _("Our shop assistant picked this for you:"))
+            await presenter.send(bot, customer_id, ListPage(kind=None, cards=[card], page=0))
+    except TelegramForbiddenError:
+        await store.mark_blocked(customer_id)
+        await message.answer(_("This customer has blocked the bot, so nothing was sent."))
+        return
+    await support.audit(
+        event_from_user.id, "send", target=f"contact {profile.contact_id}", detail=card.id
+    )
+    await message.answer(
+        html.quote(_("Sent “{name}” to customer #{id}.")).format(
+            name=cut_escaped(clean(card.name or card.id), 100), id=profile.contact_id
+        )
+    )
 
 
 async def cmd_link(
@@ -197,28 +297,141 @@ def _user_id(args: str | None) -> int | None:
     return None
 
 
+class SendingProduct(StatesGroup):
+    """A staff member pressed "Send to a customer" under a product card."""
+
+    waiting_customer = State()
+
+
+class AddingStaff(StatesGroup):
+    """An admin sent /staff_add alone: the next forwarded message names the new member."""
+
+    waiting_forward = State()
+
+
+async def _new_member(store: BotStore, first: str) -> BotUser | int | None:
+    """The user a /staff_add argument names: a user id, or the @username of someone who has
+    started the bot (as Telegram named them then)."""
+    if first.isdigit() and 0 < int(first) < 2**53:
+        return int(first)
+    if first.startswith("@"):
+        return await store.user_by_username(first)
+    return None
+
+
 async def cmd_staff_add(
     message: Message,
     command: CommandObject,
     event_from_user: User,
     staff: StaffDirectory,
     support: Support,
+    store: BotStore,
+    state: FSMContext,
     bot: Bot,
     i18n: I18n,
 ) -> None:
     words = (command.args or "").split()
-    user_id = _user_id(command.args)
-    role_name = words[1].lower() if len(words) > 1 else Role.AGENT
-    if user_id is None or role_name not in set(Role):
-        await message.answer(html.quote(_("Usage: /staff_add <Telegram user id> [agent | admin]")))
+    if not words:
+        await state.set_state(AddingStaff.waiting_forward)
+        await message.answer(
+            html.quote(
+                _(
+                    "Forward me a message from the new agent, or send "
+                    "/staff_add <@username | Telegram user id> [agent | admin]."
+                )
+            )
+        )
         return
-    new_role = Role(role_name)
-    await staff.add(user_id, new_role, added_by=event_from_user.id)
-    await support.audit(event_from_user.id, "staff_add", target=str(user_id), detail=new_role)
-    await show_staff_commands(bot, i18n, user_id)
-    await message.answer(
-        _("{user_id} is now staff ({role}).").format(user_id=user_id, role=new_role.value)
+    role_name = words[1].lower() if len(words) > 1 else Role.AGENT
+    member = await _new_member(store, words[0])
+    if role_name not in set(Role) or member is None:
+        text = (
+            _("Nobody with this @username has started the bot yet: ask them to send /start.")
+            if words[0].startswith("@") and role_name in set(Role)
+            else _("Usage: /staff_add <@username | Telegram user id> [agent | admin]")
+        )
+        await message.answer(html.quote(text))
+        return
+    user_id = member if isinstance(member, int) else member.telegram_user_id
+    name = member.first_name if isinstance(member, BotUser) else None
+    await _add_staff(
+        message, event_from_user, user_id, name, Role(role_name), staff, support, bot, i18n
     )
+
+
+async def on_forwarded_member(
+    message: Message,
+    event_from_user: User,
+    state: FSMContext,
+    staff: StaffDirectory,
+    support: Support,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    await state.clear()
+    origin = message.forward_origin
+    if not isinstance(origin, MessageOriginUser):
+        await message.answer(
+            _(
+                "This message does not say who sent it (their privacy settings hide it). "
+                "Send /staff_add @username or their Telegram user id instead."
+            )
+        )
+        return
+    sender = origin.sender_user
+    if sender.is_bot:
+        await message.answer(_("A bot cannot be staff."))
+        return
+    await _add_staff(
+        message,
+        event_from_user,
+        sender.id,
+        sender.first_name,
+        Role.AGENT,
+        staff,
+        support,
+        bot,
+        i18n,
+    )
+
+
+async def _add_staff(
+    message: Message,
+    admin: User,
+    user_id: int,
+    name: str | None,
+    role: Role,
+    staff: StaffDirectory,
+    support: Support,
+    bot: Bot,
+    i18n: I18n,
+) -> None:
+    """Add the member, show them the staff commands and greet them; the admin hears whether
+    the greeting reached them (it cannot before they start the bot)."""
+    await staff.add(user_id, role, added_by=admin.id)
+    await support.audit(admin.id, "staff_add", target=str(user_id), detail=role)
+    who = html.quote(f"{name} ({user_id})" if name else str(user_id))
+    greeted = await show_staff_commands(bot, i18n, user_id, role)
+    if greeted:
+        try:
+            await bot.send_message(
+                user_id,
+                html.quote(
+                    _("Hello! {admin} has added you to the shop's support staff ({role}).").format(
+                        admin=admin.first_name, role=role.value
+                    )
+                )
+                + "\n\n"
+                + staff_help(role),
+            )
+        except (TelegramBadRequest, TelegramForbiddenError):
+            greeted = False
+    text = html.quote(_("{user_id} is now staff ({role}).")).format(user_id=who, role=role.value)
+    if not greeted:
+        text += "\n" + html.quote(
+            _("They have not started the bot yet: they will see the staff commands when they do.")
+        )
+    await message.answer(text)
 
 
 async def cmd_staff_remove(
@@ -360,5 +573,22 @@ def create_router() -> Router:
     router.message.register(cmd_staff_add, Command("staff_add"), is_admin)
     router.message.register(cmd_staff_remove, Command("staff_remove"), is_admin)
     router.message.register(cmd_admins_only, Command("staff_add", "staff_remove"))
+    router.callback_query.register(on_send_product_pressed, ProductSendCB.filter())
     router.callback_query.register(on_staff_list, StaffCB.filter())
+    return router
+
+
+def create_steps_router() -> Router:
+    """The next message of a staff step begun by a command or a button (a forwarded message, a
+    customer's identifier): no command, so not for the commands' router."""
+    router = Router(name=__name__ + ".steps")
+    router.message.filter(IsStaff(), ~F.text.startswith("/"))
+    router.message.register(
+        on_forwarded_member,
+        StateFilter(AddingStaff.waiting_forward),
+        MagicData(F.role == Role.ADMIN),
+    )
+    router.message.register(
+        on_product_customer, StateFilter(SendingProduct.waiting_customer), F.text
+    )
     return router

@@ -11,7 +11,7 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.commands import show_staff_commands
+from bot.commands import show_staff_commands, staff_help
 from bot.identity import ByLink, Linking
 from bot.keyboards.menu import main_menu
 from bot.privacy import read_phone
@@ -73,6 +73,20 @@ async def cmd_start(
     bot: Bot,
     i18n: I18n,
 ) -> None:
+    await store.remember_names(
+        event_from_user.id, event_from_user.first_name, event_from_user.username
+    )
+    role = await staff.role(event_from_user.id)
+    if role is not None:
+        await show_staff_commands(bot, i18n, event_from_user.id, role)
+        await message.answer(
+            _("Hello, {name}! You are on the shop's support staff ({role}).").format(
+                name=html.quote(event_from_user.first_name), role=role.value
+            )
+            + "\n\n"
+            + staff_help(role)
+        )
+        return
     linked = await is_linked(store, event_from_user.id)
     text = _("Hello, {name}! I pick products from our shop for you.").format(
         name=html.quote(event_from_user.first_name)
@@ -85,8 +99,6 @@ async def cmd_start(
             "and make the picks personal. Or just open Bestsellers."
         )
     await message.answer(text, reply_markup=main_menu(linked=linked))
-    if await staff.role(event_from_user.id) is not None:
-        await show_staff_commands(bot, i18n, event_from_user.id)
 
 
 async def on_contact(
@@ -164,7 +176,12 @@ async def cmd_menu(message: Message, event_from_user: User, store: BotStore) -> 
     )
 
 
-async def cmd_help(message: Message, event_from_user: User, store: BotStore) -> None:
+async def cmd_help(
+    message: Message, event_from_user: User, store: BotStore, staff: StaffDirectory
+) -> None:
+    if (role := await staff.role(event_from_user.id)) is not None:
+        await message.answer(staff_help(role))
+        return
     await message.answer(
         "\n".join(
             (

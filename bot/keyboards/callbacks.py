@@ -90,3 +90,9 @@ class PickCB(CallbackData, prefix="pk"):
     """One product among those whose names matched an agent's search (``ref``: bot.refs)."""
 
     ref: str
+
+
+class ProductSendCB(CallbackData, prefix="ps"):
+    """ "Send to a customer" under a staff member's product card (``ref``: bot.refs)."""
+
+    ref: str

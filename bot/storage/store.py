@@ -121,6 +121,28 @@ class SqlBotStore:
                 )
             )
 
+    async def remember_names(
+        self, telegram_user_id: int, first_name: str, username: str | None
+    ) -> None:
+        await self._upsert_user(
+            telegram_user_id,
+            first_name=first_name[:128] or None,
+            username=(username or "")[:64] or None,
+        )
+
+    async def user_by_username(self, username: str) -> BotUser | None:
+        wanted = username.strip().removeprefix("@").lower()
+        if not wanted:
+            return None
+        async with self._sessions() as session:
+            telegram_user_id = await session.scalar(
+                select(UserRow.telegram_user_id)
+                .where(func.lower(UserRow.username) == wanted)
+                .order_by(UserRow.created_at.desc())
+                .limit(1)
+            )
+        return await self.user(telegram_user_id) if telegram_user_id is not None else None
+
     async def forget(self, telegram_user_id: int) -> None:
         """Delete what the bot stored about the user (language, link, blocked flag)."""
         async with self._sessions.begin() as session:

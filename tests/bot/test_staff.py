@@ -148,7 +148,8 @@ async def test_recs_product_link_and_stats(
     assert "1. Meeting That Could Have Been an Email Mug · €28.00 · ✅" in text
 
     await chat.send(IRYNA, "/product lamp-1")
-    card = session.last(IRYNA.id)
+    card, detail = session.chat(IRYNA.id)[-2:]
+    assert "Stock: out of stock" in detail.visible
     assert "Lamp of Lost Hope" in card.visible
     assert "⛔ Out of stock" in card.visible
     await chat.press(IRYNA, card, "Alternatives")
