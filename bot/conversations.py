@@ -117,6 +117,15 @@ class ConversationStore(Protocol):
         """The conversation a message in an agent's chat (or the group) belongs to."""
         ...
 
+    async def agent_side_of(self, customer_id: int, customer_message_id: int) -> int | None:
+        """Where a message of the customer's chat (theirs or an answer's copy) stands in the
+        operators' group or the agent's chat: the message id there."""
+        ...
+
+    async def customer_side_of(self, agent_chat_id: int, agent_message_id: int) -> int | None:
+        """Where a message of the group or an agent's chat stands in the customer's chat."""
+        ...
+
     async def take(self, conversation_id: int, agent_id: int, agent_name: str) -> Conversation:
         """Make the agent the one who answers, unless another took it first: the conversation
         with the agent who has it now."""

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher, html
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
-from aiogram.types import Message, User
+from aiogram.types import Message, ReplyParameters, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
@@ -211,9 +211,20 @@ class SupportDesk:
         conversation: Conversation,
     ) -> None:
         topic = await self._topic_for(bot, customer, user, conversation)
+        replying = None
+        if message.reply_to_message is not None:
+            # The customer replies to an answer (or their own message): so does the copy.
+            replied = await self.conversations.agent_side_of(
+                customer.id, message.reply_to_message.message_id
+            )
+            replying = _reply_to(replied)
         try:
             copy = await bot.copy_message(
-                topic.chat_id, customer.id, message.message_id, message_thread_id=topic.thread_id
+                topic.chat_id,
+                customer.id,
+                message.message_id,
+                message_thread_id=topic.thread_id,
+                reply_parameters=replying,
             )
         except TelegramBadRequest as error:
             if "thread" not in error.message.lower():
@@ -390,14 +401,28 @@ class SupportDesk:
         """The agent's message in the customer's chat: its id there. A signature goes under
         a text or a caption; stickers, locations and the like go as they are."""
         signature = "— " + cut_escaped(clean(agent.first_name), SIGNATURE_LIMIT)
+        replying = None
+        if message.reply_to_message is not None:
+            replied = await self.conversations.customer_side_of(
+                message.chat.id, message.reply_to_message.message_id
+            )
+            replying = _reply_to(replied)
         if self._sign and message.text is not None:
-            sent = await bot.send_message(customer_id, message.html_text + "\n\n" + signature)
+            sent = await bot.send_message(
+                customer_id,
+                message.html_text + "\n\n" + signature,
+                reply_parameters=replying,
+            )
             return sent.message_id
         caption = None
         if self._sign and _takes_caption(message):
             caption = (message.html_text + "\n\n" if message.caption else "") + signature
         copy = await bot.copy_message(
-            customer_id, message.chat.id, message.message_id, caption=caption
+            customer_id,
+            message.chat.id,
+            message.message_id,
+            caption=caption,
+            reply_parameters=replying,
         )
         return copy.message_id
 
@@ -596,6 +621,13 @@ class SupportDesk:
             except Exception:  # a failed round must not end the reminders
                 log.exception("support reminders failed")
             await asyncio.sleep(every)
+
+
+def _reply_to(message_id: int | None) -> ReplyParameters | None:
+    """A reply to the counterpart of the replied message, unless it is gone."""
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
 def _takes_caption(message: Message) -> bool:

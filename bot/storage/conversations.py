@@ -165,6 +165,33 @@ class SqlConversationStore:
             )
             return _conversation(row) if row is not None else None
 
+    async def agent_side_of(self, customer_id: int, customer_message_id: int) -> int | None:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(SupportMessageRow.agent_message_id)
+                .join(ConversationRow, ConversationRow.id == SupportMessageRow.conversation_id)
+                .where(
+                    ConversationRow.customer_id == customer_id,
+                    SupportMessageRow.customer_message_id == customer_message_id,
+                )
+                .order_by(SupportMessageRow.id)
+                .limit(1)
+            )
+            return int(found) if found is not None else None
+
+    async def customer_side_of(self, agent_chat_id: int, agent_message_id: int) -> int | None:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(SupportMessageRow.customer_message_id)
+                .where(
+                    SupportMessageRow.agent_chat_id == agent_chat_id,
+                    SupportMessageRow.agent_message_id == agent_message_id,
+                )
+                .order_by(SupportMessageRow.id)
+                .limit(1)
+            )
+            return int(found) if found is not None else None
+
     async def take(self, conversation_id: int, agent_id: int, agent_name: str) -> Conversation:
         async with self._sessions.begin() as session:
             await session.execute(

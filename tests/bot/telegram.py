@@ -163,6 +163,7 @@ class Sent:
     thread_id: int | None = None  # the forum topic it went to
     copied_from: tuple[int, int] | None = None  # (chat id, message id) of a copied message
     media: str | None = None  # what a copy carries besides text: "sticker", "location", ...
+    reply_to: int | None = None  # the message it replies to, in the same chat
 
     @property
     def visible(self) -> str:
@@ -395,6 +396,7 @@ class RecordingSession(BaseSession):
                 text=method.text,
                 markup=method.reply_markup,
                 thread_id=method.message_thread_id,
+                reply_to=_replied_id(method),
             )
             self.messages[(sent.chat_id, sent.message_id)] = sent
             return self._message_json(sent)
@@ -499,6 +501,7 @@ class RecordingSession(BaseSession):
                 thread_id=thread_id,
                 copied_from=(int(method.from_chat_id), method.message_id),
                 media=next((k for k in MEDIA if k in source), None),
+                reply_to=_replied_id(method),
             )
             self.messages[(chat_id, sent.message_id)] = sent
             return {"message_id": sent.message_id}
@@ -564,6 +567,11 @@ class RecordingSession(BaseSession):
         if isinstance(sent.markup, InlineKeyboardMarkup):
             body["reply_markup"] = sent.markup.model_dump(exclude_none=True)
         return body
+
+
+def _replied_id(method: TelegramMethod[Any]) -> int | None:
+    parameters = getattr(method, "reply_parameters", None)
+    return getattr(parameters, "message_id", None)
 
 
 class _Refuse(Exception):

@@ -316,3 +316,44 @@ async def test_one_sla_reminder_in_the_topic(
     await chat.in_topic(IRYNA, GROUP, thread, "Sorry for the wait!")
     await chat.send(TARAS, "np")
     assert await support.remind_overdue(chat.bot) == 0, "waiting again, but only just"
+
+
+async def test_forged_desk_buttons_from_a_customers_chat_do_nothing(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    """A customer's app can send any callback data on a message of their own chat: the card's
+    buttons, Reply and the preview answer only in the operators' group or to staff."""
+    await ask(chat, session, TARAS, "hello")
+    await chat.send(STRANGER, "me too")
+    own = session.last(STRANGER.id)
+    for data in (f"sup:x:{TARAS.id}:", f"sup:v:{TARAS.id}:b", "pv:go", "rp:1", f"pk:i{'mug-1'}"):
+        await chat.press_data(STRANGER, own, data)
+        assert "This button has expired" in (session.answers()[-1].text or ""), data
+    assert await store.conversations.open_conversation(TARAS.id) is not None
+    assert not any(s.copied_from for s in session.chat(TARAS.id))
+
+
+async def test_replies_stay_replies_on_the_other_side(
+    chat: Chat, session: RecordingSession
+) -> None:
+    thread = await ask(chat, session, TARAS, "which size?")
+    question_copy = session.in_topic(GROUP, thread)[-1]
+    taras_question = question_copy.copied_from
+    assert taras_question is not None
+    await chat.in_topic(
+        IRYNA,
+        GROUP,
+        thread,
+        "Size M fits most",
+        reply_to_message=chat._replied(GROUP, question_copy.message_id),
+    )
+    answer = session.last(TARAS.id)
+    assert answer.reply_to == taras_question[1], "the answer replies to his question"
+    await chat.reply(TARAS, answer.message_id, "and L?")
+    copy = session.in_topic(GROUP, thread)[-1]
+    iryna_message = next(
+        m["message_id"]
+        for (chat_id, _), m in session.user_messages.items()
+        if chat_id == GROUP and m.get("text") == "Size M fits most"
+    )
+    assert copy.reply_to == iryna_message, "his reply replies to her answer in the topic"
