@@ -4,6 +4,7 @@ the operators' group, each customer in their own topic; notes, close and reopen.
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.e2e.conftest import IRYNA, OLENA, TARAS, World
@@ -65,3 +66,14 @@ async def test_two_customers_ask_and_agents_answer_in_their_topics(world: World)
     await olena_topic.wait_for(shows("Ще одне питання"))
     topics = (await iryna.group())["topics"]
     assert sum("Olena" in topic["name"] for topic in topics) == 1, "one topic per customer"
+
+    # Every message both ways was recorded: four questions in, two answers out (no note).
+    since = datetime.now(UTC) - timedelta(hours=1)
+    conversations = world.store.conversations
+    assert await conversations.customer_messages_since(OLENA, since) == 2
+    assert await conversations.customer_messages_since(TARAS, since) == 2
+    figures = await conversations.figures(since)
+    assert sorted((agent.name, agent.replies) for agent in figures.agents) == [
+        ("Dmytro", 1),
+        ("Iryna", 1),
+    ]
