@@ -31,7 +31,7 @@ from recoms.storage.repositories import (
 
 # Lines parsed and written at a time, each batch in a transaction of its own: short enough
 # that a tracker event waiting for it is answered within a second.
-BATCH = 5_000
+BATCH = 2_000
 
 
 async def import_orders(
