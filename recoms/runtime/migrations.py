@@ -7,12 +7,15 @@ database-wide lock, so the engine's and the bot's migrations also take turns wit
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from recoms.runtime.database import open_engine
 from recoms.runtime.locks import in_turn
 
 if TYPE_CHECKING:
@@ -61,3 +64,46 @@ async def is_current(engine: AsyncEngine, script_location: Path, version_table: 
     async with engine.connect() as connection:
         revision = await connection.run_sync(current)
     return revision == head
+
+
+def run_environment(metadata: MetaData, **options: Any) -> None:
+    """What a history's ``env.py`` does: run its migrations for ``metadata``.
+
+    ``upgrade`` hands Alembic an open connection; a developer's plain ``alembic -x url=...
+    upgrade head`` has none, so the database is opened here. ``options`` go to Alembic's
+    ``context.configure`` (a history's own version table, which tables are its own)."""
+    from alembic import context
+
+    if context.is_offline_mode():
+        raise SystemExit("offline (SQL script) migrations are not supported")
+
+    def run_on(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            # SQLite alters tables by copying them; batch mode does that for us.
+            render_as_batch=connection.dialect.name == "sqlite",
+            **options,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        run_on(connection)
+        return
+    url = context.get_x_argument(as_dictionary=True).get("url") or context.config.get_main_option(
+        "sqlalchemy.url"
+    )
+    if not url:
+        raise SystemExit("give the database as: alembic -x url=sqlite+aiosqlite:///var/recoms.db")
+    asyncio.run(_run_from_url(url, run_on))
+
+
+async def _run_from_url(url: str, run_on: Callable[[Connection], None]) -> None:
+    engine = open_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run_on)
+    finally:
+        await engine.dispose()
