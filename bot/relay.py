@@ -381,19 +381,7 @@ class SupportDesk:
         except TelegramForbiddenError:
             await self._store.mark_blocked(customer_id)
             return Delivery(delivered=False, blocked=True)
-        await self.conversations.record(
-            Relayed(
-                conversation_id=conversation.id,
-                direction=Direction.OUT,
-                at=self.now(),
-                customer_message_id=sent,
-                agent_chat_id=message.chat.id,
-                agent_message_id=message.message_id,
-                agent_id=agent.id,
-                agent_name=agent.first_name,
-            )
-        )
-        return Delivery(delivered=True)
+        return await self._answered(conversation, message, agent, sent)
 
     async def _copy_to_customer(
         self, bot: Bot, message: Message, agent: User, customer_id: int
@@ -450,12 +438,18 @@ class SupportDesk:
         except TelegramForbiddenError:
             await self._store.mark_blocked(topic.customer_id)
             return Delivery(delivered=False, blocked=True)
+        return await self._answered(conversation, where, agent, sent.message_id)
+
+    async def _answered(
+        self, conversation: Conversation, where: Message, agent: User, customer_message_id: int
+    ) -> Delivery:
+        """Record what ``agent`` sent from ``where`` as the customer's message, and say so."""
         await self.conversations.record(
             Relayed(
                 conversation_id=conversation.id,
                 direction=Direction.OUT,
                 at=self.now(),
-                customer_message_id=sent.message_id,
+                customer_message_id=customer_message_id,
                 agent_chat_id=where.chat.id,
                 agent_message_id=where.message_id,
                 agent_id=agent.id,
