@@ -24,6 +24,11 @@ class NotFound(RecomsError):
         self.key = key
 
 
+class Forbidden(RecomsError):
+    """The caller's key does not reach what the request asks, such as an event naming a
+    person sent with the public key (HTTP 403)."""
+
+
 class Conflict(RecomsError):
     """The request clashes with what is stored, such as linking a contact that another
     Telegram user holds (HTTP 409)."""

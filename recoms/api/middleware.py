@@ -9,7 +9,7 @@ from aiohttp.typedefs import Handler
 
 from recoms.api.access import ROUTES, Access, access_of, route_of
 from recoms.api.keys import ACCESS, GRANTED, SETTINGS
-from recoms.errors import Busy, Conflict, NotFound, RecomsError, Unavailable
+from recoms.errors import Busy, Conflict, Forbidden, NotFound, RecomsError, Unavailable
 from recoms.httpkit import basic_password, error_response, is_loopback, password_is, unauthorized
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,13 @@ LOOPBACK_ONLY = (
 
 
 def _status_of(error: RecomsError) -> int:
-    """NotFound is 404, Conflict and Busy 409, Unavailable 503; InvalidRequest, FeedError,
-    ImportFileError and any other deliberate engine error are about what the caller sent: 400."""
+    """Forbidden is 403, NotFound 404, Conflict and Busy 409, Unavailable 503; InvalidRequest,
+    FeedError, ImportFileError and any other deliberate engine error are about what the caller
+    sent: 400."""
     if isinstance(error, Unavailable):
         return 503
+    if isinstance(error, Forbidden):
+        return 403
     if isinstance(error, NotFound):
         return 404
     return 409 if isinstance(error, Conflict | Busy) else 400

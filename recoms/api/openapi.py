@@ -232,7 +232,12 @@ def paths() -> Json:
                 "summary": "Record tracker events (Yespo's REST tracker shape)",
                 "description": (
                     "One event object, or an array of at most 1000. In an array, a bad event "
-                    "is reported by its index and skipped; 400 only when none was recorded."
+                    "is reported by its index and skipped; 400 only when none was recorded. "
+                    "With the public key an event names the visitor by webId (the sc cookie) "
+                    "only: one carrying an email, phone, externalCustomerId or contact id, or "
+                    "a CustomerData event, is refused with 403 (in an array, by its index), "
+                    "since it would link the cookie to that customer. The shop's backend "
+                    "sends those with the admin key."
                 ),
                 "requestBody": {
                     "required": True,

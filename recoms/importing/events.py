@@ -118,6 +118,14 @@ class TrackerEvent:
     web_id: str | None
     payload: EventPayload
 
+    @property
+    def names_a_person(self) -> bool:
+        """Whether the event says who the visitor is beyond the ``sc`` cookie: an email, a
+        phone, an external id, or a CustomerData event. Such an event links the cookie to a
+        contact, so only the shop's backend may send it (see ``RecomsService.track``)."""
+        identified = self.external_id or self.email or self.phone
+        return bool(identified) or isinstance(self.payload, CustomerData)
+
 
 EVENT_NAMES = (
     "ProductPage",

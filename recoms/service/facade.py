@@ -43,7 +43,7 @@ from recoms.domain import (
     ProductId,
     TelegramLink,
 )
-from recoms.errors import Busy, InvalidRequest, Unavailable
+from recoms.errors import Busy, Forbidden, InvalidRequest, Unavailable
 from recoms.importing import fetch
 from recoms.importing.events import parse_event
 from recoms.runtime import locks
@@ -346,9 +346,16 @@ class RecomsService:
             )
         return report
 
-    async def track(self, payload: Mapping[str, Any]) -> None:
-        """Record one tracker event (the HTTP ``POST`` body). Raises ``InvalidRequest``."""
+    async def track(self, payload: Mapping[str, Any], *, visitor_only: bool = False) -> None:
+        """Record one tracker event (the HTTP ``POST`` body). Raises ``InvalidRequest``.
+
+        ``visitor_only`` is for callers holding the public key, which every page shows: the
+        event may name the visitor by the ``sc`` cookie only. One that names a person (see
+        ``TrackerEvent.names_a_person``) would link anyone's cookie to that person's contact
+        and lists; it raises ``Forbidden``, and nothing is recorded."""
         event = parse_event(payload, received_at=self._now())
+        if visitor_only and event.names_a_person:
+            raise Forbidden(tracking.VISITOR_ONLY)
 
         async def record(session: AsyncSession) -> None:
             await tracking.EventRecorder(session, self._identifiers, ImportReport()).record(event)

@@ -37,6 +37,12 @@ from recoms.storage.repositories import (
 # tracker event waiting for it is answered within a second.
 EVENT_BATCH = 500
 
+VISITOR_ONLY = (
+    "with the public key an event names the visitor by webId (the sc cookie) only; an email, "
+    "phone, externalCustomerId or contact id, and CustomerData events, need the admin key "
+    "(RECOMS_API_KEY), sent from the shop's backend once the customer has logged in"
+)
+
 
 async def import_events(
     database: Database,
