@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from recoms.algorithms.ranking import IndexArray, Scores, select
 from recoms.algorithms.request import Request
 from recoms.domain import ProductId
 
 
-def bestseller_ranking(request: Request, *, category: str | None = None) -> IndexArray:
+def bestseller_ranking(
+    request: Request, *, category: str | Sequence[str] | None = None
+) -> IndexArray:
     """Catalogue indices of ordered products, most distinct orders in the data source's
     window first, then most orders ever, then product id. With ``category``, only products
-    of that category."""
+    of that category (of any of them, for several)."""
     popularity = request.popularity
     ranking = popularity.ranking[: popularity.ordered]
     if category is not None:

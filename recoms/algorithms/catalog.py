@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -176,9 +176,15 @@ class CatalogView:
         order = np.lexsort((terms, -weights))[:_QUERY_TERMS]
         return terms[order], weights[order]
 
-    def in_category(self, category: str) -> npt.NDArray[np.bool_]:
+    def in_category(self, category: str | Sequence[str]) -> npt.NDArray[np.bool_]:
         """Products whose category path starts with ``category`` (``"A > B"``), or, for a
-        one-word category, whose path contains it anywhere (shops often name only the leaf)."""
+        one-word category, whose path contains it anywhere (shops often name only the leaf).
+        Several categories: products in any of them."""
+        if not isinstance(category, str):
+            mask = np.zeros(len(self.product_ids), dtype=np.bool_)
+            for one in category:
+                mask |= self.in_category(one)
+            return mask
         wanted = parse_category(category)
         mask = np.zeros(len(self.product_ids), dtype=np.bool_)
         if not wanted:

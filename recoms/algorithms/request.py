@@ -31,7 +31,7 @@ class Request:
     now: datetime
     history: ContactHistory | None = None
     products: Sequence[ProductId] = ()
-    category: str | None = None
+    category: str | Sequence[str] | None = None
     single_threaded: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
 
     @property

@@ -10,9 +10,10 @@ from pathlib import Path
 from aiohttp import web
 
 from recoms.api.keys import FEED_LIMIT, SERVICE
-from recoms.api.params import body_model, query_model
-from recoms.api.schemas import FeedImportRequest, FeedJobOut, ProductsQuery, dump
-from recoms.domain import MAX_ID_LENGTH, ProductId
+from recoms.api.params import body_model, path_params, query_params
+from recoms.api.queries import FeedImportQuery, FeedJobPath, ProductPath, ProductsQuery
+from recoms.api.schemas import FeedImportRequest, FeedJobOut, dump
+from recoms.domain import ProductId
 from recoms.errors import InvalidRequest
 from recoms.presenters import product_to_api_dict
 
@@ -26,7 +27,7 @@ CHUNK = 256 * 1024
 
 @routes.get("/api/v1/products")
 async def get_products(request: web.Request) -> web.Response:
-    query = query_model(ProductsQuery, request.query, arrays=("ids",))
+    query = query_params(ProductsQuery, request)
     service = request.app[SERVICE]
     if query.search:
         products = await service.search_products(query.search, limit=query.limit)
@@ -37,9 +38,7 @@ async def get_products(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/products/{productId:.+}")
 async def get_product(request: web.Request) -> web.Response:
-    product_id = request.match_info["productId"]
-    if len(product_id) > MAX_ID_LENGTH:
-        raise InvalidRequest(f"productId is too long (at most {MAX_ID_LENGTH} characters)")
+    product_id = path_params(ProductPath, request).product_id
     product = await request.app[SERVICE].get_product(ProductId(product_id))
     return web.json_response(product_to_api_dict(product))
 
@@ -54,10 +53,10 @@ async def post_feed_import(request: web.Request) -> web.Response:
     memory whole. Either way the import runs in the background: ``202`` with the job's URL
     in ``Location``; ``409`` while another feed import runs."""
     service = request.app[SERVICE]
+    query = query_params(FeedImportQuery, request)
     if request.content_type in XML_TYPES:
-        full = _flag(request.query.get("full", "true"), "full")
         path = await _spool(request, request.app[FEED_LIMIT])
-        job = await service.start_feed_import(path, full=full, remove_after=True)
+        job = await service.start_feed_import(path, full=query.full, remove_after=True)
     else:
         body = await body_model(FeedImportRequest, request)
         job = await service.start_feed_import(body.url, full=body.full)
@@ -70,18 +69,9 @@ async def post_feed_import(request: web.Request) -> web.Response:
 @routes.get(FEED_IMPORT + "/{jobId}")
 async def get_feed_import(request: web.Request) -> web.Response:
     """How far a feed import has got; its report once done, its error once failed."""
-    job_id = request.match_info["jobId"]
+    job_id = path_params(FeedJobPath, request).job_id
     job = request.app[SERVICE].feed_job(job_id)
     return web.json_response(dump(FeedJobOut.from_domain(job, f"{FEED_IMPORT}/{job.id}")))
-
-
-def _flag(value: str, name: str) -> bool:
-    lowered = value.strip().lower()
-    if lowered in ("1", "true", "yes"):
-        return True
-    if lowered in ("0", "false", "no"):
-        return False
-    raise InvalidRequest(f"{name} must be true or false")
 
 
 async def _spool(request: web.Request, limit: int) -> Path:

@@ -7,11 +7,10 @@ import dataclasses
 from aiohttp import web
 
 from recoms.api.keys import SERVICE
-from recoms.api.params import body_model, path_int, query_model
+from recoms.api.params import body_model, path_params, query_params
+from recoms.api.queries import ProfileQuery, TelegramUserPath
 from recoms.api.schemas import (
-    INT64_MAX,
     ProfileOut,
-    ProfileQuery,
     TelegramForgetOut,
     TelegramLinkOut,
     TelegramLinkRequest,
@@ -24,7 +23,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/api/v1/contacts/profile")
 async def get_profile(request: web.Request) -> web.Response:
-    query = query_model(ProfileQuery, request.query)
+    query = query_params(ProfileQuery, request)
     identity = query.to_identity()
     if identity.is_empty():
         raise InvalidRequest(
@@ -51,7 +50,7 @@ async def link_telegram(request: web.Request) -> web.Response:
 
 @routes.delete("/api/v1/contacts/telegram/{telegramUserId}")
 async def unlink_telegram(request: web.Request) -> web.Response:
-    telegram_user_id = path_int(request, "telegramUserId", maximum=INT64_MAX)
+    telegram_user_id = path_params(TelegramUserPath, request).telegram_user_id
     await request.app[SERVICE].unlink_telegram(telegram_user_id)
     return web.Response(status=204)
 
@@ -59,7 +58,7 @@ async def unlink_telegram(request: web.Request) -> web.Response:
 @routes.post("/api/v1/contacts/telegram/{telegramUserId}/forget")
 async def forget_telegram(request: web.Request) -> web.Response:
     """Unlink the Telegram user and remove what their links added to the contact."""
-    telegram_user_id = path_int(request, "telegramUserId", maximum=INT64_MAX)
+    telegram_user_id = path_params(TelegramUserPath, request).telegram_user_id
     forgotten = await request.app[SERVICE].forget_telegram(telegram_user_id)
     if forgotten is None:
         raise NotFound("Telegram user", telegram_user_id)

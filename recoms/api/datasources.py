@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from recoms.api.keys import SERVICE
-from recoms.api.params import body_model, path_int, validate
+from recoms.api.params import body_model, path_params, validate
+from recoms.api.queries import DataSourcePath
 from recoms.api.schemas import (
-    INT64_MAX,
     DataSourceCreate,
     DataSourceOut,
     DataSourceParamsModel,
@@ -24,7 +24,7 @@ ONE = "/api/v1/datasources/{dataSourceId}"
 
 
 def _id(request: web.Request) -> DataSourceId:
-    return DataSourceId(path_int(request, "dataSourceId", maximum=INT64_MAX))
+    return DataSourceId(path_params(DataSourcePath, request).data_source_id)
 
 
 @routes.get("/api/v1/datasources")

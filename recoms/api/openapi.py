@@ -10,8 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from recoms.api import schemas
 from recoms.api.access import PUBLIC_PATHS, ROUTES, Access, access_of
-from recoms.api.schemas import IDENTIFIER_NAMES, MAX_CATEGORIES, MAX_PRODUCTS, MISSING_IDENTIFIER
-from recoms.domain import MAX_ID_LENGTH, MAX_LIMIT
+from recoms.api.queries import IDENTIFIER_NAMES, INPUTS, MISSING_IDENTIFIER, Inputs, Parameters
 
 Json = dict[str, Any]
 
@@ -133,62 +132,49 @@ def with_access(paths: Json) -> Json:
     return paths
 
 
-def query(name: str, description: str, schema: Json, *, required: bool = False) -> Json:
-    return {
-        "name": name,
-        "in": "query",
-        "required": required,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def path_param(name: str, description: str, schema: Json) -> Json:
-    return {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "description": description,
-        "schema": schema,
-    }
-
-
-def array_query(name: str, description: str, max_items: int) -> Json:
-    return {
-        **query(
-            name,
-            description
-            + f" Repeat the parameter (`{name}=a&{name}=b`), separate values with commas"
-            f" (`{name}=a,b`) or use `{name}[]=`; at most {max_items} values.",
-            {"type": "array", "items": {"type": "string"}, "maxItems": max_items},
-        ),
-        "style": "form",
-        "explode": True,
-    }
-
-
-STRING: Json = {"type": "string"}
-POSITIVE_ID: Json = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
-STRING_ID: Json = {"type": "string", "maxLength": MAX_ID_LENGTH}
-
-IDENTIFIERS: list[Json] = [
-    query("contactId", "The engine's contact id.", POSITIVE_ID),
-    query("email", "The contact's email.", {"type": "string", "maxLength": 254}),
-    query(
-        "phone",
-        "The contact's phone; E.164 or national (the server's default region).",
-        {"type": "string", "maxLength": 32},
-    ),
-    query("externalCustomerId", "The shop's customer id.", STRING_ID),
-    query("webId", "The tracker cookie `sc`.", STRING_ID),
-]
-TELEGRAM_ID = query(
-    "telegramUserId",
-    "The linked Telegram user id (an extension of this engine).",
-    POSITIVE_ID,
-)
 PRODUCT_LIST = ok("Products, best first.", array_of("ProductOut"))
-DATA_SOURCE_ID = path_param("dataSourceId", "The data source's id.", POSITIVE_ID)
+
+
+def parameters(model: type[Parameters], location: str) -> list[Json]:
+    """The OpenAPI parameters of ``model``'s fields, in ``location`` (path or query).
+
+    A query parameter that may be absent has no null in the document: absent is how a query
+    string says nothing."""
+    schema = model.model_json_schema(mode="validation")
+    required = set(schema.get("required", ()))
+    listed = []
+    for name, field in schema["properties"].items():
+        field.pop("title", None)
+        description = field.pop("description", None)
+        if field.get("default", ...) is None:
+            del field["default"]
+        values = [branch for branch in field.pop("anyOf", [field]) if branch.get("type") != "null"]
+        parameter: Json = {
+            "name": name,
+            "in": location,
+            "required": location == "path" or name in required,
+            "schema": {**field, **values[0]} if len(values) == 1 else {**field, "anyOf": values},
+        }
+        if description:
+            parameter["description"] = description
+        if parameter["schema"].get("type") == "array":
+            parameter |= {"style": "form", "explode": True}
+        listed.append(parameter)
+    return listed
+
+
+def with_parameters(paths: Json) -> Json:
+    """Each operation's parameters, from the models its handler validates with (``INPUTS``)."""
+    for path, item in paths.items():
+        for method, operation in item.items():
+            inputs = INPUTS.get((method.upper(), path), Inputs())
+            listed = [
+                *(parameters(inputs.path, "path") if inputs.path else []),
+                *(parameters(inputs.query, "query") if inputs.query else []),
+            ]
+            if listed:
+                operation["parameters"] = listed
+    return paths
 
 
 def paths() -> Json:
@@ -205,23 +191,6 @@ def paths() -> Json:
                     "algorithms (also_bought, you_may_also_like, alternatives) require "
                     "`products`. The number of items is the data source's `limit`."
                 ),
-                "parameters": [
-                    DATA_SOURCE_ID,
-                    *IDENTIFIERS,
-                    TELEGRAM_ID,
-                    array_query(
-                        "products",
-                        "Product ids (cart, viewed or ordered items) for product-based lists.",
-                        MAX_PRODUCTS,
-                    ),
-                    array_query(
-                        "category",
-                        "Narrows bestsellers to a category: one name (`Kitchen`), a path "
-                        "(`Home > Kitchen`), or the path's parts in order, as a product's "
-                        "`category` array holds them.",
-                        MAX_CATEGORIES,
-                    ),
-                ],
                 "responses": {"200": PRODUCT_LIST, **errors(400, 404)},
             }
         },
@@ -261,13 +230,6 @@ def paths() -> Json:
                 "operationId": "importFeed",
                 "tags": ["catalogue"],
                 "summary": "Import a Google Merchant feed from a URL or from the body",
-                "parameters": [
-                    query(
-                        "full",
-                        "For an XML body: the feed is the whole catalogue (deactivate the rest).",
-                        {"type": "boolean", "default": True},
-                    )
-                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -290,11 +252,6 @@ def paths() -> Json:
                 "operationId": "getFeedImport",
                 "tags": ["catalogue"],
                 "summary": "How a feed import is getting on: progress, then its report or error",
-                "parameters": [
-                    path_param(
-                        "jobId", "The job's id, from the import's answer.", {"type": "string"}
-                    )
-                ],
                 "responses": {
                     "200": ok("The job.", ref("FeedJobOut")),
                     **errors(404),
@@ -326,14 +283,12 @@ def paths() -> Json:
                 "operationId": "getDataSource",
                 "tags": ["data sources"],
                 "summary": "One data source",
-                "parameters": [DATA_SOURCE_ID],
                 "responses": {"200": ok("The data source.", ref("DataSourceOut")), **errors(404)},
             },
             "put": {
                 "operationId": "replaceDataSource",
                 "tags": ["data sources"],
                 "summary": "Replace a data source's name and params (params not given: defaults)",
-                "parameters": [DATA_SOURCE_ID],
                 "requestBody": body("DataSourceReplace"),
                 "responses": {"200": ok("Updated.", ref("DataSourceOut")), **errors(400, 404)},
             },
@@ -341,7 +296,6 @@ def paths() -> Json:
                 "operationId": "updateDataSource",
                 "tags": ["data sources"],
                 "summary": "Change some of a data source's name and params",
-                "parameters": [DATA_SOURCE_ID],
                 "requestBody": body("DataSourcePatch"),
                 "responses": {"200": ok("Updated.", ref("DataSourceOut")), **errors(400, 404)},
             },
@@ -351,15 +305,6 @@ def paths() -> Json:
                 "operationId": "getContactProfile",
                 "tags": ["contacts"],
                 "summary": "A contact's identifiers, last orders, cart and recently viewed items",
-                "parameters": [
-                    *IDENTIFIERS,
-                    TELEGRAM_ID,
-                    query(
-                        "orders",
-                        "How many last orders to include.",
-                        {"type": "integer", "minimum": 0, "maximum": 50, "default": 5},
-                    ),
-                ],
                 "responses": {"200": ok("The profile.", ref("ProfileOut")), **errors(400, 404)},
             }
         },
@@ -393,7 +338,6 @@ def paths() -> Json:
                     "events, cart, web ids) has reached it since; from other contacts the "
                     "fields links added (phone, name) are removed. The shop's own data stays."
                 ),
-                "parameters": [path_param("telegramUserId", "The Telegram user id.", POSITIVE_ID)],
                 "responses": {
                     "200": ok("What was removed.", ref("TelegramForgetOut")),
                     **errors(400, 404),
@@ -405,7 +349,6 @@ def paths() -> Json:
                 "operationId": "unlinkTelegram",
                 "tags": ["contacts"],
                 "summary": "Unlink a Telegram user (nothing happens when it is not linked)",
-                "parameters": [path_param("telegramUserId", "The Telegram user id.", POSITIVE_ID)],
                 "responses": {"204": {"description": "Unlinked."}, **errors(400)},
             }
         },
@@ -415,19 +358,6 @@ def paths() -> Json:
                 "tags": ["catalogue"],
                 "summary": "Search active products, or look several up by id",
                 "description": "Give either `search` or `ids`.",
-                "parameters": [
-                    query(
-                        "search",
-                        "Matches id, title or brand, case-insensitive.",
-                        {"type": "string", "maxLength": 200},
-                    ),
-                    array_query("ids", "Product ids; unknown ones are left out.", MAX_PRODUCTS),
-                    query(
-                        "limit",
-                        "At most this many search results.",
-                        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 10},
-                    ),
-                ],
                 "responses": {"200": PRODUCT_LIST, **errors(400)},
             }
         },
@@ -436,7 +366,6 @@ def paths() -> Json:
                 "operationId": "getProduct",
                 "tags": ["catalogue"],
                 "summary": "One product, active or not",
-                "parameters": [path_param("productId", "The feed's `g:id`.", STRING_ID)],
                 "responses": {"200": ok("The product.", ref("ProductOut")), **errors(400, 404)},
             }
         },
@@ -534,7 +463,7 @@ def build_document() -> Json:
                 '`{"error": code, "message": text}`.'
             ),
         },
-        "paths": with_access(paths()),
+        "paths": with_access(with_parameters(paths())),
         "components": {
             "securitySchemes": {
                 "adminKey": {

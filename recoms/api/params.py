@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 from aiohttp import web
 from multidict import MultiMapping
 from pydantic import BaseModel, ValidationError
 
+from recoms.api.access import route_of
+from recoms.api.queries import INPUTS, Inputs, Parameters
 from recoms.errors import InvalidRequest
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -38,38 +40,61 @@ def validate(model: type[Model], data: Any) -> Model:
         raise InvalidRequest(describe(error)) from None
 
 
-def query_model(
-    model: type[Model], query: MultiMapping[str], *, arrays: tuple[str, ...] = ()
-) -> Model:
-    """Validate a query string against ``model``.
+def _declared(request: web.Request) -> Inputs:
+    route = route_of(request)
+    inputs = INPUTS.get(route) if route is not None else None
+    if inputs is None:
+        raise LookupError(f"recoms.api.queries.INPUTS names no parameters for {route}")
+    return inputs
+
+
+def _checked(model: type[Model], declared: type[Parameters] | None, request: web.Request) -> None:
+    # The document lists the declared model's fields: a handler reading another would drift.
+    if model is not declared:
+        raise LookupError(
+            f"{request.method} {request.path}: {model.__name__} is not the model "
+            "recoms.api.queries.INPUTS declares"
+        )
+
+
+def path_params(model: type[Model], request: web.Request) -> Model:
+    """The route's path segments validated against ``model``, the one ``INPUTS`` declares."""
+    _checked(model, _declared(request).path, request)
+    return validate(model, dict(request.match_info))
+
+
+def query_params(model: type[Model], request: web.Request) -> Model:
+    """The query string validated against ``model``, the one ``INPUTS`` declares.
 
     Array parameters may be repeated (``products=a&products=b``), comma-separated
-    (``products=a,b``), PHP-style (``products[]=a``) or any mix; empty items are dropped.
-    Any other parameter may appear once; empty values count as absent."""
+    (``products=a,b``), PHP-style (``products[]=a``) or any mix; blank items are dropped.
+    Any other parameter may appear once; an empty value counts as absent. Parameters the
+    model does not name are ignored."""
+    _checked(model, _declared(request).query, request)
+    return validate(model, query_data(model, request.query))
+
+
+def query_data(model: type[BaseModel], query: MultiMapping[str]) -> dict[str, Any]:
+    """The query values of the parameters ``model`` names, arrays as lists of raw items."""
+    names = {field.alias or name: field for name, field in model.model_fields.items()}
     data: dict[str, Any] = {}
     for raw_key, value in query.items():
         key = raw_key.removesuffix("[]")
-        if key in arrays:
-            # Items are bounded one by one (and in number) by the model.
-            items = data.setdefault(key, [])
-            items.extend(item.strip() for item in value.split(",") if item.strip())
+        field = names.get(key)
+        if field is None:
+            continue
+        if get_origin(field.annotation) is list:
+            # Items are checked one by one (and counted) by the model.
+            data.setdefault(key, []).extend(value.split(","))
         elif len(value) > MAX_QUERY_VALUE:
             raise InvalidRequest(f"{key} is too long (at most {MAX_QUERY_VALUE} characters)")
-        elif value.strip() == "":
+        elif value == "":
             continue
         elif key in data:
             raise InvalidRequest(f"{key} must be given once")
         else:
             data[key] = value
-    return validate(model, data)
-
-
-def path_int(request: web.Request, name: str, *, maximum: int) -> int:
-    """A positive integer path segment, or a 400 naming it."""
-    raw = request.match_info[name]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= maximum:
-        raise InvalidRequest(f"{name} must be a positive integer")
-    return int(raw)
+    return data
 
 
 async def json_body(request: web.Request) -> Any:

@@ -6,8 +6,8 @@ from aiohttp import web
 
 from recoms.api.access import Access
 from recoms.api.keys import GRANTED, RENDERED, SERVICE
-from recoms.api.params import path_int, query_model
-from recoms.api.schemas import INT64_MAX, MISSING_IDENTIFIER, RecomsQuery
+from recoms.api.params import path_params, query_params
+from recoms.api.queries import MISSING_IDENTIFIER, DataSourcePath, RecomsQuery
 from recoms.domain import DataSourceId, Identity
 from recoms.errors import InvalidRequest
 from recoms.presenters import RenderedProducts
@@ -22,8 +22,8 @@ WEB_ID_ONLY = (
 
 @routes.get("/api/v2/contacts/recoms/{dataSourceId}")
 async def get_recoms(request: web.Request) -> web.Response:
-    data_source_id = DataSourceId(path_int(request, "dataSourceId", maximum=INT64_MAX))
-    query = query_model(RecomsQuery, request.query, arrays=("products", "category"))
+    data_source_id = DataSourceId(path_params(DataSourcePath, request).data_source_id)
+    query = query_params(RecomsQuery, request)
     identity = query.to_identity()
     if identity.is_empty():
         raise InvalidRequest(MISSING_IDENTIFIER)
@@ -35,7 +35,7 @@ async def get_recoms(request: web.Request) -> web.Response:
         data_source_id,
         identity,
         products=query.product_ids,
-        category=query.category_path,
+        categories=query.categories,
     )
     # An app assembled from the routes without ``create_app`` renders at each request.
     rendered = request.app.get(RENDERED) or RenderedProducts()

@@ -17,6 +17,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from recoms.api.queries import INT64_MAX, MISSING_IDENTIFIER
 from recoms.domain import (
     MAX_ID_LENGTH,
     MAX_LIMIT,
@@ -38,16 +39,8 @@ from recoms.presenters import price_to_json
 from recoms.service import ImportReport, Stats
 from recoms.service.jobs import FeedJob, JobState
 
-# Ids are 64-bit in storage: a larger one is a 400, never a database error.
-INT64_MAX = 2**63 - 1
-MAX_PRODUCTS = 100
-MAX_CATEGORIES = 10
-MAX_SEARCH_LENGTH = 200
 MAX_EVENTS = 1000
 MAX_CURATED_PRODUCTS = 500
-
-IDENTIFIER_NAMES = ("contactId", "email", "phone", "externalCustomerId", "webId")
-MISSING_IDENTIFIER = "at least one of " + ", ".join(IDENTIFIER_NAMES) + " is required"
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -108,51 +101,6 @@ class IdentityFields(ApiModel):
             web_id=self.web_id or None,
             telegram_user_id=self.telegram_user_id,
         )
-
-
-class IdentityQuery(IdentityFields):
-    model_config = ConfigDict(extra="ignore")
-
-
-class ProfileQuery(IdentityQuery):
-    orders: int = Field(default=5, ge=0, le=50, description="How many last orders to show.")
-
-
-class RecomsQuery(IdentityQuery):
-    products: list[ItemId] = Field(default_factory=list, max_length=MAX_PRODUCTS)
-    category: list[ItemId] = Field(default_factory=list, max_length=MAX_CATEGORIES)
-
-    @property
-    def product_ids(self) -> list[ProductId]:
-        # Repeats would only weigh a product twice; keep the caller's order.
-        return [ProductId(product) for product in dict.fromkeys(self.products)]
-
-    @property
-    def category_path(self) -> str | None:
-        """The ``category`` items as one path from the root, ``"Home & Garden > Kitchen"``:
-        the same array a product's ``category`` holds, so a client can send it back as is."""
-        return " > ".join(self.category) if self.category else None
-
-
-class ProductsQuery(ApiModel):
-    model_config = ConfigDict(extra="ignore")
-
-    search: (
-        Annotated[
-            str, StringConstraints(strip_whitespace=True, max_length=MAX_SEARCH_LENGTH), Printable
-        ]
-        | None
-    ) = None
-    ids: list[ItemId] = Field(default_factory=list, max_length=MAX_PRODUCTS)
-    limit: int = Field(default=10, ge=1, le=MAX_LIMIT)
-
-    @model_validator(mode="after")
-    def _one_of(self) -> Self:
-        if not self.search and not self.ids:
-            raise ValueError("either search or ids is required")
-        if self.search and self.ids:
-            raise ValueError("give either search or ids, not both")
-        return self
 
 
 # --- data sources --------------------------------------------------------------------------

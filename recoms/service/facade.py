@@ -516,8 +516,10 @@ class RecomsService:
         *,
         products: Sequence[ProductId] = (),
         category: str | None = None,
+        categories: Sequence[str] = (),
     ) -> list[Product]:
-        """The data source's list for this request, best first.
+        """The data source's list for this request, best first. ``categories`` narrow it to
+        products in any of them (as Yespo's ``category`` array), ``category`` to one.
 
         Raises ``NotFound`` for an unknown data source and ``InvalidRequest`` when the
         algorithm needs products and none are given. An unknown contact is not an error.
@@ -539,7 +541,7 @@ class RecomsService:
             source,
             history=history,
             products=products,
-            category=(category or "").strip() or None,
+            category=_categories(category, categories),
             now=self._now(),
         )
         ranked = rank(request)
@@ -593,3 +595,9 @@ async def open_service(
 def _shown(source: str | Path) -> str:
     """A feed's source as logs and job reports may show it."""
     return fetch.redact(str(source)) if catalogue.is_url(source) else str(source)
+
+
+def _categories(category: str | None, categories: Sequence[str]) -> str | tuple[str, ...] | None:
+    """What narrows a list: one category, several (any of them) or none."""
+    wanted = tuple(dict.fromkeys(c.strip() for c in (category or "", *categories) if c.strip()))
+    return wanted[0] if len(wanted) == 1 else wanted or None

@@ -116,7 +116,7 @@ class Serving:
         *,
         history: ContactHistory | None,
         products: Sequence[ProductId],
-        category: str | None,
+        category: str | Sequence[str] | None,
         now: datetime,
     ) -> Request:
         """The request that ranks ``source``'s list from this snapshot."""

@@ -107,7 +107,7 @@ async def test_put_replaces_name_and_params(client: Client) -> None:
         ("patch", f"{SOURCES}/2", {"algorithm": "personal"}, "algorithm:"),
         ("put", f"{SOURCES}/2", {"name": "x", "algorithm": "personal"}, "the algorithm"),
         ("put", f"{SOURCES}/2", {"id": 3, "name": "x"}, "id in the body"),
-        ("patch", f"{SOURCES}/abc", {"name": "x"}, "dataSourceId must be a positive integer"),
+        ("patch", f"{SOURCES}/abc", {"name": "x"}, "dataSourceId: must be an integer"),
     ],
 )
 async def test_bad_changes_are_refused_and_change_nothing(

@@ -9,7 +9,7 @@ from aiohttp import ClientResponse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recoms.api.schemas import MISSING_IDENTIFIER
+from recoms.api.queries import MISSING_IDENTIFIER
 from tests.recoms.api.conftest import Client
 
 RECOMS = "/api/v2/contacts/recoms"
@@ -48,7 +48,7 @@ async def test_unknown_data_source(client: Client) -> None:
 @pytest.mark.parametrize("segment", ["abc", "1.5", "-1", "0", "1e3", "99999999999999999999999"])
 async def test_data_source_id_must_be_a_positive_integer(client: Client, segment: str) -> None:
     message = await error_of(await client.get(f"{RECOMS}/{segment}?webId=v"), 400)
-    assert message == "dataSourceId must be a positive integer"
+    assert message.startswith("dataSourceId: ")
 
 
 @pytest.mark.parametrize("value", ["abc", "1.5", "-3", "0", "9" * 30])
