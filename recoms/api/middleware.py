@@ -99,6 +99,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     The admin key reaches every route; the public key the routes a shop's web page calls.
     Without an admin key (local development; the server then listens on loopback only)
     every route is open to requests addressed to this machine."""
+    if request.match_info.http_exception is not None:
+        # No route: the 404 or 405 (with ``Allow``) says only what the published document
+        # says, so it needs no key.
+        return await handler(request)
     settings = request.app[SETTINGS]
     # An app assembled from the API's routes without ``create_app`` gets the API's table.
     declared = request.app.get(ACCESS)

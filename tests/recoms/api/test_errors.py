@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 import pytest
@@ -9,8 +10,10 @@ from aiohttp import ClientResponse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from recoms.api.openapi import build_document
 from recoms.api.queries import MISSING_IDENTIFIER
-from tests.recoms.api.conftest import Client
+from recoms.service import RecomsService
+from tests.recoms.api.conftest import API_KEY, Client, MakeClient
 
 RECOMS = "/api/v2/contacts/recoms"
 IDENTIFIERS = ["email", "phone", "externalCustomerId", "webId"]
@@ -104,6 +107,26 @@ async def test_unknown_endpoint_and_method_answer_json(client: Client) -> None:
     message = await error_of(response, 405)
     assert "GET" in message
     assert "GET" in response.headers["Allow"]
+
+
+async def test_no_route_is_a_json_404_or_405_with_allow_even_without_the_key(
+    service: RecomsService, make_client: MakeClient
+) -> None:
+    """What the published document says anyway needs no key: an unknown path is a 404, a
+    method a declared path does not take a 405 naming those it takes."""
+    client = await make_client(service, api_key=API_KEY)
+    message = await error_of(await client.get("/api/v2/nothing"), 404)
+    assert message == "no such endpoint: GET /api/v2/nothing"
+    for path, item in build_document()["paths"].items():
+        declared = {method.upper() for method in item}
+        url = re.sub(r"{\w+}", "1", path)
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - declared):
+            response = await client.request(method, url)
+            message = await error_of(response, 405)
+            allowed = set(response.headers["Allow"].split(","))
+            assert allowed - {"HEAD"} == declared, (method, path)
+            assert message.startswith(f"{method} is not allowed here; use ")
+    assert (await client.get(f"{RECOMS}/2?webId=v")).status == 401
 
 
 TEXT = st.text(
