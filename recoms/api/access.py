@@ -22,10 +22,13 @@ Route = tuple[str, str]
 
 RECOMS = "/api/v2/contacts/recoms/{dataSourceId}"
 EVENTS = "/api/v1/events"
+TRACKER = "/api/v2"
+"""Yespo's tracker path: the same events as ``EVENTS``, under the same rule."""
 
 ROUTES: Mapping[Route, Access] = {
     ("GET", RECOMS): Access.PUBLIC,
     ("POST", EVENTS): Access.PUBLIC,
+    ("POST", TRACKER): Access.PUBLIC,
     ("POST", "/api/v1/feed/import"): Access.ADMIN,
     ("GET", "/api/v1/feed/import/{jobId}"): Access.ADMIN,
     ("GET", "/api/v1/datasources"): Access.ADMIN,
@@ -50,6 +53,7 @@ ROUTES: Mapping[Route, Access] = {
     # origins may call the public routes.
     ("OPTIONS", RECOMS): Access.OPEN,
     ("OPTIONS", EVENTS): Access.OPEN,
+    ("OPTIONS", TRACKER): Access.OPEN,
 }
 """Every route of the API. A route missing here is treated as admin-only (and fails a test)."""
 

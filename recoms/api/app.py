@@ -6,7 +6,15 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from recoms.api import catalog, contacts, datasources, events, recommendations, system
+from recoms.api import (
+    catalog,
+    contacts,
+    datasources,
+    events,
+    recommendations,
+    system,
+    tracker,
+)
 from recoms.api.access import PUBLIC_PATHS, ROUTES, Access, Route
 from recoms.api.cors import cors_middleware, preflight
 from recoms.api.keys import ACCESS, FEED_LIMIT, RENDERED, SERVICE, SETTINGS
@@ -51,7 +59,7 @@ def create_app(
     app[FEED_LIMIT] = max_feed_bytes
     app[ACCESS] = {**ROUTES, **(access or {})}
     app[RENDERED] = RenderedProducts()
-    for module in (recommendations, events, catalog, datasources, contacts, system):
+    for module in (recommendations, events, tracker, catalog, datasources, contacts, system):
         app.add_routes(module.routes)
     for path in sorted(PUBLIC_PATHS):
         app.router.add_route("OPTIONS", path, preflight)

@@ -177,6 +177,19 @@ def with_parameters(paths: Json) -> Json:
     return paths
 
 
+EVENTS_BODY: Json = {
+    "required": True,
+    "content": json_content(
+        {
+            "oneOf": [
+                ref("TrackerEvent"),
+                {"type": "array", "items": ref("TrackerEvent"), "maxItems": 1000},
+            ]
+        }
+    ),
+}
+
+
 def paths() -> Json:
     return {
         "/api/v2/contacts/recoms/{dataSourceId}": {
@@ -208,21 +221,24 @@ def paths() -> Json:
                     "since it would link the cookie to that customer. The shop's backend "
                     "sends those with the admin key."
                 ),
-                "requestBody": {
-                    "required": True,
-                    "content": json_content(
-                        {
-                            "oneOf": [
-                                ref("TrackerEvent"),
-                                {"type": "array", "items": ref("TrackerEvent"), "maxItems": 1000},
-                            ]
-                        }
-                    ),
-                },
+                "requestBody": EVENTS_BODY,
                 "responses": {
                     "202": ok("Recorded.", ref("EventsAccepted")),
                     **errors(400, 413),
                 },
+            }
+        },
+        "/api/v2": {
+            "post": {
+                "operationId": "postTrackerEvents",
+                "tags": ["events"],
+                "summary": "Record tracker events at Yespo's tracker path",
+                "description": (
+                    "As `POST /api/v1/events`, answering 200 as Yespo's tracker "
+                    "(tracker.yespo.io/api/v2) does: tracker calls move here with the host."
+                ),
+                "requestBody": EVENTS_BODY,
+                "responses": {"200": ok("Recorded.", ref("EventsAccepted")), **errors(400, 413)},
             }
         },
         "/api/v1/feed/import": {

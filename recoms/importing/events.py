@@ -12,7 +12,16 @@ Accepted shapes, for every event name in :data:`EVENT_NAMES`:
   and ``GeneralInfo`` may be left out, its fields then sitting next to the event.
 
 Field names are taken in camelCase, PascalCase or snake_case; ids, quantities and prices may be
-strings or numbers. Times are epoch milliseconds, epoch seconds or ISO 8601 (UTC when no zone).
+strings or numbers, a price also with its currency (``"754 USD"``, as Yespo's own ProductPage
+example sends it). Times are epoch milliseconds, epoch seconds or ISO 8601 (UTC when no zone).
+
+Who the visitor is comes from ``GeneralInfo`` (or a CustomerData body): ``externalCustomerId``,
+``user_email``, ``user_phone``, ``user_es_contact_id`` (the contact id, this engine's as in the
+recommendation API's ``contactId``) and the ``sc`` cookie. Page events without data of their own
+(``MainPage``, ``StatusCartPage``, ``NotFound``) are kept in the event log only.
+
+Follows Yespo's "Transferring Website Behavior Data via REST API"
+(docs.yespo.io/docs/how-transfer-website-behavior-data-through-rest-api).
 """
 
 from __future__ import annotations
@@ -54,6 +63,7 @@ class ProductView:
     product_id: ProductId
     price: Decimal | None = None
     in_stock: bool | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +81,13 @@ class CartStatus:
 
 @dataclass(frozen=True, slots=True)
 class Purchase:
-    """A placed order; ``order_number`` is the shop's, or the tracker's GUID when it sent none."""
+    """A placed order; ``order_number`` is the shop's, or the tracker's GUID when it sent none;
+    ``currency`` the one its prices name (``"754 USD"``), if any."""
 
     order_number: str
     lines: tuple[OrderLine, ...]
     guid: str | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +98,7 @@ class CustomerData:
     email: str | None = None
     phone: str | None = None
     name: str | None = None
+    contact_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +111,20 @@ class SearchRequest:
     query: str
 
 
+@dataclass(frozen=True, slots=True)
+class PageView:
+    """A page of a kind that carries no data (``MainPage``...); the event name says which."""
+
+
 EventPayload = (
-    ProductView | CategoryView | CartStatus | Purchase | CustomerData | WishlistAdd | SearchRequest
+    ProductView
+    | CategoryView
+    | CartStatus
+    | Purchase
+    | CustomerData
+    | WishlistAdd
+    | SearchRequest
+    | PageView
 )
 
 
@@ -107,7 +132,7 @@ EventPayload = (
 class TrackerEvent:
     """One tracker event. ``name`` is the tracker's (``ProductPage``...); identifiers are raw
     as sent (normalise them with :mod:`recoms.identifiers`); ``web_id`` is the
-    ``sc`` cookie; ``occurred_at`` is in UTC."""
+    ``sc`` cookie; ``contact_id`` is ``user_es_contact_id``; ``occurred_at`` is in UTC."""
 
     name: str
     occurred_at: datetime
@@ -117,15 +142,22 @@ class TrackerEvent:
     phone: str | None
     web_id: str | None
     payload: EventPayload
+    contact_id: int | None = None
 
     @property
     def names_a_person(self) -> bool:
         """Whether the event says who the visitor is beyond the ``sc`` cookie: an email, a
-        phone, an external id, or a CustomerData event. Such an event links the cookie to a
-        contact, so only the shop's backend may send it (see ``RecomsService.track``)."""
-        identified = self.external_id or self.email or self.phone
+        phone, an external id, a contact id (``user_es_contact_id``), or a CustomerData event.
+        Such an event links the cookie to a contact, so only the shop's backend may send it
+        (see ``RecomsService.track``)."""
+        identified = self.external_id or self.email or self.phone or self.contact_id
         return bool(identified) or isinstance(self.payload, CustomerData)
 
+
+PAGE_EVENTS = ("MainPage", "StatusCartPage", "NotFound")
+"""Events that name only a kind of page: no data of their own."""
+# Events whose data may be left out: CustomerData's identifiers may sit in GeneralInfo.
+_BODY_OPTIONAL = frozenset(("CustomerData", *PAGE_EVENTS))
 
 EVENT_NAMES = (
     "ProductPage",
@@ -135,6 +167,7 @@ EVENT_NAMES = (
     "CustomerData",
     "AddToWishlist",
     "SearchRequest",
+    *PAGE_EVENTS,
 )
 _BY_LOWER_NAME = {name.lower(): name for name in EVENT_NAMES}
 
@@ -161,11 +194,13 @@ def parse_event(payload: Mapping[str, Any], *, received_at: datetime) -> Tracker
     occurred_at = general.occurred_at or received_at
     event_payload = _PARSERS[name](body, general_raw)
     external_id, email, phone = general.external_id, general.email, general.phone
+    contact_id = general.contact_id
     if isinstance(event_payload, CustomerData):
         # The visitor is who CustomerData says, when GeneralInfo does not say it already.
         external_id = external_id or event_payload.external_id
         email = email or event_payload.email
         phone = phone or event_payload.phone
+        contact_id = contact_id or event_payload.contact_id
     return TrackerEvent(
         name=name,
         occurred_at=occurred_at,
@@ -175,6 +210,7 @@ def parse_event(payload: Mapping[str, Any], *, received_at: datetime) -> Tracker
         phone=phone,
         web_id=general.web_id,
         payload=event_payload,
+        contact_id=contact_id,
     )
 
 
@@ -228,6 +264,42 @@ def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
+# A price with its currency code before or after, as trackers write it: "754 USD".
+_PRICED = re.compile(
+    r"(?:(?P<before>[A-Za-z]{3})\s*)?"
+    r"(?P<amount>-?(?:\d+(?:[.,]\d*)?|[.,]\d+))"
+    r"(?:\s*(?P<after>[A-Za-z]{3}))?"
+)
+
+
+def _split_price(text: str) -> tuple[str, str | None] | None:
+    """The amount and the ISO 4217 currency of a price as trackers write it: ``"754 USD"``,
+    ``"USD 754"`` and ``"754,50 UAH"`` (a decimal comma) give 754 and 754.50 with the code,
+    a bare number none; None when the text is no price."""
+    match = _PRICED.fullmatch(text.strip())
+    if match is None or (match["before"] and match["after"]):
+        return None
+    currency = match["before"] or match["after"]
+    return match["amount"].replace(",", "."), currency.upper() if currency else None
+
+
+def _amount(value: object) -> object:
+    value = _blank_to_none(value)
+    if not isinstance(value, str):
+        return value
+    split = _split_price(value)
+    if split is None:
+        raise ValueError("is not a price: a number, optionally with its currency (754 USD)")
+    return split[0]
+
+
+def _currency(data: object) -> str | None:
+    """The currency the ``price`` of ``data`` names, if any."""
+    price = _get(data, "price") if isinstance(data, Mapping) else None
+    split = _split_price(price) if isinstance(price, str) else None
+    return None if split is None else split[1]
+
+
 def _web_id(value: object) -> object:
     """The ``sc`` cookie of ``cookies``."""
     if isinstance(value, Mapping):
@@ -260,7 +332,7 @@ IdText = Annotated[
     BeforeValidator(_blank_to_none),
     AfterValidator(_printable),
 ]
-Amount = Annotated[Decimal | None, BeforeValidator(_blank_to_none), Field(ge=0, le=MAX_AMOUNT)]
+Amount = Annotated[Decimal | None, BeforeValidator(_amount), Field(ge=0, le=MAX_AMOUNT)]
 Key = Annotated[str, Field(min_length=1), AfterValidator(_without_nul)]
 ProductKey = Annotated[
     str, Field(min_length=1, max_length=MAX_ID_LENGTH), AfterValidator(_printable)
@@ -273,6 +345,10 @@ _EMAIL = AliasChoices("user_email", "userEmail", "email", "Email")
 _PHONE = AliasChoices("user_phone", "userPhone", "phone", "Phone")
 _PRODUCT_KEY = AliasChoices("productKey", "ProductKey", "product_key", "productId")
 _PRICE = AliasChoices("price", "Price")
+_CONTACT_ID = AliasChoices("user_es_contact_id", "userEsContactId", "contactId", "contact_id")
+ContactIdField = Annotated[
+    Annotated[int, Field(ge=1, le=2**63 - 1)] | None, BeforeValidator(_blank_to_none)
+]
 
 
 class _Model(BaseModel):
@@ -292,6 +368,7 @@ class _General(_Model):
     external_id: IdText = Field(None, validation_alias=_EXTERNAL_ID)
     email: Text = Field(None, validation_alias=_EMAIL)
     phone: Text = Field(None, validation_alias=_PHONE)
+    contact_id: ContactIdField = Field(None, validation_alias=_CONTACT_ID)
     web_id: Annotated[IdText, BeforeValidator(_web_id)] = Field(
         None, validation_alias=AliasChoices("cookies", "Cookies", "webId", "web_id", "sc")
     )
@@ -323,9 +400,14 @@ class _Customer(_Model):
     external_id: IdText = Field(None, validation_alias=_EXTERNAL_ID)
     email: Text = Field(None, validation_alias=_EMAIL)
     phone: Text = Field(None, validation_alias=_PHONE)
+    contact_id: ContactIdField = Field(None, validation_alias=_CONTACT_ID)
     name: Text = Field(
         None, validation_alias=AliasChoices("user_name", "userName", "name", "Name")
     )
+
+    @property
+    def names_someone(self) -> bool:
+        return bool(self.external_id or self.email or self.phone or self.contact_id)
 
 
 class _Search(_Model):
@@ -393,7 +475,7 @@ def _event_name(payload: Mapping[str, Any], declared: str | None) -> str:
             raise InvalidRequest(
                 f"unknown event {declared!r}; supported: {', '.join(EVENT_NAMES)}"
             )
-        if _get(payload, name) is None and name != "CustomerData":
+        if _get(payload, name) is None and name not in _BODY_OPTIONAL:
             raise InvalidRequest(f"{name} is missing: the event's data goes under its name")
         return name
     found = [_BY_LOWER_NAME[key.lower()] for key in payload if key.lower() in _BY_LOWER_NAME]
@@ -408,7 +490,9 @@ def _event_name(payload: Mapping[str, Any], declared: str | None) -> str:
 def _product_view(body: object, general: Mapping[str, Any]) -> ProductView:
     product, path = _unwrap(body, "Product", "ProductPage")
     parsed = _validate(_Product, product, path)
-    return ProductView(ProductId(parsed.product_key), parsed.price, parsed.in_stock)
+    return ProductView(
+        ProductId(parsed.product_key), parsed.price, parsed.in_stock, _currency(product)
+    )
 
 
 def _wishlist_add(body: object, general: Mapping[str, Any]) -> WishlistAdd:
@@ -450,6 +534,7 @@ def _purchase(body: object, general: Mapping[str, Any]) -> Purchase:
         number,
         tuple(OrderLine(ProductId(line.product_key), line.quantity, line.price) for line in lines),
         order.guid,
+        next(filter(None, map(_currency, products)), None) if isinstance(products, list) else None,
     )
 
 
@@ -457,13 +542,22 @@ def _customer_data(body: object, general: Mapping[str, Any]) -> CustomerData:
     if body is not None and not isinstance(body, Mapping):
         raise InvalidRequest(f"CustomerData should be an object, not {_json_type(body)}")
     customer = _validate(_Customer, body or {}, "CustomerData")
-    if not (customer.external_id or customer.email or customer.phone):
+    if not customer.names_someone:
         # The REST tracker may carry the identifiers in GeneralInfo only. Never mixed with
         # the body's: that could merge two people.
         customer = _validate(_Customer, {**general, **(body or {})}, "CustomerData")
-    if not (customer.external_id or customer.email or customer.phone):
-        raise InvalidRequest("CustomerData needs an externalCustomerId, user_email or user_phone")
-    return CustomerData(customer.external_id, customer.email, customer.phone, customer.name)
+    if not customer.names_someone:
+        raise InvalidRequest(
+            "CustomerData needs an externalCustomerId, user_email, user_phone or "
+            "user_es_contact_id"
+        )
+    return CustomerData(
+        customer.external_id, customer.email, customer.phone, customer.name, customer.contact_id
+    )
+
+
+def _page_view(body: object, general: Mapping[str, Any]) -> PageView:
+    return PageView()
 
 
 def _search_request(body: object, general: Mapping[str, Any]) -> SearchRequest:
@@ -480,6 +574,7 @@ _PARSERS: Mapping[str, Callable[[object, Mapping[str, Any]], EventPayload]] = {
     "CustomerData": _customer_data,
     "AddToWishlist": _wishlist_add,
     "SearchRequest": _search_request,
+    **dict.fromkeys(PAGE_EVENTS, _page_view),
 }
 
 

@@ -15,6 +15,7 @@ from recoms.importing.events import (
     CategoryView,
     CustomerData,
     EventPayload,
+    PageView,
     ProductView,
     SearchRequest,
     TrackerEvent,
@@ -116,12 +117,16 @@ class EventRecorder:
 
     async def _contact(self, event: TrackerEvent) -> int | None:
         """The contact the event is about: found or created from its identifiers, else the
-        contact its web id is linked to. A web id newly linked brings its earlier anonymous
-        events and its cart along."""
+        one its contact id names, else the contact its web id is linked to. A web id newly
+        linked brings its earlier anonymous events and its cart along. A contact id no
+        contact has is passed over (it may be another system's)."""
         external = clean_external_id(event.external_id)
         email = self.identifiers.email(event.email)
         phone = self.identifiers.phone(event.phone)
         contact_id: int | None = None
+        if event.contact_id is not None and not (external or email or phone):
+            named = await self.contacts.repository.get(event.contact_id)
+            contact_id = None if named is None else named.id
         if external or email or phone:
             name = event.payload.name if isinstance(event.payload, CustomerData) else None
             contact, created = await self.contacts.upsert(
@@ -153,7 +158,7 @@ class EventRecorder:
             self.report.skip("order already recorded")
             return
         (order_id,) = await orders.insert_orders(
-            [NewOrder(purchase.order_number, occurred_at, contact_id, None)]
+            [NewOrder(purchase.order_number, occurred_at, contact_id, purchase.currency)]
         )
         await orders.insert_lines(
             [(order_id, line.product_id, line.quantity, line.price) for line in purchase.lines]
@@ -167,6 +172,7 @@ def _logged(payload: EventPayload) -> tuple[ProductId | None, dict[str, Any]]:
         case ProductView():
             return payload.product_id, {
                 "price": _json_number(payload.price),
+                "currency": payload.currency,
                 "in_stock": payload.in_stock,
             }
         case WishlistAdd():
@@ -184,6 +190,8 @@ def _logged(payload: EventPayload) -> tuple[ProductId | None, dict[str, Any]]:
             }
         case CustomerData():
             return None, {"name": payload.name} if payload.name else {}
+        case PageView():
+            return None, {}
 
 
 def _json_number(value: Decimal | None) -> str | None:

@@ -49,6 +49,7 @@ def test_only_lists_and_events_take_the_public_key() -> None:
     assert public == {
         ("GET", "/api/v2/contacts/recoms/{dataSourceId}"),
         ("POST", "/api/v1/events"),
+        ("POST", "/api/v2"),
     }
     opened = {route for route, access in ROUTES.items() if access is Access.OPEN}
     assert {path for method, path in opened if method != "OPTIONS"} == {

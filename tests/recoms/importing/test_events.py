@@ -24,6 +24,7 @@ from recoms.importing.events import (
     read_events,
 )
 from recoms.service import Rejected
+from tests.recoms.yespo_examples import PRODUCT_PAGE
 
 RECEIVED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -239,13 +240,15 @@ def test_event_times(when: object, expected: datetime) -> None:
         (
             rest("CustomerData", {"user_name": "Nobody"})
             | {"GeneralInfo": {"eventName": "CustomerData"}},
-            "CustomerData needs an externalCustomerId, user_email or user_phone",
+            "CustomerData needs an externalCustomerId, user_email, user_phone or "
+            "user_es_contact_id",
         ),
         (rest("SearchRequest", {}), "SearchRequest.SearchQuery is missing"),
         (
             {"GeneralInfo": {"eventName": "PageView"}, "PageView": {}},
             "unknown event 'PageView'; supported: ProductPage, CategoryPage, StatusCart, "
-            "PurchasedItems, CustomerData, AddToWishlist, SearchRequest",
+            "PurchasedItems, CustomerData, AddToWishlist, SearchRequest, MainPage, "
+            "StatusCartPage, NotFound",
         ),
         (
             {"GeneralInfo": {"eventName": "ProductPage"}},
@@ -287,3 +290,45 @@ def test_read_events_reports_bad_lines_by_number() -> None:
     assert items[2] == Rejected(4, "StatusCart.Products[0].productKey is missing")
     assert isinstance(items[3], TrackerEvent)
     assert items[3].payload == SearchRequest("mug")
+
+
+def test_yespo_documented_product_page_example() -> None:
+    event = parse(PRODUCT_PAGE)
+    assert event.contact_id == 255830499
+    assert event.external_id == "1234509876"
+    assert event.web_id == "CDA68358-94FB-4D83-9655-3FEB3C4114A3"
+    assert event.payload == ProductView(ProductId("72354"), Decimal(754), True, "USD")
+
+
+@pytest.mark.parametrize(
+    ("price", "amount", "currency"),
+    [
+        ("754 USD", Decimal(754), "USD"),
+        ("USD 754", Decimal(754), "USD"),
+        ("67.00 eur", Decimal("67.00"), "EUR"),
+        ("754,50 UAH", Decimal("754.50"), "UAH"),
+        ("12.5", Decimal("12.5"), None),
+        (12.5, Decimal("12.5"), None),
+    ],
+)
+def test_prices_with_and_without_their_currency(
+    price: object, amount: Decimal, currency: str | None
+) -> None:
+    event = parse(rest("ProductPage", {"Product": {"productKey": "A", "price": price}}))
+    assert event.payload == ProductView(ProductId("A"), amount, None, currency)
+
+
+@pytest.mark.parametrize("price", ["cheap", "1 000 USD", "USD 5 EUR", "5 EU"])
+def test_text_that_is_no_price_is_refused(price: str) -> None:
+    with pytest.raises(InvalidRequest) as error:
+        parse(rest("ProductPage", {"Product": {"productKey": "A", "price": price}}))
+    assert error.value.message == (
+        "ProductPage.Product.price: is not a price: a number, optionally with its currency "
+        f"(754 USD) (got {price!r})"
+    )
+
+
+def test_customer_data_may_name_the_contact_by_its_id() -> None:
+    event = parse(rest("CustomerData", {"user_es_contact_id": 42, "user_name": "Olena"}))
+    assert event.contact_id == 42
+    assert event.payload == CustomerData(name="Olena", contact_id=42)
