@@ -66,6 +66,7 @@ def errors(*statuses: int) -> Json:
         404: "The thing named does not exist.",
         409: "The request clashes with what is stored; the message says how.",
         413: "The body is larger than the server accepts.",
+        503: "The database does not answer; try again shortly.",
     }
     return {str(status): error(texts[status]) for status in statuses}
 
@@ -116,6 +117,31 @@ def preflight(path: str, item: Json) -> Json:
             "403": error("The origin or the method is not allowed."),
         },
     }
+
+
+UNREAD: Json = {
+    "414": {"description": "The request line is longer than the server reads (64 KiB)."},
+    "431": {"description": "A header line is longer than the server reads (8 KiB)."},
+}
+
+
+def with_statuses(paths: Json) -> Json:
+    """The refusals every operation can answer besides its own: 400 for what it reads, 404
+    for what its path names, 413 for a body too large, 503 while the database does not
+    answer, and 414 and 431 for a request the HTTP parser does not read."""
+    for path, item in paths.items():
+        for method, operation in item.items():
+            open_route = access_of((method.upper(), path), ROUTES) is Access.OPEN
+            statuses = [] if open_route else [503]
+            if operation.get("parameters") or "requestBody" in operation:
+                statuses.append(400)
+            if "{" in path:
+                statuses.append(404)
+            if "requestBody" in operation:
+                statuses.append(413)
+            own = operation["responses"]
+            operation["responses"] = {**errors(*statuses), **own, **UNREAD}
+    return paths
 
 
 def with_access(paths: Json) -> Json:
@@ -183,7 +209,7 @@ EVENTS_BODY: Json = {
         {
             "oneOf": [
                 ref("TrackerEvent"),
-                {"type": "array", "items": ref("TrackerEvent"), "maxItems": 1000},
+                {"type": "array", "items": ref("TrackerEvent"), "minItems": 1, "maxItems": 1000},
             ]
         }
     ),
@@ -479,7 +505,7 @@ def build_document() -> Json:
                 '`{"error": code, "message": text}`.'
             ),
         },
-        "paths": with_access(with_parameters(paths())),
+        "paths": with_access(with_statuses(with_parameters(paths()))),
         "components": {
             "securitySchemes": {
                 "adminKey": {

@@ -112,7 +112,12 @@ async def json_body(request: web.Request) -> Any:
 
 
 async def body_model(model: type[Model], request: web.Request) -> Model:
+    """The JSON body validated strictly against ``model``, as the document states its types:
+    ``"10"`` or ``10.0`` is not an integer, nor ``0`` a boolean."""
     data = await json_body(request)
     if not isinstance(data, dict):
         raise InvalidRequest("the request body must be a JSON object")
-    return validate(model, data)
+    try:
+        return model.model_validate_json(await request.read(), strict=True)
+    except ValidationError as error:
+        raise InvalidRequest(describe(error)) from None
