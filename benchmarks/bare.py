@@ -18,7 +18,6 @@ PRODUCTS: list[dict[str, Any]] = [
         "name": f"WHITE HANGING HEART T-LIGHT HOLDER {i}",
         "url": "",
         "price": 2.55 + i,
-        "currency": None,
         "descr": "",
         "brand": "",
         "category": [],

@@ -15,34 +15,36 @@ def price_to_json(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def product_to_api_dict(product: Product) -> dict[str, Any]:
-    """One product in the shape of Yespo's recommendation response.
+API_FIELDS = ("id", "name", "url", "price", "descr", "brand", "category", "isInStock")
+"""The fields Yespo's recommendation response documents; everything else is a ``tags_*``."""
 
-    ``price`` is what the customer pays today (the sale price when there is one); ``oldPrice``
-    is present only on sale and is the regular price, so a card can strike it through.
-    ``isInStock`` is 1 or 0. Feed fields without a key of their own travel as ``tags_<field>``:
-    the image as ``tags_image_link``, the raw availability as ``tags_availability``, the item
-    group as ``tags_item_group_id`` and every other feed field (custom labels, mpn, ...) under
-    its feed name. Empty feed fields are left out of the tags.
+
+def product_to_api_dict(product: Product) -> dict[str, Any]:
+    """One product in the shape of Yespo's recommendation response: :data:`API_FIELDS`, then
+    ``tags_*`` strings (as DESIGN.md section 4 and Yespo's "Sending Product Recommendations via
+    API" describe it).
+
+    ``price`` is what the customer pays today (the sale price when there is one) and
+    ``isInStock`` is 1 or 0. The rest travels as ``tags_<field>``: ``tags_old_price`` (only on
+    sale: the regular price, so a card can strike it through), ``tags_currency``, the image as
+    ``tags_image_link``, the raw availability as ``tags_availability``, the item group as
+    ``tags_item_group_id`` and every other feed field (custom labels, mpn, ...) under its feed
+    name. Empty fields are left out of the tags.
     """
     body: dict[str, Any] = {
         "id": str(product.id),
         "name": product.title,
         "url": product.link,
         "price": price_to_json(product.effective_price),
+        "descr": product.description,
+        "brand": product.brand,
+        "category": list(product.category),
+        "isInStock": 1 if product.in_stock else 0,
     }
-    if product.sale_price is not None and product.price is not None:
-        body["oldPrice"] = price_to_json(product.price)
-    body.update(
-        {
-            "currency": product.currency,
-            "descr": product.description,
-            "brand": product.brand,
-            "category": list(product.category),
-            "isInStock": 1 if product.in_stock else 0,
-        }
-    )
+    on_sale = product.sale_price is not None and product.price is not None
     tags: dict[str, str] = {
+        "old_price": str(product.price) if on_sale else "",
+        "currency": product.currency or "",
         "image_link": product.image_link,
         "availability": str(product.availability),
         "item_group_id": product.item_group_id,

@@ -56,8 +56,14 @@ class _Product(BaseModel):
     name: str = ""
     url: str = ""
     price: float | str | None = None
-    old_price: float | str | None = Field(default=None, alias="oldPrice")
-    currency: str | None = None
+    # tags_* since the engine answers exactly Yespo's fields; the names before, from an engine
+    # of an earlier version.
+    old_price: float | str | None = Field(
+        default=None, validation_alias=AliasChoices("tags_old_price", "oldPrice")
+    )
+    currency: str | None = Field(
+        default=None, validation_alias=AliasChoices("tags_currency", "currency")
+    )
     descr: str = ""
     brand: str | None = ""
     category: list[str] | str = Field(default_factory=list)

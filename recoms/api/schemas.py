@@ -408,7 +408,9 @@ class TelegramLinkRequest(IdentityFields):
 
 
 class ProductOut(BaseModel):
-    """A product as the recommendation API returns it; plus ``tags_*`` string fields."""
+    """A product as the recommendation API returns it: Yespo's fields, plus ``tags_*`` string
+    fields: ``tags_old_price`` (the regular price, only on sale), ``tags_currency``,
+    ``tags_image_link``, ``tags_availability`` and the feed's other fields by name."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -416,10 +418,6 @@ class ProductOut(BaseModel):
     name: str
     url: str
     price: float | None = Field(description="What the customer pays today (the sale price).")
-    oldPrice: float | None = Field(
-        default=None, description="The regular price; present only when on sale."
-    )
-    currency: str | None
     descr: str
     brand: str
     category: list[str] = Field(description="Category path from the root.")

@@ -4,6 +4,7 @@ what the embedded engine gives, and say clearly what a plain Yespo API cannot do
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -209,3 +210,47 @@ async def test_the_bot_runs_on_the_remote_api(
     assert "🛒 Also bought" in session.last(TARAS.id).visible
     await chat.send(IRYNA, "/find olena-001")
     assert "Telegram: linked" in session.last(IRYNA.id).visible
+
+
+# A kettle on sale as an engine of the previous version answered it, and as this one does.
+PREVIOUS_KETTLE = {
+    "id": "k-kettle",
+    "name": "Kettle",
+    "url": "https://shop.example/p/k-kettle",
+    "price": 40.0,
+    "oldPrice": 45.0,
+    "currency": "EUR",
+    "descr": "A kettle.",
+    "brand": "Acme",
+    "category": ["Home", "Kitchen"],
+    "isInStock": 1,
+    "tags_image_link": "https://shop.example/img/k-kettle.jpg",
+}
+KETTLE = {
+    **{
+        key: value for key, value in PREVIOUS_KETTLE.items() if key not in ("oldPrice", "currency")
+    },
+    "tags_old_price": "45.00",
+    "tags_currency": "EUR",
+}
+
+
+@pytest.mark.parametrize("answer", [PREVIOUS_KETTLE, KETTLE], ids=["previous", "current"])
+async def test_cards_read_the_engine_s_fields_of_this_and_the_previous_version(
+    answer: dict[str, Any],
+) -> None:
+    async def recoms(request: web.Request) -> web.Response:
+        return web.json_response([answer])
+
+    app = web.Application()
+    app.router.add_get("/api/v2/contacts/recoms/{dataSourceId}", recoms)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    client = HttpRecommender(str(server.make_url("")), API_KEY)
+    try:
+        (card,) = await client.recommend(2, OLENA)
+    finally:
+        await client.close()
+        await server.close()
+    assert (card.price, card.old_price, card.currency) == (Decimal(40), Decimal(45), "EUR")
+    assert card.image == "https://shop.example/img/k-kettle.jpg"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from recoms.api.schemas import ProductOut
+from recoms.presenters import API_FIELDS
 from tests.recoms.api.conftest import CATALOGUE, Client, feed_xml, ids
 from tests.recoms.api.test_feed import imported
 
@@ -118,6 +119,10 @@ async def test_products_as_repeated_or_comma_separated_parameters(
     assert not {"k-mug", "o-pen"} & set(got)
 
 
+def test_the_documented_fields_are_yespo_s_and_the_rest_are_tags() -> None:
+    assert tuple(ProductOut.model_fields) == API_FIELDS
+
+
 async def test_each_product_carries_the_yespo_fields(client: Client) -> None:
     response = await client.get(f"{RECOMS}/1", params={"externalCustomerId": "alice-1"})
     kettle = (await response.json())[0]
@@ -127,12 +132,12 @@ async def test_each_product_carries_the_yespo_fields(client: Client) -> None:
         "name": "Kettle",
         "url": "https://shop.example/p/k-kettle",
         "price": 40.0,
-        "oldPrice": 45.0,
-        "currency": "EUR",
         "descr": "A kettle & more.",
         "brand": "Acme",
         "category": ["Home", "Kitchen"],
         "isInStock": 1,
+        "tags_old_price": "45.00",
+        "tags_currency": "EUR",
         "tags_image_link": "https://shop.example/img/k-kettle.jpg",
         "tags_availability": "limited availability",
         "tags_custom_label_0": "label-k-kettle",
@@ -153,7 +158,11 @@ async def test_a_product_changed_by_a_feed_shows_its_new_fields_in_the_next_list
     )
     after = await (await client.get(f"{RECOMS}/2", params=VISITOR)).json()
     new_pen = next(p for p in after if p["id"] == "o-pen")
-    assert (new_pen["name"], new_pen["price"], new_pen["oldPrice"]) == ("Fountain pen", 2.5, 3.0)
+    assert (new_pen["name"], new_pen["price"], new_pen["tags_old_price"]) == (
+        "Fountain pen",
+        2.5,
+        "3.00",
+    )
     assert [p for p in after if p["id"] != "o-pen"] == [p for p in before if p["id"] != "o-pen"]
 
 
@@ -161,7 +170,7 @@ async def test_a_product_not_on_sale_has_no_old_price(client: Client) -> None:
     products = await (await client.get(f"{RECOMS}/2", params=VISITOR)).json()
     pen = next(product for product in products if product["id"] == "o-pen")
     assert pen["price"] == 2.0
-    assert "oldPrice" not in pen
+    assert "tags_old_price" not in pen
 
 
 async def test_limit_of_the_data_source_bounds_the_list(client: Client) -> None:
