@@ -37,6 +37,8 @@ class Product:
     ``tags`` holds feed fields without a column of their own (``custom_label_0``, ``mpn``,
     ``image_link`` is a column), keyed by the feed's field name without the ``g:`` prefix.
     Prices are in ``currency``; ``sale_price`` is set only when lower than ``price``.
+    ``feed_position`` orders the feed's own items: the item's number (from 1) in the feed it
+    last came in (None for a product only orders named).
     """
 
     id: ProductId
@@ -53,6 +55,7 @@ class Product:
     item_group_id: str = ""
     tags: Mapping[str, str] = field(default_factory=dict)
     active: bool = True
+    feed_position: int | None = None
 
     @property
     def in_stock(self) -> bool:

@@ -13,10 +13,14 @@ def bestseller_ranking(
     request: Request, *, category: str | Sequence[str] | None = None
 ) -> IndexArray:
     """Catalogue indices of ordered products, most distinct orders in the data source's
-    window first, then most orders ever, then product id. With ``category``, only products
-    of that category (of any of them, for several)."""
+    window first, then most orders ever, then product id. A shop without any order yet gets
+    its whole catalogue in its feed's order (the shop's own choice of what to show first).
+    With ``category``, only products of that category (of any of them, for several)."""
     popularity = request.popularity
-    ranking = popularity.ranking[: popularity.ordered]
+    if popularity.ordered:
+        ranking = popularity.ranking[: popularity.ordered]
+    else:
+        ranking = request.catalog.feed_order
     if category is not None:
         ranking = ranking[request.catalog.in_category(category)[ranking]]
     return ranking

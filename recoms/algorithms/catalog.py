@@ -42,7 +42,8 @@ class CatalogView:
     same for brands. ``content`` holds one L2-normalised TF-IDF row per product over the
     words of its title, description, category and brand; ``content_by_term`` is its transpose
     (the inverted index). ``by_category[category_offsets[c]:category_offsets[c + 1]]`` are the
-    products of category code ``c``, in index order.
+    products of category code ``c``, in index order. ``feed_order`` lists every index in the
+    order of the shop's feed (``Product.feed_position``), products without a position last.
     """
 
     product_ids: tuple[ProductId, ...]
@@ -56,6 +57,7 @@ class CatalogView:
     content_by_term: sp.csr_matrix
     by_category: npt.NDArray[np.int64]
     category_offsets: npt.NDArray[np.int64]
+    feed_order: npt.NDArray[np.int64]
 
     def __len__(self) -> int:
         return len(self.product_ids)
@@ -77,8 +79,12 @@ class CatalogView:
         brand_codes: dict[str, int] = {}
         brand_code = np.full(n, -1, dtype=np.int32)
         documents: list[list[str]] = []
+        # Products without a feed position follow the feed's, in index order.
+        position = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
         for i, product in enumerate(ordered):
             in_stock[i] = product.in_stock
+            if product.feed_position is not None:
+                position[i] = product.feed_position
             paid = product.effective_price
             if paid is not None:
                 price[i] = float(paid)
@@ -118,6 +124,7 @@ class CatalogView:
             content_by_term=sp.csr_matrix(content.T),
             by_category=by_category,
             category_offsets=category_offsets,
+            feed_order=np.argsort(position, kind="stable").astype(np.int64),
         )
 
     def indices(self, product_ids: Iterable[ProductId]) -> list[int]:

@@ -254,7 +254,7 @@ def parse_feed(
             count += 1
             if count > MAX_ITEMS:
                 raise FeedError(f"the feed has more than {MAX_ITEMS} items")
-            yield from _to_product(item, seen)
+            yield from _to_product(item, seen, count)
         handler.items.clear()
         if error is not None:
             raise error
@@ -378,15 +378,20 @@ class _FeedHandler(ContentHandler):
                 self._long = True
 
 
-def _to_product(item: _Item, seen: dict[str, int]) -> Iterator[Product | Rejected | Trimmed]:
+def _to_product(
+    item: _Item, seen: dict[str, int], position: int
+) -> Iterator[Product | Rejected | Trimmed]:
+    """The item's product (``position``: the item's number in the feed, from 1) or why not."""
     trimmed: list[Trimmed] = []
-    result = _read_item(item, seen, trimmed)
+    result = _read_item(item, seen, trimmed, position)
     yield result
     if isinstance(result, Product):
         yield from trimmed
 
 
-def _read_item(item: _Item, seen: dict[str, int], trimmed: list[Trimmed]) -> Product | Rejected:
+def _read_item(
+    item: _Item, seen: dict[str, int], trimmed: list[Trimmed], position: int
+) -> Product | Rejected:
     google, plain = item.google, item.plain
 
     def first(name: str) -> str:
@@ -490,6 +495,7 @@ def _read_item(item: _Item, seen: dict[str, int], trimmed: list[Trimmed]) -> Pro
         category=category,
         item_group_id=first("item_group_id"),
         tags=tags,
+        feed_position=position,
     )
 
 

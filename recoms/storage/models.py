@@ -105,6 +105,7 @@ class ProductRow(Base):
     tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     updated_at: Mapped[datetime]
+    feed_position: Mapped[int | None] = mapped_column(Integer)
 
 
 class ContactRow(Base):

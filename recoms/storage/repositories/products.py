@@ -31,6 +31,7 @@ def product_from_row(row: ProductRow) -> Product:
         item_group_id=row.item_group_id,
         tags={str(key): str(value) for key, value in (row.tags or {}).items()},
         active=row.active,
+        feed_position=row.feed_position,
     )
 
 
@@ -58,6 +59,7 @@ def product_values(product: Product, now: datetime) -> dict[str, Any]:
         "item_group_id": product.item_group_id,
         "tags": dict(product.tags),
         "active": product.active,
+        "feed_position": product.feed_position,
         "updated_at": now,
     }
 

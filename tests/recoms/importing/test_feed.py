@@ -217,6 +217,7 @@ def test_atom_feed() -> None:
         availability=Availability.PREORDER,
         description="A mug.",
         link="https://shop.example/mug",
+        feed_position=1,
     )
     assert mug.id == "MUG-1"
     assert rejected == Rejected(14, "item without g:id")
