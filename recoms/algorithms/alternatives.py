@@ -14,7 +14,7 @@ def alternatives(request: Request) -> list[ProductId]:
     products, priced within ``[price_ratio_min, price_ratio_max]`` times the product's price,
     ranked by content similarity plus similarity of their buyers plus a little popularity;
     ties by product id. Never the given products; products the catalogue does not know get
-    plain bestsellers."""
+    plain bestsellers. With the request's category, only products of it."""
     catalog, params = request.catalog, request.params
     given = catalog.indices(request.products)
     parts: list[Scores] = []
@@ -37,4 +37,5 @@ def alternatives(request: Request) -> list[ProductId]:
         in_stock_only=params.in_stock_only,
         exclude=[*given, *request.purchased()],
         fill=fill,
+        within=request.in_categories(),
     )

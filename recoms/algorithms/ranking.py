@@ -139,12 +139,14 @@ def select(
     in_stock_only: bool,
     exclude: Iterable[int] = (),
     fill: Sequence[IndexArray | Callable[[], IndexArray]] = (),
+    within: npt.NDArray[np.bool_] | None = None,
 ) -> list[ProductId]:
     """The ``limit`` best positive-scored candidates, best first, ties by product id; then,
     while the list is short, the next products of each ``fill`` ranking in turn (a callable
     ranking is computed only when it is needed).
 
-    Excluded products and (with ``in_stock_only``) products out of stock never appear."""
+    Excluded products, (with ``in_stock_only``) products out of stock and, given ``within``
+    (a mask over the catalogue), products outside it never appear."""
     limit = clamp_limit(limit)
     if limit == 0:
         return []
@@ -152,6 +154,8 @@ def select(
     excluded[np.fromiter(exclude, dtype=np.int64)] = True
     if in_stock_only:
         excluded |= ~catalog.in_stock
+    if within is not None:
+        excluded |= ~within
     chosen: list[int] = []
     combined = scores.combined()
     if combined.index.size:

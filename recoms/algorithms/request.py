@@ -8,6 +8,9 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
+
 from recoms.algorithms.catalog import CatalogView
 from recoms.algorithms.history import ContactHistory
 from recoms.algorithms.model import Aligned, Model, Popularity
@@ -19,7 +22,8 @@ class Request:
     """One list: the data source asked for, the model aligned to the catalogue, the
     bestseller ranking of the source's window at ``now`` (``popularity(aligned, ...)``),
     the asker's ``history`` (None for an unknown contact), the reference ``products`` of
-    product-based algorithms and the ``category`` that narrows bestsellers.
+    product-based algorithms and the ``category`` (one, or several: any of them) that narrows
+    bestsellers, alternatives and you may also like.
 
     ``single_threaded`` runs the small dense products of the factor model with BLAS on one
     thread: they finish sooner than BLAS threads can be woken, and on a busy machine waiting
@@ -33,6 +37,11 @@ class Request:
     products: Sequence[ProductId] = ()
     category: str | Sequence[str] | None = None
     single_threaded: Callable[[], AbstractContextManager[object]] = contextlib.nullcontext
+
+    def in_categories(self) -> npt.NDArray[np.bool_] | None:
+        """The catalogue's products in the request's category (any of several), or None when
+        it names none; a category the catalogue lacks leaves no product in."""
+        return None if self.category is None else self.catalog.in_category(self.category)
 
     @property
     def params(self) -> DataSourceParams:

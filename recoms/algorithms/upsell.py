@@ -16,7 +16,8 @@ def upsell(request: Request) -> list[ProductId]:
     than the product but at most ``price_ratio_max`` times its price, first; ranked by how
     alike they are (content, customers in common) and how often ordered. Then products bought
     together with them; then bestsellers. Ties by product id; never the given products, nor
-    products of their kind that cost no more than them."""
+    products of their kind that cost no more than them. With the request's category, only
+    products of it."""
     aligned, catalog, params = request.aligned, request.catalog, request.params
     given = catalog.indices(request.products)
     parts: list[Scores] = []
@@ -48,4 +49,5 @@ def upsell(request: Request) -> list[ProductId]:
         in_stock_only=params.in_stock_only,
         exclude=[*given, *request.purchased(), *(cheaper - offered)],
         fill=fallback_rankings(request, given),
+        within=request.in_categories(),
     )

@@ -195,7 +195,8 @@ class RecomsQuery(IdentityQuery):
     )
     categories: QueryArray = array_of(
         "Categories the items must be in, any of them (Yespo's meaning): a name (`Kitchen`) "
-        "or a path (`Home > Kitchen`).",
+        "or a path (`Home > Kitchen`). Bestsellers, alternatives and you may also like honour "
+        "it; a category the catalogue lacks gives an empty list.",
         max_items=MAX_CATEGORIES,
         alias="category",
     )

@@ -36,7 +36,13 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         default=[],
         help="reference products (comma-separated or repeated); product-based lists need them",
     )
-    recommend.add_argument("--category", help="narrow bestsellers to a category (A > B)")
+    recommend.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        help="narrow bestsellers, alternatives and you may also like to a category (A > B); "
+        "repeated: to any of them",
+    )
     json_argument(recommend)
     recommend.set_defaults(handler=run_recommend)
 
@@ -47,7 +53,7 @@ async def run_recommend(args: argparse.Namespace, settings: RecomsSettings, out:
             DataSourceId(args.data_source),
             identity_of(args),
             products=[ProductId(pid) for pid in split_list(args.products)],
-            category=args.category,
+            categories=args.category,
         )
     if args.json:
         print_json([product_to_api_dict(product) for product in products], out)

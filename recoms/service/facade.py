@@ -518,8 +518,10 @@ class RecomsService:
         category: str | None = None,
         categories: Sequence[str] = (),
     ) -> list[Product]:
-        """The data source's list for this request, best first. ``categories`` narrow it to
-        products in any of them (as Yespo's ``category`` array), ``category`` to one.
+        """The data source's list for this request, best first. ``categories`` narrow the
+        bestsellers, alternatives and you-may-also-like lists to products in any of them (as
+        Yespo's ``category`` array), ``category`` to one; a category the catalogue lacks gives
+        an empty list. The other lists do not take a category.
 
         Raises ``NotFound`` for an unknown data source and ``InvalidRequest`` when the
         algorithm needs products and none are given. An unknown contact is not an error.
