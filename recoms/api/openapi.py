@@ -480,10 +480,12 @@ def _schemas() -> Json:
         "type": "object",
         "description": (
             'Yespo\'s tracker shape: {"GeneralInfo": {"eventName": "ProductPage", "siteId": ..., '
-            '"datetime": <ms>, "externalCustomerId"|"user_email"|"user_phone": ..., '
-            '"cookies": {"sc": <webId>}}, "ProductPage": {"Product": {"productKey": ...}}}. '
+            '"datetime": <ms>, "externalCustomerId"|"user_email"|"user_phone"|'
+            '"user_es_contact_id": ..., "cookies": {"sc": <webId>}}, '
+            '"ProductPage": {"Product": {"productKey": ..., "price": "754 USD"}}}. '
             "Events: ProductPage, CategoryPage, StatusCart, PurchasedItems, CustomerData, "
-            "AddToWishlist, SearchRequest; eS.js flat shapes too."
+            "AddToWishlist, SearchRequest, and MainPage, StatusCartPage, NotFound without data; "
+            "eS.js flat shapes too."
         ),
         "required": ["GeneralInfo"],
         "properties": {"GeneralInfo": {"type": "object", "required": ["eventName"]}},
