@@ -30,7 +30,7 @@ def customer_commands() -> list[BotCommand]:
 def staff_commands(role: Role) -> list[BotCommand]:
     """What staff may do; the admins' commands only for admins."""
     commands = [
-        BotCommand(command="find", description=_("Find a customer by phone, email or id")),
+        BotCommand(command="find", description=_("Find a customer by phone, email, id or name")),
         BotCommand(command="recs", description=_("A customer's recommendations")),
         BotCommand(command="product", description=_("A product card")),
         BotCommand(command="link", description=_("A sign-in link for a customer")),

@@ -196,6 +196,11 @@ class Recommender(Protocol):
 
     async def profile(self, customer: CustomerKey) -> CustomerProfile | None: ...
 
+    async def customers_named(self, text: str, limit: int = 10) -> list[CustomerProfile]:
+        """Customers whose name contains ``text`` (any case), by name: identifiers only, no
+        orders or cart. ``RequestRejected`` for fewer than two characters."""
+        ...
+
     async def link_customer(
         self,
         customer: CustomerKey,

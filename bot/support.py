@@ -8,7 +8,15 @@ from bot.cards import format_price
 from bot.identity import LINK_ACTIONS, contact_target
 from bot.links import link_target
 from bot.lists import Lists
-from bot.ports import CustomerKey, CustomerProfile, ListKind, ProductCard, Recommender
+from bot.ports import (
+    CustomerKey,
+    CustomerProfile,
+    ListKind,
+    ProductCard,
+    Recommender,
+    RequestRejected,
+    UnsupportedByBackend,
+)
 from bot.privacy import mask, read_phone
 from bot.records import AuditEntry, BotStore, BotUser
 
@@ -16,6 +24,7 @@ _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 _PHONE = re.compile(r"\+?[\d\s()\-]{7,}")
 _MAX_INT64 = 2**63 - 1
 HISTORY = 8  # link events /find shows
+NAME_MATCHES = 10  # customers a /find by name lists
 LIST_NAMES: dict[str, ListKind] = {
     **{kind.value: kind for kind in ListKind},
     **{kind.value.replace("_", "-"): kind for kind in ListKind},
@@ -93,14 +102,35 @@ class Support:
         return None
 
     async def find(self, actor_id: int, query: str) -> CustomerProfile | None:
+        """The customer an identifier in ``query`` names."""
         profile = await self._lookup(query)
+        await self._audit_find(actor_id, query, [profile] if profile else [])
+        return profile
+
+    async def find_all(self, actor_id: int, query: str) -> list[CustomerProfile]:
+        """The customer an identifier in ``query`` names; else those whose name contains it,
+        by name (at most :data:`NAME_MATCHES`). A single match comes with orders and cart."""
+        profile = await self._lookup(query)
+        found = [profile] if profile else await self._named(query)
+        if len(found) == 1 and profile is None:
+            found = [await self.profile(found[0].contact_id) or found[0]]
+        await self._audit_find(actor_id, query, found)
+        return found
+
+    async def _named(self, query: str) -> list[CustomerProfile]:
+        try:
+            return await self._recommender.customers_named(query, NAME_MATCHES)
+        except (RequestRejected, UnsupportedByBackend):  # too short; a backend without names
+            return []
+
+    async def _audit_find(self, actor_id: int, query: str, found: list[CustomerProfile]) -> None:
+        outcome = "" if len(found) == 1 else f" ({len(found) or 'not'} found)"
         await self._store.audit(
             actor_id,
             "find",
-            target=f"contact {profile.contact_id}" if profile else "",
-            detail=mask(query) + ("" if profile else " (not found)"),
+            target=f"contact {found[0].contact_id}" if len(found) == 1 else "",
+            detail=mask(query) + outcome,
         )
-        return profile
 
     async def recommendations(
         self, actor_id: int, query: str, kind: ListKind

@@ -132,6 +132,11 @@ class EmbeddedRecommender:
                 return None
         return _contact_profile(profile.contact, profile)
 
+    async def customers_named(self, text: str, limit: int = 10) -> list[CustomerProfile]:
+        with _engine_errors():
+            found = await self._service.contacts_named(text, limit=limit)
+        return [_contact_profile(contact) for contact in found]
+
     async def link_customer(
         self,
         customer: CustomerKey,

@@ -109,6 +109,10 @@ class _Contact(_Camel):
     telegram_user_id: int | None = Field(default=None, alias="telegramUserId")
 
 
+class _Contacts(_Camel):
+    contacts: list[_Contact]
+
+
 class _Link(_Contact):
     known: bool = True
     previous_telegram_user_id: int | None = Field(default=None, alias="previousTelegramUserId")
@@ -336,6 +340,16 @@ class HttpRecommender:
         except ValidationError as error:
             raise RecommenderUnavailable(f"unexpected profile from the API: {error}") from error
         return _profile(parsed.contact, parsed)
+
+    async def customers_named(self, text: str, limit: int = 10) -> list[CustomerProfile]:
+        body = await self._call(
+            "GET", "/api/v1/contacts", params=[("name", text), ("limit", str(limit))]
+        )
+        try:
+            parsed = _Contacts.model_validate(body)
+        except ValidationError as error:
+            raise RecommenderUnavailable(f"unexpected contacts from the API: {error}") from error
+        return [_profile(contact) for contact in parsed.contacts]
 
     async def link_customer(
         self,

@@ -32,7 +32,7 @@ from bot.cards import clean, cut_escaped
 from bot.commands import hide_staff_commands, show_staff_commands, staff_help
 from bot.deeplinks import DeepLinkError
 from bot.filters import IsStaff
-from bot.keyboards.callbacks import KIND_CODES, ProductSendCB, StaffCB
+from bot.keyboards.callbacks import KIND_CODES, CustomerPickCB, ProductSendCB, StaffCB
 from bot.keyboards.menu import MENU_LISTS, label, list_title
 from bot.links import DeepLinks
 from bot.ports import CustomerProfile, ListKind, Recommender
@@ -73,21 +73,71 @@ def _profile_keyboard(profile: CustomerProfile) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
+def _picks_keyboard(profiles: list[CustomerProfile]) -> InlineKeyboardMarkup:
+    """One button per customer a name matched: the name, an identifier, the contact id."""
+    builder = InlineKeyboardBuilder()
+    for profile in profiles:
+        known = profile.phone or profile.email or profile.external_id
+        parts = [clean(profile.name or "")[:40], clean(known or "")[:40], f"#{profile.contact_id}"]
+        builder.button(
+            text=" · ".join(part for part in parts if part),
+            callback_data=CustomerPickCB(contact=profile.contact_id),
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
 async def cmd_find(
-    message: Message, command: CommandObject, event_from_user: User, support: Support, i18n: I18n
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    support: Support,
+    i18n: I18n,
+    bot: Bot,
 ) -> None:
     if not command.args:
         await message.answer(
-            html.quote(_("Usage: /find <phone | email | external id | contact id>"))
+            html.quote(_("Usage: /find <phone | email | external id | contact id | name>"))
         )
         return
-    profile = await support.find(event_from_user.id, command.args)
-    if profile is None:
+    found = await support.find_all(event_from_user.id, command.args)
+    if not found:
         await message.answer(_("No customer found for this query."))
+    elif len(found) == 1:
+        await _send_profile(bot, message.chat.id, found[0], support, i18n)
+    else:
+        await message.answer(
+            html.quote(_("{count} customers match. Pick one:").format(count=len(found))),
+            reply_markup=_picks_keyboard(found),
+        )
+
+
+async def on_customer_picked(
+    query: CallbackQuery,
+    callback_data: CustomerPickCB,
+    callback_answer: CallbackAnswer,
+    event_from_user: User,
+    support: Support,
+    i18n: I18n,
+    bot: Bot,
+) -> None:
+    profile = await support.profile(callback_data.contact)
+    if profile is None:
+        callback_answer.text = _("No customer found for this query.")
+        callback_answer.show_alert = True
         return
+    await support.audit(event_from_user.id, "find", target=f"contact {profile.contact_id}")
+    chat_id = query.message.chat.id if query.message is not None else event_from_user.id
+    await _send_profile(bot, chat_id, profile, support, i18n)
+
+
+async def _send_profile(
+    bot: Bot, chat_id: int, profile: CustomerProfile, support: Support, i18n: I18n
+) -> None:
     linked_user, history = await support.link_details(profile)
     names = await support.product_labels(profile, i18n.current_locale)
-    await message.answer(
+    await bot.send_message(
+        chat_id,
         profile_text(
             profile, i18n.current_locale, linked_user=linked_user, history=history, names=names
         ),
@@ -575,6 +625,7 @@ def create_router() -> Router:
     router.message.register(cmd_admins_only, Command("staff_add", "staff_remove"))
     router.callback_query.register(on_send_product_pressed, ProductSendCB.filter())
     router.callback_query.register(on_staff_list, StaffCB.filter())
+    router.callback_query.register(on_customer_picked, CustomerPickCB.filter())
     return router
 
 

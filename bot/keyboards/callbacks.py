@@ -59,6 +59,12 @@ class StaffCB(CallbackData, prefix="s"):
         return KINDS_BY_CODE.get(self.code)
 
 
+class CustomerPickCB(CallbackData, prefix="cp"):
+    """One of the customers a ``/find`` by name matched: show their profile."""
+
+    contact: int
+
+
 class SupportCB(CallbackData, prefix="sup"):
     """A button on a customer's profile card in the operators' group: view (``v``) or send
     (``s``) a list, send a product (``p``), close the conversation (``x``). ``customer`` is

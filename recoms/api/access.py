@@ -36,6 +36,7 @@ ROUTES: Mapping[Route, Access] = {
     ("GET", "/api/v1/datasources/{dataSourceId}"): Access.ADMIN,
     ("PUT", "/api/v1/datasources/{dataSourceId}"): Access.ADMIN,
     ("PATCH", "/api/v1/datasources/{dataSourceId}"): Access.ADMIN,
+    ("GET", "/api/v1/contacts"): Access.ADMIN,
     ("GET", "/api/v1/contacts/profile"): Access.ADMIN,
     ("POST", "/api/v1/contacts/telegram"): Access.ADMIN,
     ("DELETE", "/api/v1/contacts/telegram/{telegramUserId}"): Access.ADMIN,

@@ -8,8 +8,10 @@ from aiohttp import web
 
 from recoms.api.keys import SERVICE
 from recoms.api.params import body_model, path_params, query_params
-from recoms.api.queries import ProfileQuery, TelegramUserPath
+from recoms.api.queries import ContactsQuery, ProfileQuery, TelegramUserPath
 from recoms.api.schemas import (
+    ContactOut,
+    ContactsOut,
     ProfileOut,
     TelegramForgetOut,
     TelegramLinkOut,
@@ -19,6 +21,16 @@ from recoms.api.schemas import (
 from recoms.errors import InvalidRequest, NotFound
 
 routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/contacts")
+async def get_contacts(request: web.Request) -> web.Response:
+    """Contacts whose name contains ``name`` (any case), for staff who know a customer by name
+    only."""
+    query = query_params(ContactsQuery, request)
+    found = await request.app[SERVICE].contacts_named(query.name, limit=query.limit)
+    contacts = [ContactOut.from_domain(contact) for contact in found]
+    return web.json_response(dump(ContactsOut(contacts=contacts)))
 
 
 @routes.get("/api/v1/contacts/profile")

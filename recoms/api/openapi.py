@@ -27,6 +27,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     schemas.Health,
     schemas.ImportReportOut,
     schemas.ProductOut,
+    schemas.ContactsOut,
     schemas.ProfileOut,
     schemas.StatsOut,
     schemas.TelegramForgetOut,
@@ -341,6 +342,14 @@ def paths() -> Json:
                 "requestBody": body("DataSourcePatch"),
                 "responses": {"200": ok("Updated.", ref("DataSourceOut")), **errors(400, 404)},
             },
+        },
+        "/api/v1/contacts": {
+            "get": {
+                "operationId": "findContactsByName",
+                "tags": ["contacts"],
+                "summary": "Contacts whose name contains the text given (any case), by name",
+                "responses": {"200": ok("The contacts.", ref("ContactsOut")), **errors(400)},
+            }
         },
         "/api/v1/contacts/profile": {
             "get": {

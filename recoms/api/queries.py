@@ -213,6 +213,15 @@ class ProfileQuery(IdentityQuery):
     )
 
 
+class ContactsQuery(Parameters):
+    name: Annotated[str, Field(min_length=2, max_length=MAX_SEARCH_LENGTH), Printable] = Field(
+        description="Part of the first, last or full name, any case; at least 2 characters."
+    )
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), Digits] = Field(
+        default=10, description="At most this many contacts."
+    )
+
+
 class ProductsQuery(Parameters):
     search: Annotated[str, Field(max_length=MAX_SEARCH_LENGTH), Printable] | None = Field(
         default=None, description="Matches id, title or brand, case-insensitive."
@@ -263,6 +272,7 @@ INPUTS: Mapping[Route, Inputs] = {
     ("GET", DATA_SOURCE): Inputs(path=DataSourcePath),
     ("PUT", DATA_SOURCE): Inputs(path=DataSourcePath),
     ("PATCH", DATA_SOURCE): Inputs(path=DataSourcePath),
+    ("GET", "/api/v1/contacts"): Inputs(query=ContactsQuery),
     ("GET", "/api/v1/contacts/profile"): Inputs(query=ProfileQuery),
     ("POST", "/api/v1/contacts/telegram"): Inputs(),
     ("DELETE", TELEGRAM_USER): Inputs(path=TelegramUserPath),

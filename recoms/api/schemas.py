@@ -301,6 +301,10 @@ class ContactOut(ApiModel):
         )
 
 
+class ContactsOut(ApiModel):
+    contacts: list[ContactOut] = Field(description="By name; at most the limit asked for.")
+
+
 class TelegramLinkOut(ContactOut):
     known: bool = Field(
         description="The shop's own data names this contact: not one that the link created "

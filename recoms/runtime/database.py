@@ -59,6 +59,10 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(name).expanduser()
 
 
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _sqlite_pragmas(*, wal: bool) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
@@ -71,5 +75,8 @@ def _sqlite_pragmas(*, wal: bool) -> Any:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         finally:
             cursor.close()
+        # SQLite's own lower() folds ASCII only; searches by name must find "Олена" by
+        # "олена" as PostgreSQL does.
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     return on_connect

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recoms.algorithms import rank
 from recoms.config import RecomsSettings
 from recoms.domain import (
+    MAX_LIMIT,
     Algorithm,
     Contact,
     ContactProfile,
@@ -73,6 +74,7 @@ MAX_PROFILE_ORDERS = 100
 # What an order import fills: the tables a contact's history is read from.
 ORDER_TABLES = ("contacts", "orders", "order_lines", "products")
 FEED_IMPORT = "feed import"
+MIN_NAME_QUERY = 2
 
 
 def utc_now() -> datetime:
@@ -368,6 +370,16 @@ class RecomsService:
         that names one), or None."""
         async with self.database.sessions() as session:
             return await self._contacts(session).find(identity)
+
+    async def contacts_named(self, text: str, *, limit: int = 10) -> list[Contact]:
+        """Contacts whose name contains ``text`` (any case; first, last or full name), by
+        name, at most ``limit`` (up to ``MAX_LIMIT``). Raises ``InvalidRequest`` for fewer
+        than :data:`MIN_NAME_QUERY` letters: one letter would list half the customers."""
+        text = " ".join(text.split())
+        if len(text) < MIN_NAME_QUERY:
+            raise InvalidRequest(f"give at least {MIN_NAME_QUERY} characters of the name")
+        async with self.database.sessions() as session:
+            return await ContactRepository(session).named(text, max(1, min(limit, MAX_LIMIT)))
 
     async def upsert_contact(
         self,

@@ -166,6 +166,15 @@ class FakeEngine:
         contact = self.find(customer)
         return None if contact is None else self._profile(contact)
 
+    async def customers_named(self, text: str, limit: int = 10) -> list[CustomerProfile]:
+        self._check_up()
+        text = " ".join(text.split()).lower()
+        if len(text) < 2:
+            raise RequestRejected("give at least 2 characters of the name")
+        named = [c for c in self.contacts.values() if c.name and text in c.name.lower()]
+        named.sort(key=lambda contact: (contact.name, contact.contact_id))
+        return [CustomerProfile(c.contact_id, c.name, c.email, c.phone) for c in named[:limit]]
+
     async def link_customer(
         self,
         customer: CustomerKey,

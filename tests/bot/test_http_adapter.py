@@ -134,6 +134,24 @@ async def test_profiles_linking_and_stats(
     assert await remote.stats() == await embedded.stats()
 
 
+async def test_customers_by_name_over_http_equal_the_embedded_ones(
+    remote: HttpRecommender, embedded: EmbeddedRecommender, service: RecomsService
+) -> None:
+    await service.upsert_contact(external_id="olena-001", name="Олена Коваль")
+    await service.upsert_contact(external_id="c-002", name="Олег Ковальчук")
+    found = await remote.customers_named("КОВАЛЬ")
+    assert [(c.name, c.external_id) for c in found] == [
+        ("Олег Ковальчук", "c-002"),
+        ("Олена Коваль", "olena-001"),
+    ]
+    assert found[1].phone == "+380501110001"
+    assert found == await embedded.customers_named("КОВАЛЬ")
+    assert await remote.customers_named("ковал", limit=1) == found[:1]
+    assert await remote.customers_named("nobody") == []
+    with pytest.raises(RequestRejected):
+        await remote.customers_named("o")
+
+
 async def test_errors_are_named_for_the_bot(api: TestServer, remote: HttpRecommender) -> None:
     with pytest.raises(RequestRejected):
         await remote.recommend(999, OLENA)
@@ -180,6 +198,7 @@ async def test_a_plain_yespo_api_serves_lists_and_says_what_it_cannot(
             client.profile(OLENA),
             client.product("mug-1"),
             client.search("mug"),
+            client.customers_named("olena"),
             client.stats(),
             client.link_customer(OLENA, 1),
             client.forget(1),

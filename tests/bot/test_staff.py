@@ -11,6 +11,7 @@ from aiogram.methods import SendMessage, SendPhoto
 from bot.commands import register_commands
 from bot.links import Opened
 from bot.records import BotStore, Role
+from recoms.service import RecomsService
 from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
 from tests.bot.telegram import BOT_USERNAME, RecordingSession
 
@@ -254,3 +255,44 @@ async def test_at_start_everyone_gets_the_customer_commands_and_staff_theirs(
         for (kind, _, _), commands in session.commands.items()
         if kind == "default"
     )
+
+
+# --- /find by name -------------------------------------------------------------------------
+
+
+@pytest.mark.engine
+async def test_find_by_name_shows_one_customer_or_a_list_to_pick_from(
+    chat: Chat, session: RecordingSession, store: BotStore, service: RecomsService
+) -> None:
+    await service.upsert_contact(external_id="olena-001", name="Олена Коваль")
+    await service.upsert_contact(external_id="c-002", name="Олег Ковальчук")
+    await service.upsert_contact(external_id="c-003", name="Iryna Shevchenko")
+
+    await chat.send(IRYNA, "/find олена")
+    found = session.last(IRYNA.id)
+    assert "Customer #" in found.visible
+    assert "olena-001" in found.visible
+    assert "O-2" in found.visible  # the whole profile, orders included
+
+    await chat.send(IRYNA, "/find КОВАЛ")
+    picks = session.last(IRYNA.id)
+    assert "2 customers match" in picks.visible
+    labels = [text for text, _, _ in picks.buttons()]
+    assert len(labels) == 2
+    assert labels[0].startswith("Олег Ковальчук · c-002 · #")
+    assert labels[1].startswith("Олена Коваль · +380501110001 · #")
+    await chat.press(IRYNA, picks, "Олег Ковальчук")
+    picked = session.last(IRYNA.id)
+    assert "c-002" in picked.visible
+    assert "O-4" in picked.visible
+    await chat.press(IRYNA, picked, "Bestsellers")
+    assert "Mug" in session.last(IRYNA.id).visible
+
+    await chat.send(IRYNA, "/find Taras Nobody")
+    assert "No customer found" in session.last(IRYNA.id).visible
+    await chat.send(IRYNA, "/find o")
+    assert "No customer found" in session.last(IRYNA.id).visible
+
+    finds = [entry for entry in await store.audit_log() if entry.action == "find"]
+    assert [entry.detail.endswith("(2 found)") for entry in finds].count(True) == 1
+    assert any(entry.target.startswith("contact ") and not entry.detail for entry in finds)

@@ -23,6 +23,11 @@ BIG_IN_CHUNK = 5_000
 T = TypeVar("T")
 
 
+def escape_like(text: str) -> str:
+    """``text`` matched literally by ``LIKE ... ESCAPE '\\'``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 async def bulk_insert(
     session: AsyncSession,
     table: Table,

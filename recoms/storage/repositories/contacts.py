@@ -19,7 +19,7 @@ from recoms.storage.models import (
     OrderRow,
     WebIdRow,
 )
-from recoms.storage.repositories.common import CONTACTS, chunked
+from recoms.storage.repositories.common import CONTACTS, chunked, escape_like
 
 
 def contact_from_row(row: ContactRow, web_ids: Sequence[str] = ()) -> Contact:
@@ -84,6 +84,17 @@ class ContactRepository:
             )
             found.update({str(value): int(contact_id) for value, contact_id in rows})
         return found
+
+    async def named(self, text: str, limit: int) -> list[Contact]:
+        """Contacts whose name contains ``text`` (any case), by name, at most ``limit``."""
+        pattern = f"%{escape_like(text.lower())}%"
+        rows = await self.session.scalars(
+            select(ContactRow)
+            .where(func.lower(ContactRow.name).like(pattern, escape="\\"))
+            .order_by(ContactRow.name, ContactRow.id)
+            .limit(limit)
+        )
+        return [contact_from_row(row) for row in rows]
 
     async def identifiers_by(
         self, key: IdentityKey, values: Sequence[str]

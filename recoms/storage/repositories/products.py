@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import Availability, Product, ProductId
 from recoms.storage.models import ProductRow
-from recoms.storage.repositories.common import PRODUCTS, chunked
+from recoms.storage.repositories.common import PRODUCTS, chunked, escape_like
 
 
 def product_from_row(row: ProductRow) -> Product:
@@ -148,7 +148,7 @@ class ProductRepository:
         return len(gone)
 
     async def search(self, query: str, limit: int) -> list[Product]:
-        pattern = f"%{_escape_like(query.casefold())}%"
+        pattern = f"%{escape_like(query.lower())}%"
         rows = await self.session.scalars(
             select(ProductRow)
             .where(
@@ -176,7 +176,3 @@ class ProductRepository:
             .where(ProductRow.active.is_(True), ProductRow.availability.in_(in_stock))
         )
         return int(total or 0), int(buyable or 0)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -86,6 +86,7 @@ PUBLIC = {"Authorization": encode_basic_auth("", PUBLIC_KEY)}
 ADMIN_ONLY = [
     ("GET", "/api/v1/contacts/profile?contactId=1", None),
     ("GET", "/api/v1/contacts/profile?email=alice@example.com", None),
+    ("GET", "/api/v1/contacts?name=alice", None),
     ("POST", "/api/v1/contacts/telegram", {"externalCustomerId": "alice-1", "telegramUserId": 7}),
     ("DELETE", "/api/v1/contacts/telegram/7", None),
     ("POST", "/api/v1/feed/import", {"url": "https://shop.example/feed.xml"}),

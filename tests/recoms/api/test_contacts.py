@@ -101,3 +101,54 @@ async def test_bad_link_requests(client: Client) -> None:
         assert response.status == 400, body
         assert expected in (await response.json())["message"], body
     assert (await client.delete(f"{TELEGRAM}/abc")).status == 400
+
+
+# --- contacts by name: staff who know a customer by name only -----------------------------
+
+CONTACTS = "/api/v1/contacts"
+
+
+async def name_contact(client: Client, external_id: str, name: str) -> None:
+    event = {
+        "GeneralInfo": {"eventName": "CustomerData"},
+        "CustomerData": {"externalCustomerId": external_id, "user_name": name},
+    }
+    response = await client.post("/api/v1/events", json=event)
+    assert response.status == 202, await response.text()
+
+
+async def names_found(client: Client, **params: str) -> list[str]:
+    response = await client.get(CONTACTS, params=params)
+    assert response.status == 200, await response.text()
+    return [contact["name"] for contact in (await response.json())["contacts"]]
+
+
+async def test_contacts_are_found_by_part_of_the_name_in_any_case(client: Client) -> None:
+    for external_id, name in [
+        ("n-1", "Олена Коваль"),
+        ("n-2", "Olena Shevchenko"),
+        ("n-3", "Petro Olenchuk"),
+        ("n-4", "Iryna 100%_Real"),
+    ]:
+        await name_contact(client, external_id, name)
+    assert await names_found(client, name="ОЛЕНА") == ["Олена Коваль"]
+    assert await names_found(client, name="коваль") == ["Олена Коваль"]
+    assert await names_found(client, name="olen") == ["Olena Shevchenko", "Petro Olenchuk"]
+    assert await names_found(client, name="  olena   shev ") == ["Olena Shevchenko"]
+    assert await names_found(client, name="olen", limit="1") == ["Olena Shevchenko"]
+    # LIKE's wildcards are letters like any other.
+    assert await names_found(client, name="0%_") == ["Iryna 100%_Real"]
+    assert await names_found(client, name="%%") == []
+    assert await names_found(client, name="Nobody") == []
+
+    response = await client.get(CONTACTS, params={"name": "Olena Shevchenko"})
+    (contact,) = (await response.json())["contacts"]
+    assert contact["externalCustomerId"] == "n-2"
+
+
+async def test_a_name_search_needs_two_characters_and_a_bounded_limit(client: Client) -> None:
+    for params in ({}, {"name": "o"}, {"name": " "}, {"name": "ol", "limit": "51"}):
+        response = await client.get(CONTACTS, params=params)
+        assert response.status == 400, params
+        assert (await response.json())["message"]
+    assert (await client.get(CONTACTS, params={"name": "x" * 201})).status == 400
