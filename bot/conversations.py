@@ -155,6 +155,16 @@ class ConversationStore(Protocol):
 
     async def save_topic(self, topic: Topic) -> None: ...
 
+    async def claim_topic(self, customer_id: int, now: datetime, stale_after: timedelta) -> bool:
+        """Claim opening the customer's topic, for this replica alone: False while another
+        holds the claim. A claim older than ``stale_after`` (its replica stopped mid-way) is
+        taken over."""
+        ...
+
+    async def release_topic(self, customer_id: int) -> None:
+        """Give up the claim on opening the customer's topic (the topic is saved, or not)."""
+        ...
+
     async def forget_customer(self, customer_id: int) -> Topic | None:
         """Delete the customer's conversations, their messages and the topic mapping (the
         topic itself is Telegram's: returned so the caller can delete it there)."""

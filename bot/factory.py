@@ -19,6 +19,7 @@ from aiohttp import web
 
 from bot.config import BotSettings
 from bot.filters import PrivateOrOperators
+from bot.flood import FloodGate, MemoryFloodGate
 from bot.handlers import get_routers
 from bot.i18n import UserLanguageMiddleware
 from bot.identity import Linking
@@ -77,11 +78,13 @@ def create_dispatcher(
     phone_region: str,
     storage: BaseStorage | None = None,
     seen_updates: SeenUpdates | None = None,
+    flood_gate: FloodGate | None = None,
 ) -> Dispatcher:
     """Routers, middlewares and the objects handlers ask for by parameter name.
 
     ``phone_region`` reads numbers written without a country code; it is the engine's
-    ``RECOMS_DEFAULT_REGION``, so the bot and the engine read a number alike."""
+    ``RECOMS_DEFAULT_REGION``, so the bot and the engine read a number alike. Without a
+    ``flood_gate`` the support flood limit is counted in this process."""
     dp = Dispatcher(storage=storage or MemoryStorage())
     refs = ProductRefs(store)
     lists = Lists(recommender, store, settings.lists, settings.list_size)
@@ -102,7 +105,7 @@ def create_dispatcher(
         office_hours=settings.office_hours(),
         sla=timedelta(minutes=settings.support_sla_minutes),
         sign_answers=settings.support_sign_answers,
-        flood_limit=settings.support_flood_limit,
+        flood=flood_gate or MemoryFloodGate(settings.support_flood_limit),
         group_locale=settings.default_locale,
     )
     links = DeepLinks(store, settings.bot_username(), settings.link_ttl)

@@ -35,6 +35,7 @@ from bot.conversations import (
     SupportFigures,
     Topic,
 )
+from bot.flood import Flood, FloodGate
 from bot.keyboards.support import card_keyboard, reply_keyboard
 from bot.office_hours import OfficeHours
 from bot.ports import CustomerKey, CustomerProfile, Recommender
@@ -47,9 +48,12 @@ from bot.views import customer_card_text
 
 log = logging.getLogger(__name__)
 
-FLOOD_WINDOW = timedelta(minutes=1)
 NOTE_PREFIXES = ("#", "/note")
 TOPIC_NAME_LIMIT = 128
+# A replica opening a topic holds its claim for a second or two; one that held it this long
+# stopped mid-way, and another replica opens the topic instead.
+TOPIC_CLAIM_STALE = timedelta(seconds=30)
+TOPIC_CLAIM_POLL_S = 0.05
 # Captions take 1024 characters; a signature must leave the agent's words room.
 SIGNATURE_LIMIT = 64
 
@@ -81,7 +85,7 @@ class SupportDesk:
         office_hours: OfficeHours,
         sla: timedelta,
         sign_answers: bool,
-        flood_limit: int,
+        flood: FloodGate,
         group_locale: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -93,11 +97,10 @@ class SupportDesk:
         self._hours = office_hours
         self.sla = sla
         self._sign = sign_answers
-        self._flood_limit = flood_limit
+        self._flood = flood
         self._group_locale = group_locale
         self.now = clock
         self._topic_locks: dict[int, asyncio.Lock] = {}
-        self._flood_noticed: dict[int, datetime] = {}
 
     @property
     def conversations(self) -> ConversationStore:
@@ -131,10 +134,10 @@ class SupportDesk:
             log.info("support message of banned user %s dropped", customer.id)
             return
         now = self.now()
-        if await conversations.customer_messages_since(customer.id, now - FLOOD_WINDOW) >= (
-            self._flood_limit
-        ):
-            await self._notice_flood(message, customer.id, now)
+        flood = await self._flood.admit(customer.id, now)
+        if flood is not Flood.ADMITTED:
+            if flood is Flood.TELL:
+                await self._notice_flood(message)
             return
         user = await self._store.user(customer.id)
         contact_id = user.contact_id if user is not None else None
@@ -189,11 +192,7 @@ class SupportDesk:
             else _("An agent will answer here. Write your question in this chat.")
         )
 
-    async def _notice_flood(self, message: Message, customer_id: int, now: datetime) -> None:
-        noticed = self._flood_noticed.get(customer_id)
-        if noticed is not None and now - noticed < FLOOD_WINDOW:
-            return
-        self._flood_noticed[customer_id] = now
+    async def _notice_flood(self, message: Message) -> None:
         await message.answer(
             _(
                 "You are sending messages faster than our agents can read them. Please wait "
@@ -231,7 +230,7 @@ class SupportDesk:
                 raise
             # Someone deleted the topic in Telegram: open a new one for the customer.
             log.info("topic of user %s is gone (%s); opening another", customer.id, error)
-            topic = await self._open_topic(bot, customer, user)
+            topic = await self._claimed_topic(bot, customer, user, gone=topic)
             copy = await bot.copy_message(
                 topic.chat_id, customer.id, message.message_id, message_thread_id=topic.thread_id
             )
@@ -250,13 +249,13 @@ class SupportDesk:
         self, bot: Bot, customer: User, user: BotUser | None, conversation: Conversation
     ) -> Topic:
         """The customer's topic, reopened when closed; a new one with a pinned profile card
-        on their first message. One at a time per customer, so two messages at once make one
-        topic."""
+        on their first message. One at a time per customer, in this process and across
+        replicas, so two messages at once make one topic."""
         lock = self._topic_locks.setdefault(customer.id, asyncio.Lock())
         async with lock:
-            topic = await self.conversations.topic(customer.id)
-            if topic is None or topic.chat_id != self.operators_chat_id:
-                return await self._open_topic(bot, customer, user)
+            topic = await self._current_topic(customer.id)
+            if topic is None:
+                return await self._claimed_topic(bot, customer, user)
             if topic.closed:
                 with self._in_group_language():
                     await bot.reopen_forum_topic(topic.chat_id, topic.thread_id)
@@ -270,6 +269,33 @@ class SupportDesk:
                 )
                 await self.conversations.save_topic(topic)
             return topic
+
+    async def _current_topic(self, customer_id: int, gone: Topic | None = None) -> Topic | None:
+        """The customer's topic in the operators' group, unless it is the ``gone`` one."""
+        topic = await self.conversations.topic(customer_id)
+        if topic is None or topic.chat_id != self.operators_chat_id:
+            return None
+        return None if gone is not None and topic.thread_id == gone.thread_id else topic
+
+    async def _claimed_topic(
+        self, bot: Bot, customer: User, user: BotUser | None, gone: Topic | None = None
+    ) -> Topic:
+        """A new topic for the customer, opened by the one replica that claims it in the
+        database; another replica waits and takes that topic."""
+        conversations = self.conversations
+        while not await conversations.claim_topic(
+            customer.id, datetime.now(UTC), TOPIC_CLAIM_STALE
+        ):
+            await asyncio.sleep(TOPIC_CLAIM_POLL_S)
+            if (topic := await self._current_topic(customer.id, gone)) is not None:
+                return topic
+        try:
+            # The replica that held the claim may have saved its topic just before.
+            if (topic := await self._current_topic(customer.id, gone)) is not None:
+                return topic
+            return await self._open_topic(bot, customer, user)
+        finally:
+            await conversations.release_topic(customer.id)
 
     async def _open_topic(self, bot: Bot, customer: User, user: BotUser | None) -> Topic:
         assert self.operators_chat_id is not None

@@ -13,6 +13,7 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiohttp import web
 
 from bot.config import DEMO_BOT_USERNAME, BotSettings
+from bot.flood import FloodGate, MemoryFloodGate, RedisFloodGate
 from bot.ports import Recommender
 from bot.records import BotStore
 from bot.resilience import MemorySeenUpdates, RedisSeenUpdates, SeenUpdates
@@ -128,9 +129,9 @@ async def open_bot_store(url: str, pool_size: int | None = None) -> AsyncIterato
 
 def fsm_storage(
     settings: BotSettings, bot_id: int, readiness: Readiness
-) -> tuple[BaseStorage, SeenUpdates]:
-    """Per-user state and update de-duplication: shared through Redis when it is configured
-    (and then a readiness check that it answers).
+) -> tuple[BaseStorage, SeenUpdates, FloodGate]:
+    """Per-user state, update de-duplication and the support flood count: shared through
+    Redis when it is configured (and then a readiness check that it answers).
 
     The Redis pool has a connection for every update in flight and a few to spare, and an
     update finding them all taken waits for one instead of failing."""
@@ -153,5 +154,6 @@ def fsm_storage(
             return None if await redis.ping() else "no answer to PING"
 
         readiness.add("redis", answers)
-        return RedisStorage(redis), seen
-    return MemoryStorage(), MemorySeenUpdates()
+        flood = RedisFloodGate(redis, bot_id, settings.support_flood_limit)
+        return RedisStorage(redis), seen, flood
+    return MemoryStorage(), MemorySeenUpdates(), MemoryFloodGate(settings.support_flood_limit)

@@ -99,7 +99,7 @@ async def run(
         bot = create_bot(token.get_secret_value(), api_url=api_url)
         stack.push_async_callback(bot.session.close)
         readiness = Readiness()
-        storage, seen = fsm_storage(settings, bot.id, readiness)
+        storage, seen, flood = fsm_storage(settings, bot.id, readiness)
         stack.push_async_callback(storage.close)
         i18n = create_i18n(settings.locales_dir, settings.default_locale)
         dp = create_dispatcher(
@@ -110,6 +110,7 @@ async def run(
             phone_region=recoms.default_region,
             storage=storage,
             seen_updates=seen,
+            flood_gate=flood,
         )
         app = create_web_app(
             dp,

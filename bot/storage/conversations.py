@@ -24,6 +24,7 @@ from bot.storage.models import (
     ConversationRow,
     SupportBanRow,
     SupportMessageRow,
+    SupportTopicClaimRow,
     SupportTopicRow,
 )
 
@@ -325,6 +326,26 @@ class SqlConversationStore:
             row.thread_id = topic.thread_id
             row.card_message_id = topic.card_message_id
             row.closed = topic.closed
+
+    async def claim_topic(self, customer_id: int, now: datetime, stale_after: timedelta) -> bool:
+        claim = SupportTopicClaimRow.customer_id == customer_id
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    delete(SupportTopicClaimRow).where(
+                        claim, SupportTopicClaimRow.claimed_at < now - stale_after
+                    )
+                )
+                session.add(SupportTopicClaimRow(customer_id=customer_id, claimed_at=now))
+        except IntegrityError:  # another replica holds it
+            return False
+        return True
+
+    async def release_topic(self, customer_id: int) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(SupportTopicClaimRow).where(SupportTopicClaimRow.customer_id == customer_id)
+            )
 
     async def forget_customer(self, customer_id: int) -> Topic | None:
         async with self._sessions.begin() as session:

@@ -165,6 +165,16 @@ class SupportTopicRow(Base):
     __table_args__ = (UniqueConstraint("chat_id", "thread_id"),)
 
 
+class SupportTopicClaimRow(Base):
+    """A replica opening the customer's topic, from before ``createForumTopic`` until the
+    topic is saved: another replica waits for it rather than opening a second topic."""
+
+    __tablename__ = "bot_support_topic_claims"
+
+    customer_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    claimed_at: Mapped[datetime]
+
+
 class SupportBanRow(Base):
     """A user whose messages to support are dropped."""
 
