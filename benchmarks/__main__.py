@@ -1,4 +1,5 @@
-"""`make bench`: import speed, rebuild time and memory, recommend latency in-process and over HTTP.
+"""`make bench`: import speed, rebuild time and memory, recommend latency in-process and over
+HTTP, and the support relay's added latency per message.
 
 Every figure that depends on the machine is printed beside a baseline measured in the same run
 (the bare aiohttp handler for HTTP), because the machine is shared and its speed varies.
@@ -187,6 +188,13 @@ def bench_rebuild_synthetic(quick: bool) -> None:
     subprocess.run([sys.executable, str(script), *(["--quick"] if quick else [])], check=True)
 
 
+def bench_support(quick: bool) -> None:
+    """The support relay (``benchmarks/support.py``) in a process of its own: the local Bot API
+    server, the bot in long polling, people typing in the web chat."""
+    messages = ["--messages", "10" if quick else "30"]
+    subprocess.run([sys.executable, "-m", "benchmarks.support", *messages], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders", type=Path, default=SHARED_ORDERS)
@@ -214,6 +222,7 @@ def main() -> None:
         asyncio.run(bench_latency(args.orders, url, args.requests))
         bench_http(args.orders, url, args.seconds, args.concurrency)
     bench_rebuild_synthetic(args.quick)
+    bench_support(args.quick)
 
 
 if __name__ == "__main__":
