@@ -7,33 +7,25 @@ server with a web chat, the bot and the engine's API, all in this one process.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Sequence
 
 from bot.cli import Handler, Settings, build_parser
 from bot.config import RetiredSetting
 from recoms.drivers import MissingDriver
+from recoms.runtime.logs import configure_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    _configure_logging()
+    # Text until a command that reads its settings says otherwise (``run``: BOT_LOG_FORMAT).
+    configure_logging("text")
     handler: Handler = args.handler
     try:
         return handler(args, Settings())
     except (MissingDriver, RetiredSetting) as error:
         print(f"recoms-bot: error: {error.message}", file=sys.stderr)
         return 2
-
-
-def _configure_logging() -> None:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    # Drivers log statement parameters (phones, emails) at DEBUG; alembic is chatty at INFO.
-    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine", "alembic"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import logging
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -134,6 +134,13 @@ class BotSettings(BaseSettings):
     )
     utm_medium: str = Field(default="bot", description="utm_medium of the shop links on cards.")
     list_size: int = Field(default=10, ge=1, le=50, description="Cards in one list.")
+    # Spelled out rather than imported: handlers read this module and reach nothing of the
+    # engine (recoms.runtime.logs' LogFormat is the same two words).
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`recoms-bot run`'s logs as text lines, or json: one object per line, the "
+        "embedded engine's too (RECOMS_LOG_FORMAT is for `recoms serve`).",
+    )
     host: str = Field(default="127.0.0.1", description="Address of the web app (API, webhook).")
     port: int = Field(default=8080, description="Port of the web app (API, webhook).")
     local_api_host: str = Field(default="127.0.0.1", description="Demo Bot API server address.")

@@ -26,6 +26,7 @@ from bot.identity import Linking
 from bot.inflight import CountInFlight, InFlight
 from bot.links import DeepLinks
 from bot.lists import Lists
+from bot.metrics import BotMetrics, CountTelegramErrors, CountUpdates
 from bot.ports import Recommender
 from bot.presenter import CardPresenter
 from bot.records import BotStore
@@ -46,26 +47,35 @@ from bot.web import (
     LINK_API_KEY,
     LINKS_KEY,
     Webhook,
+    get_metrics,
     healthz,
     post_deeplink,
     readyz,
 )
+from recoms.httpkit import METRICS
 from recoms.runtime.readiness import READINESS, Readiness
 
 log = logging.getLogger(__name__)
 
 
 def create_bot(
-    token: str, *, api_url: str | None = None, session: BaseSession | None = None
+    token: str,
+    *,
+    api_url: str | None = None,
+    session: BaseSession | None = None,
+    metrics: BotMetrics | None = None,
 ) -> Bot:
     """A Bot speaking HTML, against ``api_url`` (a self-hosted Bot API server) when given.
 
-    429 answers are waited out and retried by a request middleware on the session."""
+    429 answers are waited out and retried by a request middleware on the session; with
+    ``metrics``, every failed call is counted there, each retried 429 too."""
     if session is None:
         session = AiohttpSession(
             api=TelegramAPIServer.from_base(api_url) if api_url else PRODUCTION
         )
     session.middleware(RetryAfter())
+    if metrics is not None:
+        session.middleware(CountTelegramErrors(metrics))
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -79,13 +89,16 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     seen_updates: SeenUpdates | None = None,
     flood_gate: FloodGate | None = None,
+    metrics: BotMetrics | None = None,
 ) -> Dispatcher:
     """Routers, middlewares and the objects handlers ask for by parameter name.
 
     ``phone_region`` reads numbers written without a country code; it is the engine's
     ``RECOMS_DEFAULT_REGION``, so the bot and the engine read a number alike. Without a
-    ``flood_gate`` the support flood limit is counted in this process."""
+    ``flood_gate`` the support flood limit is counted in this process. Updates are counted
+    into ``metrics`` (a registry of the dispatcher's own when not given)."""
     dp = Dispatcher(storage=storage or MemoryStorage())
+    metrics = dp["bot_metrics"] = metrics or BotMetrics()
     refs = ProductRefs(store)
     lists = Lists(recommender, store, settings.lists, settings.list_size)
     dp["settings"] = settings
@@ -126,6 +139,7 @@ def create_dispatcher(
             seen_updates or MemorySeenUpdates(),
             renew_every=settings.update_timeout.total_seconds() / 3,
         ),
+        CountUpdates(metrics),
     )
     UserLanguageMiddleware(i18n).setup(dp)
     dp.callback_query.middleware(AnswerEveryPress())
@@ -143,8 +157,9 @@ def create_web_app(
     readiness: Readiness | None = None,
 ) -> web.Application:
     """One aiohttp app: the engine's API (``api_app``, when the engine is embedded), /healthz
-    and /readyz (``readiness``'s checks, and not while stopping), the deep-link endpoint for
-    the shop's backend, and the webhook when a public URL is set.
+    and /readyz (``readiness``'s checks, and not while stopping), /metrics (the bot's and
+    the embedded engine's), the deep-link endpoint for the shop's backend, and the webhook
+    when a public URL is set.
 
     ``api_app`` must declare the webhook open (Telegram sends no API key; the webhook answers
     401 without Telegram's secret-token header) and the deep-link endpoint admin-only, which
@@ -158,9 +173,15 @@ def create_web_app(
     readiness = readiness or Readiness()
     readiness.add("bot", in_flight.not_ready)
     app[READINESS] = readiness
+    bot_metrics: BotMetrics = dp["bot_metrics"]
     if api_app is None:
+        app[METRICS] = [bot_metrics.registry]
         app.router.add_get("/healthz", healthz)
         app.router.add_get("/readyz", readyz)
+        app.router.add_get("/metrics", get_metrics)
+    else:
+        # The API's /metrics (admin key) serves the bot's figures beside the engine's.
+        app[METRICS].append(bot_metrics.registry)
     app.router.add_post(DEEPLINK_PATH, post_deeplink)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None

@@ -21,8 +21,10 @@ from bot.inflight import InFlight
 from bot.links import DeepLinks
 from bot.resilience import UpdateInHand
 from recoms.httpkit import (
+    METRICS,
     basic_password,
     error_response,
+    metrics_response,
     password_is,
     readiness_response,
     unauthorized,
@@ -133,6 +135,14 @@ def _authorized(request: web.Request) -> bool:
     if key is None:
         return True
     return password_is(basic_password(request.headers.get(hdrs.AUTHORIZATION)), key)
+
+
+async def get_metrics(request: web.Request) -> web.Response:
+    """The bot's figures, for a bot whose engine is remote (the embedded engine's API serves
+    both); the deep-link endpoint's key guards them."""
+    if not _authorized(request):
+        return unauthorized()
+    return metrics_response(request.app[METRICS])
 
 
 async def post_deeplink(request: web.Request) -> web.Response:

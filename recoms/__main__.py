@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from recoms.cli import USAGE_ERROR, build_parser, run
 from recoms.config import RecomsSettings
 from recoms.errors import RecomsError, Unavailable
+from recoms.runtime.logs import configure_logging
 
 FAILURE = 1
 INTERRUPTED = 130
@@ -24,7 +25,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     Bad input (arguments, files, feeds, settings) prints one line to stderr and gives 2; a
     database that cannot be reached gives 1. Neither prints a traceback."""
     args = build_parser().parse_args(argv)
-    _configure_logging(verbose=args.verbose or args.command in ("serve", "demo"))
     try:
         settings = RecomsSettings()
     except ValidationError as error:
@@ -33,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             for item in error.errors()
         )
         return _fail(f"bad settings: {problems}", USAGE_ERROR)
+    verbose = args.verbose or args.command in ("serve", "demo")
+    configure_logging(
+        getattr(args, "log_format", None) or settings.log_format,
+        level=logging.INFO if verbose else logging.WARNING,
+    )
     try:
         return asyncio.run(run(args, settings, sys.stdout))
     except Unavailable as error:
@@ -49,18 +54,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fail(message: str, status: int) -> int:
     print(f"recoms: error: {message}", file=sys.stderr)
     return status
-
-
-def _configure_logging(*, verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Drivers log statement parameters (phones, emails) at DEBUG; alembic is chatty at INFO.
-    for name in ("aiosqlite", "asyncpg", "sqlalchemy.engine"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from recoms.runtime.logs import LogFormat
+
 DEFAULT_DATABASE_PATH = Path("var") / "recoms.db"
 
 
@@ -49,6 +51,11 @@ class RecomsSettings(BaseSettings):
         default="127.0.0.1", description="Address `recoms serve` and `recoms demo` listen on."
     )
     port: int = Field(default=8080, description="Port `recoms serve` and `recoms demo` listen on.")
+    log_format: LogFormat = Field(
+        default="text",
+        description="Logs as text lines, or json: one object per line (time, level, logger, "
+        "message, extras), the access log's lines with method, route, status, ms and bytes.",
+    )
     model_refresh_seconds: float = Field(
         default=5.0, description="How often a serving process looks for a newer rebuilt model."
     )

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 
 from aiohttp import hdrs, web
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, generate_latest
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,17 @@ def readiness_response(reasons: list[str]) -> web.Response:
         log.info("not ready: %s", "; ".join(reasons))
         return web.json_response({"status": "not ready"}, status=503)
     return web.json_response({"status": "ready"})
+
+
+METRICS = web.AppKey("metrics_registries", list[CollectorRegistry])
+"""The registries ``/metrics`` serves: the engine's API's, and the bot's when it embeds it."""
+
+
+def metrics_response(registries: list[CollectorRegistry]) -> web.Response:
+    """Prometheus' text format (0.0.4, which every Prometheus reads) of every registry; their
+    metric names do not overlap."""
+    body = b"".join(generate_latest(registry) for registry in registries)
+    return web.Response(body=body, headers={hdrs.CONTENT_TYPE: CONTENT_TYPE_PLAIN_0_0_4})
 
 
 def unauthorized() -> web.Response:

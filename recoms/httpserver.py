@@ -19,21 +19,43 @@ TOO_MANY_HEADERS = "Too many headers received"
 
 class AccessLog(AbstractAccessLogger):
     """One line per request with its path and never its query string, which may hold a
-    phone or an email."""
+    phone or an email. The record carries the fields as extras too (``method``, ``route``:
+    the template the path matched, ``path``, ``status``, ``duration_ms``, ``bytes``), which
+    the JSON log format writes out."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        duration_ms = round(time * 1000, 1)
         self.logger.info(
-            '%s "%s %s" %s %.1f ms',
+            '%s "%s %s" %s %.1f ms %s bytes',
             request.remote,
             request.method,
             request.path,
             response.status,
-            time * 1000,
+            duration_ms,
+            response.body_length,
+            extra={
+                "remote": request.remote,
+                "method": request.method,
+                "route": _route_template(request),
+                "path": request.path,
+                "status": response.status,
+                "duration_ms": duration_ms,
+                "bytes": response.body_length,
+            },
         )
 
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
+
+
+def _route_template(request: web.BaseRequest) -> str | None:
+    """The route's path template (``/api/v2/contacts/recoms/{dataSourceId}``), or None for a
+    request that matched no route."""
+    match = request.match_info if isinstance(request, web.Request) else None
+    if match is None or match.http_exception is not None or match.route.resource is None:
+        return None
+    return match.route.resource.canonical
 
 
 def refusal(exc: BaseException | None, *, max_line: int, max_field: int) -> tuple[int, str]:

@@ -21,6 +21,7 @@ from bot.config import BotSettings
 from bot.factory import create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n
 from bot.inflight import InFlight
+from bot.metrics import BotMetrics
 from bot.resources import (
     bot_database_url,
     database_pool_size,
@@ -32,6 +33,7 @@ from bot.resources import (
 from recoms.config import RecomsSettings
 from recoms.httpkit import keyless_bind_refusal, keyless_notice
 from recoms.httpserver import ApiRunner
+from recoms.runtime.logs import configure_logging, log_format_argument
 from recoms.runtime.readiness import Readiness
 from recoms.runtime.signals import until_stopped
 
@@ -54,11 +56,13 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     )
     parser.add_argument("--host", help="address of the web app (default BOT_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port of the web app (default BOT_PORT, 8080)")
+    log_format_argument(parser, "BOT_LOG_FORMAT")
     parser.set_defaults(handler=execute)
 
 
 def execute(args: argparse.Namespace, settings: Settings) -> int:
     bot_settings = settings.bot
+    configure_logging(args.log_format or bot_settings.log_format)
     host = args.host or bot_settings.host
     # The web app's key: the embedded API's, or the remote API's that the deep-link endpoint
     # shares.
@@ -96,7 +100,8 @@ async def run(
         store = await stack.enter_async_context(
             open_bot_store(bot_database_url(settings, recoms), database_pool_size(settings))
         )
-        bot = create_bot(token.get_secret_value(), api_url=api_url)
+        metrics = BotMetrics()
+        bot = create_bot(token.get_secret_value(), api_url=api_url, metrics=metrics)
         stack.push_async_callback(bot.session.close)
         readiness = Readiness()
         storage, seen, flood = fsm_storage(settings, bot.id, readiness)
@@ -111,6 +116,7 @@ async def run(
             storage=storage,
             seen_updates=seen,
             flood_gate=flood,
+            metrics=metrics,
         )
         app = create_web_app(
             dp,

@@ -14,7 +14,8 @@ class Access(enum.Enum):
     PUBLIC = "public"
     """The public key (``RECOMS_PUBLIC_KEY``) or the admin key: what a shop's web page calls."""
     OPEN = "open"
-    """Anyone: health, documentation, and routes that check their own secret (a webhook)."""
+    """Anyone: health, documentation (and its page's files), and routes that check their own
+    secret (a webhook)."""
 
 
 Route = tuple[str, str]
@@ -46,10 +47,13 @@ ROUTES: Mapping[Route, Access] = {
     ("GET", "/api/v1/products"): Access.ADMIN,
     ("GET", "/api/v1/products/{productId}"): Access.ADMIN,
     ("GET", "/api/v1/stats"): Access.ADMIN,
+    # Figures of the shop's traffic and catalogue: for its monitoring, not for anyone.
+    ("GET", "/metrics"): Access.ADMIN,
     ("GET", "/healthz"): Access.OPEN,
     ("GET", "/readyz"): Access.OPEN,
     ("GET", "/openapi.json"): Access.OPEN,
     ("GET", "/docs"): Access.OPEN,
+    ("GET", "/docs/{asset}"): Access.OPEN,
     # CORS preflights carry no credentials by the browser's rules; they only say which
     # origins may call the public routes.
     ("OPTIONS", RECOMS): Access.OPEN,

@@ -10,7 +10,9 @@ from recoms.api import (
     catalog,
     contacts,
     datasources,
+    docs,
     events,
+    metrics,
     recommendations,
     system,
     tracker,
@@ -18,8 +20,10 @@ from recoms.api import (
 from recoms.api.access import PUBLIC_PATHS, ROUTES, Access, Route
 from recoms.api.cors import cors_middleware, preflight
 from recoms.api.keys import ACCESS, FEED_LIMIT, RENDERED, SERVICE, SETTINGS
+from recoms.api.metrics import API_METRICS, ApiMetrics, metrics_middleware
 from recoms.api.middleware import auth_middleware, errors_middleware
 from recoms.config import RecomsSettings
+from recoms.httpkit import METRICS
 from recoms.presenters import RenderedProducts
 from recoms.service import RecomsService
 
@@ -50,7 +54,7 @@ def create_app(
     ``{("POST", "/telegram/webhook"): Access.OPEN}`` for a webhook that checks its own secret;
     routes it does not name need the admin key."""
     app = web.Application(
-        middlewares=[cors_middleware, errors_middleware, auth_middleware],
+        middlewares=[metrics_middleware, cors_middleware, errors_middleware, auth_middleware],
         client_max_size=MAX_JSON_BODY,
         handler_args={"max_line_size": MAX_REQUEST_LINE, "max_field_size": MAX_HEADER_FIELD},
     )
@@ -59,7 +63,10 @@ def create_app(
     app[FEED_LIMIT] = max_feed_bytes
     app[ACCESS] = {**ROUTES, **(access or {})}
     app[RENDERED] = RenderedProducts()
-    for module in (recommendations, events, tracker, catalog, datasources, contacts, system):
+    app[API_METRICS] = api_metrics = ApiMetrics(service)
+    app[METRICS] = [api_metrics.registry]
+    modules = (recommendations, events, tracker, catalog, datasources, contacts, system)
+    for module in (*modules, docs, metrics):
         app.add_routes(module.routes)
     for path in sorted(PUBLIC_PATHS):
         app.router.add_route("OPTIONS", path, preflight)

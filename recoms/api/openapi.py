@@ -466,12 +466,34 @@ def paths() -> Json:
             "get": {
                 "operationId": "docs",
                 "tags": ["system"],
-                "summary": "A page pointing at this document; open without the key",
+                "summary": "Swagger UI over this document; open without the key",
                 "responses": {
                     "200": {
                         "description": "HTML.",
                         "content": {"text/html": {"schema": {"type": "string"}}},
                     }
+                },
+            }
+        },
+        "/docs/{asset}": {
+            "get": {
+                "operationId": "docsAsset",
+                "tags": ["system"],
+                "summary": "A file of the Swagger UI page (script, stylesheet, icon)",
+                "responses": {"200": {"description": "The file."}, **errors(400)},
+            }
+        },
+        "/metrics": {
+            "get": {
+                "operationId": "metrics",
+                "tags": ["system"],
+                "summary": "Prometheus metrics: the API, the engine and (in its web app) the bot",
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text format 0.0.4.",
+                        "content": {"text/plain": {"schema": {"type": "string"}}},
+                    },
+                    **errors(),
                 },
             }
         },

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -153,6 +153,12 @@ class FeedJobPath(Parameters):
     job_id: str = Field(description="The job's id, from the import's answer.")
 
 
+class DocsAssetPath(Parameters):
+    asset: Literal["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "start.js"] = (
+        Field(description="A file of the Swagger UI page at /docs.")
+    )
+
+
 # --- query parameters ----------------------------------------------------------------------
 
 
@@ -279,5 +285,6 @@ INPUTS: Mapping[Route, Inputs] = {
     ("POST", TELEGRAM_USER + "/forget"): Inputs(path=TelegramUserPath),
     ("GET", "/api/v1/products"): Inputs(query=ProductsQuery),
     ("GET", "/api/v1/products/{productId}"): Inputs(path=ProductPath),
+    ("GET", "/docs/{asset}"): Inputs(path=DocsAssetPath),
 }
 """Routes with parameters, by (method, path template); a route not named here takes none."""

@@ -16,16 +16,6 @@ log = logging.getLogger(__name__)
 
 routes = web.RouteTableDef()
 
-DOCS_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>recoms API</title></head>
-<body><h1>recoms API</h1>
-<p>The OpenAPI 3.1 document: <a href="/openapi.json">/openapi.json</a>. Load it into any
-OpenAPI viewer or client generator.</p>
-<p>Recommendations: <code>GET /api/v2/contacts/recoms/{dataSourceId}?externalCustomerId=...</code>
-(HTTP Basic, the API key as the password, when the server has a key).</p>
-</body></html>
-"""
-
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
@@ -63,8 +53,3 @@ async def get_stats(request: web.Request) -> web.Response:
 @routes.get("/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     return web.json_response(build_document())
-
-
-@routes.get("/docs")
-async def docs(request: web.Request) -> web.Response:
-    return web.Response(text=DOCS_PAGE, content_type="text/html")

@@ -26,6 +26,7 @@ from recoms.domain import (
     ProductId,
 )
 from recoms.errors import InvalidRequest
+from recoms.runtime.logs import log_format_argument
 from recoms.service import ImportReport, Progress, RecomsService, open_service
 
 USAGE_ERROR = 2
@@ -93,6 +94,7 @@ def listen_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=port_number, help="port to listen on (default RECOMS_PORT, 8080)"
     )
+    log_format_argument(parser, "RECOMS_LOG_FORMAT")
 
 
 def iso_date(text: str) -> date:

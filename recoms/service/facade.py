@@ -51,8 +51,9 @@ from recoms.runtime import locks
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
 from recoms.service.batches import retrying, write
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.intake import Intake
 from recoms.service.jobs import FeedJob, FeedJobs
-from recoms.service.reports import ImportReport, Progress, RebuildReport, Stats
+from recoms.service.reports import ImportReport, ModelFigures, Progress, RebuildReport, Stats
 from recoms.service.serving import ServingModel
 from recoms.service.stats import read_stats
 from recoms.storage.database import (
@@ -142,6 +143,8 @@ class RecomsService:
             allowed_networks=fetch.parse_networks(settings.feed_allow_networks),
         )
         self._feed_jobs = FeedJobs(clock=self._now)
+        self.intake = Intake()
+        """What this process took in: events and imports, for metrics."""
 
     async def close(self) -> None:
         """Stop running feed imports (what they wrote stays) and close the database."""
@@ -249,15 +252,23 @@ class RecomsService:
     async def _exclusive(self, kind: str) -> AsyncIterator[None]:
         """Hold the database's lock for ``kind`` (e.g. ``"feed import"``) for the block.
 
-        Raises ``Busy`` at once when another process (or task) holds it."""
+        Raises ``Busy`` at once when another process (or task) holds it. Counts the import
+        in ``intake`` by how it ended."""
+        counted = kind.removesuffix(" import")
         async with contextlib.AsyncExitStack() as stack:
             try:
                 await stack.enter_async_context(locks.exclusive(self.database.engine, kind))
             except locks.Taken:
+                self.intake.imports[counted, "busy"] += 1
                 raise Busy(
                     f"another {kind} is running on this database; try again when it has finished"
                 ) from None
-            yield
+            try:
+                yield
+            except BaseException:
+                self.intake.imports[counted, "failed"] += 1
+                raise
+            self.intake.imports[counted, "done"] += 1
 
     async def get_product(self, product_id: ProductId) -> Product:
         """Raises ``NotFound``."""
@@ -354,15 +365,21 @@ class RecomsService:
         ``visitor_only`` is for callers holding the public key, which every page shows: the
         event may name the visitor by the ``sc`` cookie only. One that names a person (see
         ``TrackerEvent.names_a_person``) would link anyone's cookie to that person's contact
-        and lists; it raises ``Forbidden``, and nothing is recorded."""
-        event = parse_event(payload, received_at=self._now())
-        if visitor_only and event.names_a_person:
-            raise Forbidden(tracking.VISITOR_ONLY)
+        and lists; it raises ``Forbidden``, and nothing is recorded. Either refusal counts as
+        a rejected event in ``intake``."""
+        try:
+            event = parse_event(payload, received_at=self._now())
+            if visitor_only and event.names_a_person:
+                raise Forbidden(tracking.VISITOR_ONLY)
+        except (InvalidRequest, Forbidden):
+            self.intake.events["rejected"] += 1
+            raise
 
         async def record(session: AsyncSession) -> None:
             await tracking.EventRecorder(session, self._identifiers, ImportReport()).record(event)
 
         await write(self.database.sessions, record)
+        self.intake.events["accepted"] += 1
 
     # --- contacts ----------------------------------------------------------------------
     async def find_contact(self, identity: Identity) -> Contact | None:
@@ -582,6 +599,23 @@ class RecomsService:
             return "the schema is not at the newest migration"
         await self._serving.current()
         return None
+
+    def model_figures(self) -> ModelFigures | None:
+        """The model and catalogue this process serves from memory, read without IO; None
+        until a request (or a readiness check) loaded them. A rebuild in another process
+        shows here once this one has picked the new model up."""
+        serving = self._serving.loaded()
+        if serving is None:
+            return None
+        model = serving.model
+        return ModelFigures(
+            built_at=None if serving.model_version is None else model.built_at,
+            products=model.n_products,
+            basket_pairs=int(model.basket_neighbours.nnz),
+            customer_pairs=int(model.customer_neighbours.nnz),
+            factors=int(model.item_factors.shape[1]),
+            catalogue_products=len(serving.catalog),
+        )
 
     async def stats(self) -> Stats:
         async with self.database.sessions() as session:

@@ -56,6 +56,20 @@ class ImportReport:
 
 
 @dataclass(frozen=True)
+class ModelFigures:
+    """The model and catalogue a process serves from memory. ``built_at`` is None before the
+    first rebuild; ``basket_pairs`` and ``customer_pairs`` count the stored neighbour pairs
+    (bought in the same order, by the same customer); ``factors`` is the taste space's size."""
+
+    built_at: datetime | None
+    products: int
+    basket_pairs: int
+    customer_pairs: int
+    factors: int
+    catalogue_products: int
+
+
+@dataclass(frozen=True)
 class RebuildReport:
     """A model rebuild: the stored version, what it was built from, the settings its tuning
     chose (or why it kept the defaults), and its wall time."""

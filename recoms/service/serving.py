@@ -153,6 +153,10 @@ class ServingModel:
         self._rebuild_lock = asyncio.Lock()
         self._blas: ThreadpoolController | None = None
 
+    def loaded(self) -> Serving | None:
+        """What serves now, as it is (no refresh, no IO); None until a request loaded it."""
+        return self._serving
+
     def expire(self) -> None:
         """Make the next request look for a newer catalogue (this process just changed it)."""
         self._checked_at = -math.inf

@@ -173,14 +173,25 @@ def test_every_command_has_help(recoms: Run, command: list[str]) -> None:
     assert out.startswith("usage: recoms")
 
 
-def _free_port() -> int:
+def wait_until_healthy(base: str, seconds: float = 60) -> None:
+    """Until ``base``'s /healthz answers (a server starting in a subprocess), or ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
 def test_demo_serves_recommendations_and_stops_on_sigterm(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, RECOMS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
     env.pop("RECOMS_API_KEY", None)
     process = subprocess.Popen(
@@ -223,7 +234,7 @@ def test_evaluate_scores_a_running_api_over_http(tmp_path: Path, recoms: Run) ->
     status, _, _ = recoms("import-orders", str(orders), "--before", SPLIT.isoformat())
     assert status == 0
     assert recoms("rebuild")[0] == 0
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, RECOMS_DATABASE_URL=os.environ["RECOMS_DATABASE_URL"])
     env.pop("RECOMS_API_KEY", None)
     server = subprocess.Popen(
@@ -235,13 +246,7 @@ def test_evaluate_scores_a_running_api_over_http(tmp_path: Path, recoms: Run) ->
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_until_healthy(base)
         status, out, err = recoms(
             "evaluate", str(orders), "--split-date", SPLIT.isoformat(), "--url", base
         )
@@ -257,7 +262,7 @@ def test_evaluate_says_when_the_api_cannot_be_reached(tmp_path: Path, recoms: Ru
     from tests.recoms.evaluation.test_evaluate import SPLIT, write_orders
 
     orders = write_orders(tmp_path / "history.csv")
-    url = f"http://127.0.0.1:{_free_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     status, _, err = recoms(
         "evaluate", str(orders), "--split-date", SPLIT.isoformat(), "--url", url
     )

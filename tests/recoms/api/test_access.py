@@ -57,6 +57,7 @@ def test_only_lists_and_events_take_the_public_key() -> None:
         "/readyz",
         "/openapi.json",
         "/docs",
+        "/docs/{asset}",
     }
 
 
