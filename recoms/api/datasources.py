@@ -16,7 +16,7 @@ from recoms.api.schemas import (
     dump,
 )
 from recoms.domain import DataSourceId
-from recoms.errors import InvalidRequest
+from recoms.errors import Conflict, InvalidRequest
 
 routes = web.RouteTableDef()
 
@@ -59,14 +59,12 @@ async def replace_data_source(request: web.Request) -> web.Response:
     data_source_id = _id(request)
     body = await body_model(DataSourceReplace, request)
     if body.id is not None and body.id != data_source_id:
-        raise InvalidRequest("id in the body differs from the one in the path")
+        raise Conflict("id in the body differs from the one in the path")
     service = request.app[SERVICE]
     if body.algorithm is not None:
         current = await service.get_data_source(data_source_id)
         if body.algorithm != current.algorithm:
-            raise InvalidRequest(
-                "the algorithm of a data source cannot be changed; create a new one"
-            )
+            raise Conflict("the algorithm of a data source cannot be changed; create a new one")
     source = await service.update_data_source(
         data_source_id, name=body.name, params=body.params.to_domain()
     )
@@ -83,7 +81,11 @@ async def patch_data_source(request: web.Request) -> web.Response:
     if body.params is not None:
         current = await service.get_data_source(data_source_id)
         merged = DataSourceParamsModel.from_domain(current.params).model_dump(by_alias=False)
-        merged.update(body.params.model_dump(by_alias=False, exclude_unset=True))
-        params = validate(DataSourceParamsModel, merged).to_domain()
+        merged.update(body.params.model_dump(by_alias=False, exclude_none=True))
+        try:
+            params = validate(DataSourceParamsModel, merged).to_domain()
+        except InvalidRequest as error:
+            # Each field given is valid: what clashes is the band with the stored bound.
+            raise Conflict(error.message) from None
     source = await service.update_data_source(data_source_id, name=body.name, params=params)
     return web.json_response(dump(DataSourceOut.from_domain(source)))

@@ -333,14 +333,20 @@ def paths() -> Json:
                 "tags": ["data sources"],
                 "summary": "Replace a data source's name and params (params not given: defaults)",
                 "requestBody": body("DataSourceReplace"),
-                "responses": {"200": ok("Updated.", ref("DataSourceOut")), **errors(400, 404)},
+                "responses": {
+                    "200": ok("Updated.", ref("DataSourceOut")),
+                    **errors(400, 404, 409),
+                },
             },
             "patch": {
                 "operationId": "updateDataSource",
                 "tags": ["data sources"],
                 "summary": "Change some of a data source's name and params",
                 "requestBody": body("DataSourcePatch"),
-                "responses": {"200": ok("Updated.", ref("DataSourceOut")), **errors(400, 404)},
+                "responses": {
+                    "200": ok("Updated.", ref("DataSourceOut")),
+                    **errors(400, 404, 409),
+                },
             },
         },
         "/api/v1/contacts": {

@@ -94,8 +94,23 @@ def _true_or_false(value: object) -> object:
     return value
 
 
+NOT_BLANK = f"^[^{CONTROL}]*[^ {CONTROL}][^{CONTROL}]*$"
+"""Text with something besides spaces, and without control characters."""
+
+
+def _not_blank(value: str) -> str:
+    _printable(value)
+    if not value.strip(" "):
+        raise ValueError("must not be blank")
+    return value.strip(" ")
+
+
 Printable = Checked(PRINTABLE, _printable)
 Text = Annotated[str, Field(max_length=MAX_ID_LENGTH), Printable]
+NamedText = Annotated[
+    str, Field(min_length=1, max_length=MAX_ID_LENGTH), Checked(NOT_BLANK, _not_blank)
+]
+"""An id or a name: lengths count the text as sent, spaces around it are dropped after."""
 Digits = BeforeValidator(_digits)
 Id64 = Annotated[int, Field(ge=1, le=INT64_MAX), Digits]
 Flag = Annotated[bool, BeforeValidator(_true_or_false)]
@@ -182,15 +197,15 @@ class IdentityQuery(Parameters):
     def to_identity(self) -> Identity:
         return Identity(
             contact_id=None if self.contact_id is None else ContactId(self.contact_id),
-            external_id=_present(self.external_customer_id),
-            email=_present(self.email),
-            phone=_present(self.phone),
-            web_id=_present(self.web_id),
+            external_id=present(self.external_customer_id),
+            email=present(self.email),
+            phone=present(self.phone),
+            web_id=present(self.web_id),
             telegram_user_id=self.telegram_user_id,
         )
 
 
-def _present(value: str | None) -> str | None:
+def present(value: str | None) -> str | None:
     return (value or "").strip() or None
 
 
@@ -240,9 +255,9 @@ class ProductsQuery(Parameters):
     @model_validator(mode="after")
     def _one_of(self) -> Self:
         # A rule across parameters, which OpenAPI cannot state: the fuzz test's hook keeps to it.
-        if not _present(self.search) and not self.ids:
+        if not present(self.search) and not self.ids:
             raise ValueError("either search or ids is required")
-        if _present(self.search) and self.ids:
+        if present(self.search) and self.ids:
             raise ValueError("give either search or ids, not both")
         return self
 

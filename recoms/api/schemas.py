@@ -17,9 +17,16 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from recoms.api.queries import INT64_MAX, MISSING_IDENTIFIER
+from recoms.api.queries import (
+    INT64_MAX,
+    MISSING_IDENTIFIER,
+    Id64,
+    NamedText,
+    Printable,
+    Text,
+    present,
+)
 from recoms.domain import (
-    MAX_ID_LENGTH,
     MAX_LIMIT,
     Algorithm,
     CartLine,
@@ -42,24 +49,15 @@ from recoms.service.jobs import FeedJob, JobState
 MAX_EVENTS = 1000
 MAX_CURATED_PRODUCTS = 500
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-def _printable(value: str) -> str:
-    # Control characters never belong in an identifier; NUL would even be refused by PostgreSQL.
-    if CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    return value
-
-
-Printable = AfterValidator(_printable)
-ItemId = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_LENGTH),
-    Printable,
-]
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=MAX_ID_LENGTH), Printable
+ItemId = NamedText
+Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Items per list.")]
+WindowDays = Annotated[int, Field(ge=1, le=3650, description="Bestseller window.")]
+PriceRatio = Annotated[float, Field(gt=0, le=100)]
+CuratedIds = Annotated[
+    list[ItemId],
+    Field(
+        max_length=MAX_CURATED_PRODUCTS, description="The curated list of the `other` algorithm."
+    ),
 ]
 
 
@@ -81,24 +79,20 @@ class ApiModel(BaseModel):
 class IdentityFields(ApiModel):
     """The ways a caller names a contact; ``telegramUserId`` is this engine's extension."""
 
-    contact_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
-    email: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), Printable] | None
-    ) = None
-    phone: (
-        Annotated[str, StringConstraints(strip_whitespace=True, max_length=32), Printable] | None
-    ) = None
+    contact_id: Id64 | None = None
+    email: Annotated[str, Field(max_length=254), Printable] | None = None
+    phone: Annotated[str, Field(max_length=32), Printable] | None = None
     external_customer_id: Text | None = None
     web_id: Text | None = None
-    telegram_user_id: int | None = Field(default=None, ge=1, le=INT64_MAX)
+    telegram_user_id: Id64 | None = None
 
     def to_identity(self) -> Identity:
         return Identity(
             contact_id=None if self.contact_id is None else ContactId(self.contact_id),
-            external_id=self.external_customer_id or None,
-            email=self.email or None,
-            phone=self.phone or None,
-            web_id=self.web_id or None,
+            external_id=present(self.external_customer_id),
+            email=present(self.email),
+            phone=present(self.phone),
+            web_id=present(self.web_id),
             telegram_user_id=self.telegram_user_id,
         )
 
@@ -107,24 +101,20 @@ class IdentityFields(ApiModel):
 
 
 class DataSourceParamsModel(ApiModel):
-    limit: int = Field(default=10, ge=1, le=MAX_LIMIT, description="Items per list.")
+    limit: Limit = 10
     in_stock_only: bool = True
     exclude_purchased: bool = Field(
         default=False, description="Leave out what the contact has already bought."
     )
-    window_days: int = Field(default=90, ge=1, le=3650, description="Bestseller window.")
-    price_ratio_min: float = Field(default=0.7, gt=0, le=100)
-    price_ratio_max: float = Field(default=1.5, gt=0, le=100)
-    product_ids: list[ItemId] = Field(
-        default_factory=list,
-        max_length=MAX_CURATED_PRODUCTS,
-        description="The curated list of the `other` algorithm.",
-    )
+    window_days: WindowDays = 90
+    price_ratio_min: PriceRatio = 0.7
+    price_ratio_max: PriceRatio = 1.5
+    product_ids: CuratedIds = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _band(self) -> Self:
-        if self.price_ratio_min > self.price_ratio_max:
-            raise ValueError("priceRatioMin must not exceed priceRatioMax")
+        # A rule across fields, which JSON Schema cannot state: the fuzz test's hook keeps to it.
+        _check_band(self.price_ratio_min, self.price_ratio_max)
         return self
 
     @classmethod
@@ -139,20 +129,29 @@ class DataSourceParamsModel(ApiModel):
 
 
 class DataSourceParamsPatch(ApiModel):
-    """Any subset of the params; the rest keep their current values."""
+    """Any subset of the params; the rest (and those given as null) keep their values."""
 
-    limit: int | None = None
+    limit: Limit | None = None
     in_stock_only: bool | None = None
     exclude_purchased: bool | None = None
-    window_days: int | None = None
-    price_ratio_min: float | None = None
-    price_ratio_max: float | None = None
-    product_ids: list[ItemId] | None = None
+    window_days: WindowDays | None = None
+    price_ratio_min: PriceRatio | None = None
+    price_ratio_max: PriceRatio | None = None
+    product_ids: CuratedIds | None = None
+
+    @model_validator(mode="after")
+    def _band(self) -> Self:
+        if self.price_ratio_min is not None and self.price_ratio_max is not None:
+            _check_band(self.price_ratio_min, self.price_ratio_max)
+        return self
 
 
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Printable
-]
+def _check_band(low: float, high: float) -> None:
+    if low > high:
+        raise ValueError("priceRatioMin must not exceed priceRatioMax")
+
+
+Name = Annotated[NamedText, Field(max_length=200)]
 
 
 class DataSourceCreate(ApiModel):
@@ -162,8 +161,8 @@ class DataSourceCreate(ApiModel):
 
 
 class DataSourceReplace(ApiModel):
-    """PUT: the whole record. ``id`` and ``algorithm`` may be echoed back but not changed;
-    ``needsProducts`` may be echoed back and is ignored."""
+    """PUT: the whole record. ``id`` and ``algorithm`` may be echoed back but not changed
+    (409); ``needsProducts`` may be echoed back and is ignored."""
 
     id: int | None = None
     name: Name

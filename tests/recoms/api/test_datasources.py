@@ -105,16 +105,38 @@ async def test_put_replaces_name_and_params(client: Client) -> None:
             "priceRatioMin",
         ),
         ("patch", f"{SOURCES}/2", {"algorithm": "personal"}, "algorithm:"),
-        ("put", f"{SOURCES}/2", {"name": "x", "algorithm": "personal"}, "the algorithm"),
-        ("put", f"{SOURCES}/2", {"id": 3, "name": "x"}, "id in the body"),
+        ("patch", f"{SOURCES}/2", {"params": {"limit": "10"}}, "limit:"),
+        ("patch", f"{SOURCES}/2", {"params": {"inStockOnly": 0}}, "inStockOnly:"),
+        ("post", SOURCES, {"name": "   ", "algorithm": "other"}, "name: must not be blank"),
         ("patch", f"{SOURCES}/abc", {"name": "x"}, "dataSourceId: must be an integer"),
     ],
 )
 async def test_bad_changes_are_refused_and_change_nothing(
     client: Client, method: str, path: str, body: Any, expected: str
 ) -> None:
+    await refused(client, method, path, body, 400, expected)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("put", f"{SOURCES}/2", {"name": "x", "algorithm": "personal"}, "the algorithm"),
+        ("put", f"{SOURCES}/2", {"id": 3, "name": "x"}, "id in the body"),
+        # Valid on its own, but above the stored priceRatioMax (1.5).
+        ("patch", f"{SOURCES}/5", {"params": {"priceRatioMin": 2}}, "priceRatioMin"),
+    ],
+)
+async def test_changes_that_clash_with_the_stored_record_are_a_409(
+    client: Client, method: str, path: str, body: Any, expected: str
+) -> None:
+    await refused(client, method, path, body, 409, expected)
+
+
+async def refused(
+    client: Client, method: str, path: str, body: Any, status: int, expected: str
+) -> None:
     before = await (await client.get(SOURCES)).json()
     response = await client.request(method.upper(), path, json=body)
-    assert response.status == 400, await response.text()
+    assert response.status == status, await response.text()
     assert expected in (await response.json())["message"]
     assert await (await client.get(SOURCES)).json() == before
