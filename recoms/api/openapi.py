@@ -186,8 +186,20 @@ def parameters(model: type[Parameters], location: str) -> list[Json]:
             parameter["description"] = description
         if parameter["schema"].get("type") == "array":
             parameter |= {"style": "form", "explode": True}
+        elif location == "query" and not parameter["required"]:
+            parameter["schema"] = as_absent_when_empty(parameter["schema"])
         listed.append(parameter)
     return listed
+
+
+def as_absent_when_empty(schema: Json) -> Json:
+    """An optional query parameter given empty (``limit=``) counts as absent, as a form left
+    blank sends it: the document says so for the types that have no empty value."""
+    if schema.get("type") not in ("integer", "number", "boolean"):
+        return schema
+    default = {"default": schema["default"]} if "default" in schema else {}
+    rest = {key: value for key, value in schema.items() if key != "default"}
+    return {"anyOf": [rest, {"type": "string", "maxLength": 0}], **default}
 
 
 def with_parameters(paths: Json) -> Json:
