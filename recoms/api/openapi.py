@@ -553,7 +553,8 @@ def build_document() -> Json:
             "description": (
                 "Yespo-compatible recommendations plus the engine's own events, feed import, "
                 "data sources, contacts and products. Errors are JSON "
-                '`{"error": code, "message": text}`.'
+                '`{"error": code, "message": text}`. Query parameters this document does not list '
+                "are ignored, as Yespo's API ignores them; an empty value counts as absent."
             ),
         },
         "paths": with_access(with_statuses(with_parameters(paths()))),

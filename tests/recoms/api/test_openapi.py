@@ -89,6 +89,7 @@ def test_each_published_pattern_accepts_what_its_check_accepts(value: str) -> No
 async def test_a_parameter_the_document_does_not_list_is_ignored(client: Client) -> None:
     """As Yespo's API does: a page's cache-buster or a misspelt name changes nothing, and a
     field's Python name (``web_id``) is not a second spelling of a parameter."""
+    assert "not list are ignored" in build_document()["info"]["description"]
     plain = await ids(await client.get(f"{RECOMS}/2", params={"webId": "v"}))
     noisy = await client.get(
         f"{RECOMS}/2?webId=v&_=1700000000&_=2&utm_source=mail&web_id=x&contact_id=abc"
