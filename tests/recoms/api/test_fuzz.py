@@ -167,7 +167,8 @@ def invalid_as_sent(case: schemathesis.Case, *, keyed: bool) -> bool:
     """Whether a case drawn invalid still is once sent. Not when invalid only in its
     Authorization header and the caller's key replaces it, nor in what a query string cannot
     say: a parameter the document does not list (ignored, as the document says and Yespo's
-    API does) or one value where an array is declared (``ids=a`` is the one-item array)."""
+    API does), one value where an array is declared (``ids=a`` is the one-item array), or a
+    value the query string cannot carry as drawn (see ``blurred_on_the_wire``)."""
     meta = case.meta
     if meta is None or not meta.generation.mode.is_negative:
         return False
@@ -185,8 +186,9 @@ def invalid_as_sent(case: schemathesis.Case, *, keyed: bool) -> bool:
         one_value = data.parameter in ARRAYS and not isinstance(
             (case.query or {}).get(data.parameter), list
         )
+        blurred = blurred_on_the_wire((case.query or {}).get(data.parameter))
         return data.parameter_location not in (ParameterLocation.QUERY, None) or not (
-            unknown or one_value
+            unknown or one_value or blurred
         )
     mutations = getattr(data, "mutations", ())
     return not mutations or any(
@@ -200,11 +202,19 @@ def invalid_as_sent(case: schemathesis.Case, *, keyed: bool) -> bool:
                         mutation.parameter in ARRAYS
                         and not isinstance(mutation.new_value, list | dict)
                     )
+                    or blurred_on_the_wire((case.query or {}).get(mutation.parameter))
                 )
             )
         )
         for mutation in mutations
     )
+
+
+def blurred_on_the_wire(value: object) -> bool:
+    """Whether a query value drawn invalid may be sent as a valid one: nothing at all (null, an
+    empty array or object send no parameter, and an optional one may be absent), or a one-item
+    array or object, sent as that one item (``limit=[5]`` goes as ``limit=5``)."""
+    return value is None or (isinstance(value, list | tuple | dict) and len(value) <= 1)
 
 
 def passwords(case: schemathesis.Case) -> tuple[str | None, ...]:
