@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Protocol, Self
 
 from pydantic import (
     AfterValidator,
@@ -177,7 +177,38 @@ class DocsAssetPath(Parameters):
 # --- query parameters ----------------------------------------------------------------------
 
 
-class IdentityQuery(Parameters):
+class ContactNames(Protocol):
+    """The fields of a model naming a contact; read-only, so a frozen model matches."""
+
+    @property
+    def contact_id(self) -> int | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def external_customer_id(self) -> str | None: ...
+    @property
+    def web_id(self) -> str | None: ...
+    @property
+    def telegram_user_id(self) -> int | None: ...
+
+
+class NamesAContact:
+    """A model naming a contact, in a query string or a JSON body, as the engine's Identity."""
+
+    def to_identity(self: ContactNames) -> Identity:
+        return Identity(
+            contact_id=None if self.contact_id is None else ContactId(self.contact_id),
+            external_id=present(self.external_customer_id),
+            email=present(self.email),
+            phone=present(self.phone),
+            web_id=present(self.web_id),
+            telegram_user_id=self.telegram_user_id,
+        )
+
+
+class IdentityQuery(NamesAContact, Parameters):
     """The ways a caller names a contact; ``telegramUserId`` is this engine's extension."""
 
     contact_id: Id64 | None = Field(default=None, description="The engine's contact id.")
@@ -193,16 +224,6 @@ class IdentityQuery(Parameters):
     telegram_user_id: Id64 | None = Field(
         default=None, description="The linked Telegram user id (an extension of this engine)."
     )
-
-    def to_identity(self) -> Identity:
-        return Identity(
-            contact_id=None if self.contact_id is None else ContactId(self.contact_id),
-            external_id=present(self.external_customer_id),
-            email=present(self.email),
-            phone=present(self.phone),
-            web_id=present(self.web_id),
-            telegram_user_id=self.telegram_user_id,
-        )
 
 
 def present(value: str | None) -> str | None:

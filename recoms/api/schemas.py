@@ -22,21 +22,19 @@ from recoms.api.queries import (
     MISSING_IDENTIFIER,
     Id64,
     NamedText,
+    NamesAContact,
     Printable,
     Text,
-    present,
 )
 from recoms.domain import (
     MAX_LIMIT,
     Algorithm,
     CartLine,
     Contact,
-    ContactId,
     ContactProfile,
     DataSource,
     DataSourceParams,
     ForgottenLink,
-    Identity,
     Order,
     OrderLine,
     ProductId,
@@ -76,7 +74,7 @@ class ApiModel(BaseModel):
 # --- identifiers ---------------------------------------------------------------------------
 
 
-class IdentityFields(ApiModel):
+class IdentityFields(NamesAContact, ApiModel):
     """The ways a caller names a contact; ``telegramUserId`` is this engine's extension."""
 
     contact_id: Id64 | None = None
@@ -85,16 +83,6 @@ class IdentityFields(ApiModel):
     external_customer_id: Text | None = None
     web_id: Text | None = None
     telegram_user_id: Id64 | None = None
-
-    def to_identity(self) -> Identity:
-        return Identity(
-            contact_id=None if self.contact_id is None else ContactId(self.contact_id),
-            external_id=present(self.external_customer_id),
-            email=present(self.email),
-            phone=present(self.phone),
-            web_id=present(self.web_id),
-            telegram_user_id=self.telegram_user_id,
-        )
 
 
 # --- data sources --------------------------------------------------------------------------
