@@ -36,6 +36,9 @@ def staff_commands(role: Role) -> list[BotCommand]:
         BotCommand(command="link", description=_("A sign-in link for a customer")),
         BotCommand(command="queue", description=_("Open support conversations")),
         BotCommand(command="duty", description=_("Get customers' messages here: on or off")),
+        BotCommand(command="close", description=_("Close the conversation you are answering")),
+        BotCommand(command="ban", description=_("Stop a customer's messages to support")),
+        BotCommand(command="unban", description=_("Let a banned customer write to support")),
         BotCommand(command="stats", description=_("Statistics and recent staff actions")),
     ]
     if role is Role.ADMIN:

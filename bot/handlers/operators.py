@@ -24,7 +24,13 @@ from bot.cards import clean
 from bot.conversations import Topic
 from bot.edits import edit_markup_once
 from bot.filters import InOperatorsChat
-from bot.handlers.support import cmd_queue, tell_delivery
+from bot.handlers.support import (
+    ban_customer,
+    close_conversation,
+    cmd_queue,
+    tell_delivery,
+    unban_customer,
+)
 from bot.keyboards.callbacks import KINDS_BY_CODE, PickCB, PreviewCB, SupportCB
 from bot.keyboards.menu import list_title
 from bot.keyboards.support import preview_keyboard, product_choices
@@ -77,8 +83,7 @@ async def cmd_close(message: Message, event_from_user: User, desk: SupportDesk, 
     if topic is None:
         await message.reply(_("Send /close in a customer's topic."))
         return
-    if not await desk.close(bot, topic.customer_id, event_from_user):
-        await message.reply(_("This conversation is closed already."))
+    await close_conversation(message, topic.customer_id, event_from_user, desk, bot)
 
 
 async def cmd_ban(message: Message, event_from_user: User, desk: SupportDesk) -> None:
@@ -86,13 +91,7 @@ async def cmd_ban(message: Message, event_from_user: User, desk: SupportDesk) ->
     if topic is None:
         await message.reply(_("Send /ban in a customer's topic."))
         return
-    await desk.conversations.ban(topic.customer_id, event_from_user.id)
-    await message.reply(
-        _(
-            "Banned from support: this customer's messages are dropped from now on. "
-            "/unban undoes it."
-        )
-    )
+    await ban_customer(message, topic.customer_id, event_from_user, desk)
 
 
 async def cmd_unban(message: Message, desk: SupportDesk) -> None:
@@ -100,10 +99,7 @@ async def cmd_unban(message: Message, desk: SupportDesk) -> None:
     if topic is None:
         await message.reply(_("Send /unban in a customer's topic."))
         return
-    if await desk.conversations.unban(topic.customer_id):
-        await message.reply(_("Unbanned: this customer's messages reach support again."))
-    else:
-        await message.reply(_("This customer is not banned."))
+    await unban_customer(message, topic.customer_id, desk)
 
 
 async def on_card_button(

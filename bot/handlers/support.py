@@ -2,12 +2,15 @@
 
 The customer side is the catch-all for what a person sends: whatever ``bot.routing.route``
 gives to support opens or continues their conversation. Staff are not customers: in their
-private chat a reply to a customer's message (or after its Reply button) is an answer.
+private chat a reply to a customer's message (or after its Reply button) is an answer, and
+``/close``, ``/ban`` and ``/unban`` act on the conversation they are answering (or on the
+customer named after the command), as the same commands do in a customer's forum topic.
 """
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router, html
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,6 +26,7 @@ from bot.keyboards.menu import ASK_PERSON_BUTTON
 from bot.records import BotStore
 from bot.relay import Delivery, SupportDesk
 from bot.routing import Route, route
+from bot.support import Support
 from bot.views import queue_text
 
 
@@ -119,12 +123,7 @@ async def on_agent_answering(
     store: BotStore,
     bot: Bot,
 ) -> None:
-    conversation_id = (await state.get_data()).get("conversation")
-    conversation = (
-        await desk.conversations.conversation(int(conversation_id))
-        if conversation_id is not None
-        else None
-    )
+    conversation = await _answering(state, desk)
     if conversation is None:
         await state.clear()
         await message.answer(_("This conversation is gone: nothing was sent."))
@@ -164,6 +163,159 @@ async def on_reply_pressed(
             ).format(name=name)
         ),
     )
+
+
+async def close_conversation(
+    message: Message, customer_id: int, agent: User, desk: SupportDesk, bot: Bot
+) -> bool:
+    """``/close``: the customer is told, and their next message opens a new conversation.
+    A topic says who closed it; in a private chat the agent hears it here."""
+    if not await desk.close(bot, customer_id, agent):
+        await message.reply(_("This conversation is closed already."))
+        return False
+    if message.chat.type == ChatType.PRIVATE:
+        await message.reply(
+            _(
+                "Closed: the customer was told. Their next message opens a new conversation; "
+                "what you write now stays here."
+            )
+        )
+    return True
+
+
+async def ban_customer(message: Message, customer_id: int, agent: User, desk: SupportDesk) -> None:
+    """``/ban``: the customer's messages to support are dropped quietly from now on."""
+    await desk.conversations.ban(customer_id, agent.id)
+    await message.reply(
+        _(
+            "Banned from support: this customer's messages are dropped from now on. "
+            "/unban undoes it."
+        )
+    )
+
+
+async def unban_customer(message: Message, customer_id: int, desk: SupportDesk) -> None:
+    if await desk.conversations.unban(customer_id):
+        await message.reply(_("Unbanned: this customer's messages reach support again."))
+    else:
+        await message.reply(_("This customer is not banned."))
+
+
+async def _answering(state: FSMContext, desk: SupportDesk) -> Conversation | None:
+    """The conversation the agent pressed Reply for, while they answer it."""
+    conversation_id = (await state.get_data()).get("conversation")
+    if conversation_id is None:
+        return None
+    return await desk.conversations.conversation(int(conversation_id))
+
+
+async def _named_customer(
+    message: Message, words: str, agent: User, store: BotStore, support: Support
+) -> int | None:
+    """The Telegram user ``words`` names: a user id the bot knows, an @username, or a shop
+    customer (contact id, ``#id``, phone, email, external id) who linked Telegram. Says why
+    when there is none."""
+    if words.startswith("@"):
+        if (user := await store.user_by_username(words)) is not None:
+            return user.telegram_user_id
+    elif words.isdigit() and await store.user(int(words)) is not None:
+        return int(words)
+    else:
+        profile = await support.find(agent.id, words)
+        if profile is not None and profile.telegram_user_id is None:
+            await message.reply(_("This customer has not linked Telegram yet."))
+            return None
+        if profile is not None:
+            return profile.telegram_user_id
+    await message.reply(_("No customer found for this query."))
+    return None
+
+
+async def _customer_of_command(
+    message: Message,
+    command: CommandObject,
+    agent: User,
+    state: FSMContext,
+    desk: SupportDesk,
+    store: BotStore,
+    support: Support,
+) -> int | None:
+    """Whom a private-chat ``/close``, ``/ban`` or ``/unban`` is about: the customer named
+    after it, else the one whose message it replies to, else the one being answered."""
+    words = (command.args or "").strip()
+    if words:
+        return await _named_customer(message, words, agent, store, support)
+    conversation = None
+    if message.reply_to_message is not None:
+        conversation = await desk.conversations.find_by_copy(
+            message.chat.id, message.reply_to_message.message_id
+        )
+    conversation = conversation or await _answering(state, desk)
+    if conversation is None:
+        await message.reply(
+            html.quote(
+                _(
+                    "Send /{command} while answering a customer, as a reply to their message, "
+                    "or with their contact id, phone, email or @username after it."
+                ).format(command=command.command)
+            )
+        )
+        return None
+    return conversation.customer_id
+
+
+async def cmd_close_here(
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    state: FSMContext,
+    desk: SupportDesk,
+    store: BotStore,
+    support: Support,
+    bot: Bot,
+) -> None:
+    customer_id = await _customer_of_command(
+        message, command, event_from_user, state, desk, store, support
+    )
+    if customer_id is None:
+        return
+    answering = await _answering(state, desk)
+    if await close_conversation(message, customer_id, event_from_user, desk, bot) and (
+        answering is not None and answering.customer_id == customer_id
+    ):
+        await state.clear()
+
+
+async def cmd_ban_here(
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    state: FSMContext,
+    desk: SupportDesk,
+    store: BotStore,
+    support: Support,
+) -> None:
+    customer_id = await _customer_of_command(
+        message, command, event_from_user, state, desk, store, support
+    )
+    if customer_id is not None:
+        await ban_customer(message, customer_id, event_from_user, desk)
+
+
+async def cmd_unban_here(
+    message: Message,
+    command: CommandObject,
+    event_from_user: User,
+    state: FSMContext,
+    desk: SupportDesk,
+    store: BotStore,
+    support: Support,
+) -> None:
+    customer_id = await _customer_of_command(
+        message, command, event_from_user, state, desk, store, support
+    )
+    if customer_id is not None:
+        await unban_customer(message, customer_id, desk)
 
 
 async def cmd_done(message: Message, state: FSMContext) -> None:
@@ -215,6 +367,9 @@ def create_agents_router() -> Router:
     router.message.register(cmd_done, Command("done"))
     router.message.register(cmd_duty, Command("duty"))
     router.message.register(cmd_queue, Command("queue"))
+    router.message.register(cmd_close_here, Command("close"))
+    router.message.register(cmd_ban_here, Command("ban"))
+    router.message.register(cmd_unban_here, Command("unban"))
     router.message.register(on_agent_reply, F.reply_to_message, RoutedTo(Route.SUPPORT))
     router.message.register(
         on_agent_answering, StateFilter(Answering.conversation), RoutedTo(Route.SUPPORT)

@@ -125,3 +125,91 @@ async def test_stats_show_support_figures(chat: Chat, session: RecordingSession)
     assert "Open conversations: 1, waiting for an answer: 0" in stats
     assert "median first reply" in stats
     assert "1 conversations, 1 replies" in stats
+
+
+async def test_a_linked_customers_first_message_comes_with_the_profile_card(
+    chat: Chat, session: RecordingSession
+) -> None:
+    await chat.share_contact(OLENA, "+380501110001")
+    await chat.send(OLENA, "а синя є?")
+    header, copy = session.chat(IRYNA.id)[-2:]
+    assert copy.text == "а синя є?"
+    assert "A new conversation" in header.visible
+    assert "olena-001" in header.visible
+    assert "@olena_k" in header.visible
+    # Her last orders name their products, not their ids.
+    assert "O-2" in header.visible
+    assert "Lamp of Lost Hope" in header.visible
+    assert "lamp-1" not in header.visible
+    assert "olena-001" in session.chat(DMYTRO.id)[-2].visible
+    # Her next message is no new conversation: no second card.
+    await chat.send(OLENA, "або зелена")
+    assert "olena-001" not in session.chat(IRYNA.id)[-2].visible
+
+
+async def test_close_from_the_private_chat_tells_the_customer_and_a_new_message_reopens(
+    chat: Chat, session: RecordingSession, store: BotStore
+) -> None:
+    await chat.send(TARAS, "is it in blue?")
+    await chat.press(IRYNA, copy_of(session, IRYNA.id, "is it in blue?"), "Taras")
+    await chat.send(IRYNA, "Yes, it is.")
+    await chat.send(IRYNA, "/close")
+    assert "conversation is closed" in session.last(TARAS.id).visible
+    assert "Closed" in session.last(IRYNA.id).visible
+    assert await store.conversations.open_conversation(TARAS.id) is None
+    # Closing ended the answering: what Iryna writes now stays with her.
+    told = len(session.chat(TARAS.id))
+    await chat.send(IRYNA, "note to self")
+    assert len(session.chat(TARAS.id)) == told
+    await chat.reply(IRYNA, copy_of(session, IRYNA.id, "is it in blue?").message_id, "/close")
+    assert "closed already" in session.last(IRYNA.id).visible
+
+    await chat.send(TARAS, "and in red?")
+    assert "passed your message to our support team" in session.last(TARAS.id).visible
+    for agent in (IRYNA, DMYTRO):
+        header, copy = session.chat(agent.id)[-2:]
+        assert copy.text == "and in red?"
+        assert "Taras" in header.visible
+    # Anyone may take the new conversation: Dmytro answers it this time.
+    await chat.reply(DMYTRO, copy_of(session, DMYTRO.id, "and in red?").message_id, "Так.")
+    assert session.last(TARAS.id).visible.startswith("Так.")
+
+
+async def test_a_customer_banned_from_the_private_chat_is_dropped_quietly(
+    chat: Chat, session: RecordingSession
+) -> None:
+    await chat.send(TARAS, "first")
+    await chat.reply(DMYTRO, copy_of(session, DMYTRO.id, "first").message_id, "/ban")
+    assert "/unban" in session.last(DMYTRO.id).visible
+    assert await chat.send(TARAS, "spam spam") == []
+    await chat.send(IRYNA, f"/unban {TARAS.id}")
+    assert "Unbanned" in session.last(IRYNA.id).visible
+    await chat.send(IRYNA, f"/unban {TARAS.id}")
+    assert "not banned" in session.last(IRYNA.id).visible
+    await chat.send(TARAS, "sorry")
+    assert session.last(IRYNA.id).text == "sorry"
+
+
+async def test_agents_name_the_customer_by_phone_username_or_contact_id(
+    chat: Chat, session: RecordingSession
+) -> None:
+    await chat.share_contact(OLENA, "+380501110001")
+    await chat.send(IRYNA, "/ban +380 50 111 0001")
+    assert "Banned" in session.last(IRYNA.id).visible
+    assert await chat.send(OLENA, "привіт") == []
+    await chat.send(IRYNA, "/unban @olena_k")
+    assert "Unbanned" in session.last(IRYNA.id).visible
+    await chat.send(OLENA, "привіт")
+    assert session.last(IRYNA.id).text == "привіт"
+    await chat.send(IRYNA, "/close olena-001")
+    assert "Цю розмову закрито" in session.last(OLENA.id).visible  # in her language
+    assert "Closed" in session.last(IRYNA.id).visible
+
+
+async def test_close_and_ban_say_whom_they_need(chat: Chat, session: RecordingSession) -> None:
+    await chat.send(IRYNA, "/close")
+    assert "while answering a customer" in session.last(IRYNA.id).visible
+    await chat.send(IRYNA, "/ban nobody-here")
+    assert "No customer found" in session.last(IRYNA.id).visible
+    await chat.send(TARAS, "/ban")
+    assert "do not know this command" in session.last(TARAS.id).visible
