@@ -264,7 +264,7 @@ async def _customer_of_command(
     return conversation.customer_id
 
 
-async def cmd_close_here(
+async def cmd_on_customer(
     message: Message,
     command: CommandObject,
     event_from_user: User,
@@ -274,48 +274,22 @@ async def cmd_close_here(
     support: Support,
     bot: Bot,
 ) -> None:
+    """``/close``, ``/ban`` or ``/unban`` in an agent's private chat, on the customer
+    ``_customer_of_command`` finds. Closing the conversation being answered ends the answering."""
     customer_id = await _customer_of_command(
         message, command, event_from_user, state, desk, store, support
     )
     if customer_id is None:
         return
-    answering = await _answering(state, desk)
-    if await close_conversation(message, customer_id, event_from_user, desk, bot) and (
-        answering is not None and answering.customer_id == customer_id
-    ):
-        await state.clear()
-
-
-async def cmd_ban_here(
-    message: Message,
-    command: CommandObject,
-    event_from_user: User,
-    state: FSMContext,
-    desk: SupportDesk,
-    store: BotStore,
-    support: Support,
-) -> None:
-    customer_id = await _customer_of_command(
-        message, command, event_from_user, state, desk, store, support
-    )
-    if customer_id is not None:
+    if command.command == "ban":
         await ban_customer(message, customer_id, event_from_user, desk)
-
-
-async def cmd_unban_here(
-    message: Message,
-    command: CommandObject,
-    event_from_user: User,
-    state: FSMContext,
-    desk: SupportDesk,
-    store: BotStore,
-    support: Support,
-) -> None:
-    customer_id = await _customer_of_command(
-        message, command, event_from_user, state, desk, store, support
-    )
-    if customer_id is not None:
+    elif command.command == "unban":
         await unban_customer(message, customer_id, desk)
+    else:
+        answering = await _answering(state, desk)
+        closed = await close_conversation(message, customer_id, event_from_user, desk, bot)
+        if closed and answering is not None and answering.customer_id == customer_id:
+            await state.clear()
 
 
 async def cmd_done(message: Message, state: FSMContext) -> None:
@@ -367,9 +341,7 @@ def create_agents_router() -> Router:
     router.message.register(cmd_done, Command("done"))
     router.message.register(cmd_duty, Command("duty"))
     router.message.register(cmd_queue, Command("queue"))
-    router.message.register(cmd_close_here, Command("close"))
-    router.message.register(cmd_ban_here, Command("ban"))
-    router.message.register(cmd_unban_here, Command("unban"))
+    router.message.register(cmd_on_customer, Command("close", "ban", "unban"))
     router.message.register(on_agent_reply, F.reply_to_message, RoutedTo(Route.SUPPORT))
     router.message.register(
         on_agent_answering, StateFilter(Answering.conversation), RoutedTo(Route.SUPPORT)
