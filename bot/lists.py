@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from aiogram.types import ReplyKeyboardMarkup
+
 from bot.config import ListSources
+from bot.keyboards.menu import MenuState, main_menu
 from bot.ports import CustomerKey, ListKind, ProductCard, Recommender
 from bot.records import BotStore
 
 
 class Lists:
+    """The lists and the menu that opens them, for one customer at a time."""
+
     def __init__(
         self, recommender: Recommender, store: BotStore, sources: ListSources, size: int
     ) -> None:
@@ -24,6 +29,16 @@ class Lists:
         user = await self._store.user(telegram_user_id)
         contact_id = user.contact_id if user is not None else None
         return CustomerKey(contact_id=contact_id, telegram_user_id=telegram_user_id)
+
+    async def menu_state(self, telegram_user_id: int) -> MenuState:
+        """What the menu of this Telegram user shows, as things stand now."""
+        user = await self._store.user(telegram_user_id)
+        return MenuState(linked=user is not None and user.contact_id is not None)
+
+    async def menu(self, telegram_user_id: int) -> ReplyKeyboardMarkup:
+        """The main menu for this user, in the current locale: every message that carries the
+        menu builds it here, so all of them show the same one."""
+        return main_menu(await self.menu_state(telegram_user_id))
 
     async def products(
         self, kind: ListKind, customer: CustomerKey, seed: str | None = None

@@ -8,21 +8,20 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
-from bot.keyboards.menu import main_menu
-from bot.records import BotStore, is_linked
+from bot.lists import Lists
 
 
-async def on_unknown_command(message: Message, event_from_user: User, store: BotStore) -> None:
+async def on_unknown_command(message: Message, event_from_user: User, lists: Lists) -> None:
     await message.answer(
         _("I do not know this command. Send /help to see what I can do."),
-        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+        reply_markup=await lists.menu(event_from_user.id),
     )
 
 
-async def on_other(message: Message, event_from_user: User, store: BotStore) -> None:
+async def on_other(message: Message, event_from_user: User, lists: Lists) -> None:
     await message.answer(
         _("Pick a list from the menu below."),
-        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+        reply_markup=await lists.menu(event_from_user.id),
     )
 
 
@@ -30,7 +29,7 @@ async def on_expired_button(
     query: CallbackQuery,
     callback_answer: CallbackAnswer,
     event_from_user: User,
-    store: BotStore,
+    lists: Lists,
     bot: Bot,
 ) -> None:
     """A button from an older version of the bot, one whose data no longer reads, or one that
@@ -41,7 +40,7 @@ async def on_expired_button(
     await bot.send_message(
         chat_id,
         _("Pick a list from the menu below."),
-        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+        reply_markup=await lists.menu(event_from_user.id),
     )
 
 

@@ -11,8 +11,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.filters import MenuButton
 from bot.i18n import LANGUAGE_NAMES
 from bot.keyboards.callbacks import LanguageCB
-from bot.keyboards.menu import LANGUAGE_BUTTON, language_picker, main_menu
-from bot.records import BotStore, is_linked
+from bot.keyboards.menu import LANGUAGE_BUTTON, language_picker
+from bot.lists import Lists
+from bot.records import BotStore
 
 
 async def cmd_language(message: Message) -> None:
@@ -24,18 +25,18 @@ async def on_language(
     callback_data: LanguageCB,
     event_from_user: User,
     store: BotStore,
+    lists: Lists,
     i18n: I18n,
     bot: Bot,
 ) -> None:
     await store.set_language(event_from_user.id, callback_data.code)
-    linked = await is_linked(store, event_from_user.id)
     chat_id = query.message.chat.id if query.message is not None else event_from_user.id
     with i18n.use_locale(callback_data.code):
         # The menu is a reply keyboard: it changes language only with a new message.
         await bot.send_message(
             chat_id,
             "✅ " + _("Language: {language}").format(language=LANGUAGE_NAMES[callback_data.code]),
-            reply_markup=main_menu(linked=linked),
+            reply_markup=await lists.menu(event_from_user.id),
         )
 
 

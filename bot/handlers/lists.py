@@ -43,7 +43,7 @@ async def on_list(
     kind = callback_data.kind
     seed = await refs.decode(callback_data.ref) if callback_data.ref else None
     if kind is None or (callback_data.ref and seed is None):
-        await on_expired_button(query, callback_answer, event_from_user, store, bot)
+        await on_expired_button(query, callback_answer, event_from_user, lists, bot)
         return
     customer = await lists.customer_of(event_from_user.id)
     cards = await lists.products(kind, customer, seed)

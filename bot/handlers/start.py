@@ -14,8 +14,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.commands import show_staff_commands, staff_help
 from bot.identity import ByLink, Linking
 from bot.keyboards.menu import main_menu
+from bot.lists import Lists
 from bot.privacy import read_phone
-from bot.records import BotStore, is_linked
+from bot.records import BotStore
 from bot.staff import StaffDirectory
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ async def cmd_start_link(
     command: CommandObject,
     event_from_user: User,
     linking: Linking,
-    store: BotStore,
+    lists: Lists,
     i18n: I18n,
 ) -> None:
     outcome = await linking.by_link(command.args or "", event_from_user, i18n.current_locale)
@@ -37,7 +38,7 @@ async def cmd_start_link(
             )
             + "\n"
             + _("Pick a list from the menu below."),
-            reply_markup=main_menu(linked=True),
+            reply_markup=await lists.menu(event_from_user.id),
         )
         return
     texts = {
@@ -61,7 +62,7 @@ async def cmd_start_link(
     }
     await message.answer(
         texts[outcome.result],
-        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+        reply_markup=await lists.menu(event_from_user.id),
     )
 
 
@@ -69,6 +70,7 @@ async def cmd_start(
     message: Message,
     event_from_user: User,
     store: BotStore,
+    lists: Lists,
     staff: StaffDirectory,
     bot: Bot,
     i18n: I18n,
@@ -87,18 +89,18 @@ async def cmd_start(
             + staff_help(role)
         )
         return
-    linked = await is_linked(store, event_from_user.id)
+    menu = await lists.menu_state(event_from_user.id)
     text = _("Hello, {name}! I pick products from our shop for you.").format(
         name=html.quote(event_from_user.first_name)
     )
-    if linked:
+    if menu.linked:
         text += "\n" + _("Pick a list from the menu below.")
     else:
         text += "\n" + _(
             "Share your phone number with the button below and I will find your orders "
             "and make the picks personal. Or just open Bestsellers."
         )
-    await message.answer(text, reply_markup=main_menu(linked=linked))
+    await message.answer(text, reply_markup=main_menu(menu))
 
 
 async def on_contact(
@@ -106,13 +108,13 @@ async def on_contact(
     event_from_user: User,
     linking: Linking,
     store: BotStore,
+    lists: Lists,
     phone_region: str,
     i18n: I18n,
     bot: Bot,
 ) -> None:
     contact = message.contact
     assert contact is not None
-    linked = await is_linked(store, event_from_user.id)
     if contact.user_id != event_from_user.id:
         log.info("user %s shared someone else's contact; refused", event_from_user.id)
         await message.answer(
@@ -120,20 +122,20 @@ async def on_contact(
                 "Please share your own phone number with the button below: "
                 "I can only link the number of the person I am talking to."
             ),
-            reply_markup=main_menu(linked=linked),
+            reply_markup=await lists.menu(event_from_user.id),
         )
         return
     phone = read_phone(contact.phone_number, phone_region)
     if phone is None:
         await message.answer(
             _("I could not read this phone number. Please try the button below again."),
-            reply_markup=main_menu(linked=linked),
+            reply_markup=await lists.menu(event_from_user.id),
         )
         return
     name = " ".join(filter(None, (contact.first_name, contact.last_name)))
     customer = await linking.by_own_phone(phone, event_from_user, name, i18n.current_locale)
     if customer.previous_telegram_user_id is not None:
-        await _tell_unlinked(bot, store, i18n, customer.previous_telegram_user_id)
+        await _tell_unlinked(bot, store, lists, i18n, customer.previous_telegram_user_id)
     if customer.known:
         text = _("Thank you, {name}! Your shop account is linked to this chat.")
     else:
@@ -145,11 +147,13 @@ async def on_contact(
         text.format(name=html.quote(contact.first_name))
         + "\n"
         + _("Pick a list from the menu below."),
-        reply_markup=main_menu(linked=True),
+        reply_markup=await lists.menu(event_from_user.id),
     )
 
 
-async def _tell_unlinked(bot: Bot, store: BotStore, i18n: I18n, telegram_user_id: int) -> None:
+async def _tell_unlinked(
+    bot: Bot, store: BotStore, lists: Lists, i18n: I18n, telegram_user_id: int
+) -> None:
     """The chat that lost its customer to the customer's own phone hears it, in its language."""
     language = await store.language(telegram_user_id)
     if language not in i18n.available_locales:
@@ -160,7 +164,7 @@ async def _tell_unlinked(bot: Bot, store: BotStore, i18n: I18n, telegram_user_id
             "account's phone number from its own Telegram. This chat is no longer linked to it. "
             "If you think this is wrong, please contact the shop."
         )
-        menu = main_menu(linked=False)
+        menu = await lists.menu(telegram_user_id)
     try:
         await bot.send_message(telegram_user_id, text, reply_markup=menu)
     except TelegramForbiddenError:
@@ -169,15 +173,15 @@ async def _tell_unlinked(bot: Bot, store: BotStore, i18n: I18n, telegram_user_id
         log.info("could not tell user %s about the move: %s", telegram_user_id, error.message)
 
 
-async def cmd_menu(message: Message, event_from_user: User, store: BotStore) -> None:
+async def cmd_menu(message: Message, event_from_user: User, lists: Lists) -> None:
     await message.answer(
         _("Pick a list from the menu below."),
-        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+        reply_markup=await lists.menu(event_from_user.id),
     )
 
 
 async def cmd_help(
-    message: Message, event_from_user: User, store: BotStore, staff: StaffDirectory
+    message: Message, event_from_user: User, lists: Lists, staff: StaffDirectory
 ) -> None:
     if (role := await staff.role(event_from_user.id)) is not None:
         await message.answer(staff_help(role))
@@ -193,7 +197,7 @@ async def cmd_help(
                 _("/forget: unlink your account and delete what I stored about you"),
             )
         ),
-        reply_markup=main_menu(linked=await is_linked(store, event_from_user.id)),
+        reply_markup=await lists.menu(event_from_user.id),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aiogram.types import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
@@ -35,10 +37,18 @@ def list_title(kind: ListKind) -> str:
     return label(*LIST_TITLES[kind])
 
 
-def main_menu(*, linked: bool) -> ReplyKeyboardMarkup:
-    """The menu; until the customer is linked, a first row asks for their phone number."""
+@dataclass(frozen=True, slots=True)
+class MenuState:
+    """What the menu depends on, read once per menu by ``bot.lists.Lists.menu_state``."""
+
+    linked: bool = False
+
+
+def main_menu(state: MenuState) -> ReplyKeyboardMarkup:
+    """The one menu every message shows; until the customer is linked, a first row asks for
+    their phone number."""
     builder = ReplyKeyboardBuilder()
-    if not linked:
+    if not state.linked:
         builder.row(KeyboardButton(text=label(*SHARE_PHONE_BUTTON), request_contact=True))
     lists = [KeyboardButton(text=label(*MENU_LISTS[kind])) for kind in MENU_LISTS]
     builder.row(*lists[:2])
