@@ -17,7 +17,8 @@ from aiogram import html
 from aiogram.utils.i18n import gettext as _
 from babel.numbers import format_currency, format_decimal, is_currency
 
-from bot.ports import ProductCard
+from bot.i18n import N_
+from bot.ports import Availability, ProductCard
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
@@ -150,8 +151,26 @@ def price_line(card: ProductCard, locale: str) -> str:
     return f"<b>{price}</b>"
 
 
+# Each of the feed's stock states as the card says it: a mark and a translated word.
+STOCK: dict[Availability, tuple[str, str]] = {
+    Availability.IN_STOCK: ("✅", N_("In stock")),
+    Availability.LIMITED: ("🟡", N_("Limited availability")),
+    Availability.PREORDER: ("🗓", N_("Preorder")),
+    Availability.BACKORDER: ("⏳", N_("Backorder: ships when restocked")),
+    Availability.OUT_OF_STOCK: ("⛔", N_("Out of stock")),
+}
+
+
+def stock_mark(card: ProductCard) -> str:
+    return STOCK[card.availability][0]
+
+
+def stock_word(card: ProductCard) -> str:
+    return _(STOCK[card.availability][1])
+
+
 def stock_line(card: ProductCard) -> str:
-    return html.quote("✅ " + _("In stock") if card.in_stock else "⛔ " + _("Out of stock"))
+    return html.quote(f"{stock_mark(card)} {stock_word(card)}")
 
 
 def render_card(card: ProductCard, *, title: str, locale: str, photo: bool = True) -> RenderedCard:

@@ -24,6 +24,34 @@ class ListKind(enum.StrEnum):
         return self in (ListKind.ALSO_BOUGHT, ListKind.YOU_MAY_ALSO_LIKE, ListKind.ALTERNATIVES)
 
 
+class Availability(enum.StrEnum):
+    """Stock as the shop's feed states it (Google Merchant's values, spelled as it spells them)."""
+
+    IN_STOCK = "in stock"
+    LIMITED = "limited availability"
+    PREORDER = "preorder"
+    BACKORDER = "backorder"
+    OUT_OF_STOCK = "out of stock"
+
+    @property
+    def buyable_now(self) -> bool:
+        """Whether it can be bought and sent now (the API's ``isInStock``)."""
+        return self in (Availability.IN_STOCK, Availability.LIMITED)
+
+    @classmethod
+    def read(cls, value: object, *, in_stock: bool) -> Availability:
+        """The feed's word when it is one of the five and agrees with ``in_stock``; otherwise
+        what ``in_stock`` alone says (a plain Yespo API sends only that, and a product gone
+        from the feed keeps its last word but is not for sale)."""
+        try:
+            stated = cls(str(value).strip().lower().replace("_", " "))
+        except ValueError:
+            stated = None
+        if stated is not None and stated.buyable_now == in_stock:
+            return stated
+        return cls.IN_STOCK if in_stock else cls.OUT_OF_STOCK
+
+
 @dataclass(frozen=True, slots=True)
 class ProductCard:
     """What a product card shows. ``old_price`` is set only when ``price`` is a sale price."""
@@ -36,9 +64,13 @@ class ProductCard:
     old_price: Decimal | None = None
     currency: str | None = None
     brand: str = ""
-    in_stock: bool = True
+    availability: Availability = Availability.IN_STOCK
     description: str = ""
     category: tuple[str, ...] = ()
+
+    @property
+    def in_stock(self) -> bool:
+        return self.availability.buyable_now
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,16 @@ from aiogram.types import User
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime, format_timedelta
 
-from bot.cards import TEXT_LIMIT, clean, cut_escaped, format_price, is_web_url, tg_len
+from bot.cards import (
+    TEXT_LIMIT,
+    clean,
+    cut_escaped,
+    format_price,
+    is_web_url,
+    stock_mark,
+    stock_word,
+    tg_len,
+)
 from bot.conversations import Conversation, SupportFigures
 from bot.i18n import N_
 from bot.keyboards.menu import list_title
@@ -203,7 +212,7 @@ def compact_list_text_for(
             if card.price is not None
             else "—"
         )
-        stock = "✅" if card.in_stock else "⛔"
+        stock = stock_mark(card)
         lines.append(f"{number}. {name} · {price} · {stock}")
     return _join_within(lines)
 
@@ -339,7 +348,7 @@ def preview_text(title: str, cards: Sequence[ProductCard], line: str, locale: st
 def product_detail_text(card: ProductCard) -> str:
     """What staff see under a product card: its id, category path and stock."""
     category = " > ".join(clean(part) for part in card.category if clean(part)) or "—"
-    stock = _("in stock") if card.in_stock else _("out of stock")
+    stock = stock_word(card)
     return "\n".join(
         (
             html.quote(_("Id: {id}")).format(

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from bot.ports import (
     AlreadyLinked,
+    Availability,
     CustomerKey,
     CustomerProfile,
     EngineStats,
@@ -54,7 +55,7 @@ def to_card(product: Product) -> ProductCard:
         old_price=product.price if on_sale else None,
         currency=product.currency,
         brand=product.brand,
-        in_stock=product.in_stock,
+        availability=Availability.read(product.availability, in_stock=product.in_stock),
         description=product.description,
         category=tuple(product.category),
     )

@@ -21,6 +21,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from bot.ports import (
     AlreadyLinked,
+    Availability,
     CustomerKey,
     CustomerProfile,
     EngineStats,
@@ -68,6 +69,9 @@ class _Product(BaseModel):
     brand: str | None = ""
     category: list[str] | str = Field(default_factory=list)
     in_stock: int | bool = Field(default=1, alias="isInStock")
+    availability: str | None = Field(
+        default=None, validation_alias=AliasChoices("tags_availability", "availability")
+    )
 
     def card(self) -> ProductCard:
         extra: Mapping[str, Any] = self.model_extra or {}
@@ -90,7 +94,7 @@ class _Product(BaseModel):
             old_price=old_price if old_price is not None and old_price != price else None,
             currency=self.currency,
             brand=self.brand or "",
-            in_stock=bool(self.in_stock),
+            availability=Availability.read(self.availability, in_stock=bool(self.in_stock)),
             description=self.descr,
             category=category,
         )

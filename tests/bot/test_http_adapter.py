@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from bot.config import BotSettings
 from bot.factory import create_dispatcher
 from bot.ports import (
     AlreadyLinked,
+    Availability,
     CustomerKey,
     ListKind,
     RecommenderUnavailable,
@@ -273,3 +275,27 @@ async def test_cards_read_the_engine_s_fields_of_this_and_the_previous_version(
         await server.close()
     assert (card.price, card.old_price, card.currency) == (Decimal(40), Decimal(45), "EUR")
     assert card.image == "https://shop.example/img/k-kettle.jpg"
+
+
+async def test_both_adapters_carry_the_feeds_stock_states(
+    tmp_path: Path,
+    service: RecomsService,
+    remote: HttpRecommender,
+    embedded: EmbeddedRecommender,
+) -> None:
+    items = "".join(
+        f"<item><g:id>stock-{n}</g:id><g:title>Stock {n}</g:title>"
+        f"<g:availability>{state}</g:availability><g:price>10.00 EUR</g:price></item>"
+        for n, state in enumerate(Availability)
+    )
+    feed = tmp_path / "stock.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0" xmlns:g="http://base.google.com/ns/1.0">'
+        f"<channel><title>t</title>{items}</channel></rss>"
+    )
+    await service.import_feed(feed, full=False)
+    for n, state in enumerate(Availability):
+        card = await remote.product(f"stock-{n}")
+        assert card is not None
+        assert card == await embedded.product(f"stock-{n}")
+        assert (card.availability, card.in_stock) == (state, state.buyable_now)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from bot.cards import CAPTION_LIMIT, TEXT_LIMIT, render_card, tg_len
 from bot.keyboards.callbacks import ListCB, StaffCB
 from bot.keyboards.cards import card_keyboard
-from bot.ports import CustomerProfile, ListKind, OrderSummary, ProductCard
+from bot.ports import Availability, CustomerProfile, ListKind, OrderSummary, ProductCard
 from bot.refs import ProductRefs
 from bot.storage import SqlBotStore, open_bot_database
 from bot.storage.database import migrate
@@ -60,7 +60,7 @@ cards = st.builds(
     old_price=prices,
     currency=currencies,
     brand=nasty_text,
-    in_stock=st.booleans(),
+    availability=st.sampled_from(Availability),
     description=nasty_text,
     category=st.tuples(short_text),
 )
@@ -101,7 +101,7 @@ def test_a_huge_card_keeps_its_name_price_and_stock(context: I18n) -> None:
         old_price=Decimal("2000"),
         currency="UAH",
         brand="&" * 500,
-        in_stock=False,
+        availability=Availability.OUT_OF_STOCK,
         description="<b>" * 2000,
     )
     with context.use_locale("uk"):
