@@ -52,6 +52,17 @@ class Availability(enum.StrEnum):
         return cls.IN_STOCK if in_stock else cls.OUT_OF_STOCK
 
 
+class ChatActivity(enum.StrEnum):
+    """What a customer did with a product in the chat; each value is the engine's tracker
+    event that records it."""
+
+    VIEWED = "ProductPage"
+    """Opened the product's card."""
+    SAVED = "AddToWishlist"
+    UNSAVED = "RemoveFromWishlist"
+    """Took it out of their saved items again."""
+
+
 @dataclass(frozen=True, slots=True)
 class ProductCard:
     """What a product card shows. ``old_price`` is set only when ``price`` is a sale price."""
@@ -251,6 +262,15 @@ class Recommender(Protocol):
     async def forget(self, telegram_user_id: int) -> ForgottenCustomer | None:
         """Unlink the user and remove what the bot added to their customer (None: not
         linked)."""
+        ...
+
+    async def record_activity(
+        self, customer: CustomerKey, activity: ChatActivity, product_id: str
+    ) -> None:
+        """Record what the customer did as the engine's tracker event for their contact, so
+        that their lists learn from the chat. Only ``customer.contact_id`` names whom it is
+        about (other identifiers would create a contact): without it nothing is recorded.
+        ``UnsupportedByBackend`` when the engine takes no events (a plain Yespo API)."""
         ...
 
     async def stats(self) -> EngineStats: ...

@@ -6,9 +6,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
+from bot.adapters.tracking import tracker_event
 from bot.ports import (
     AlreadyLinked,
     Availability,
+    ChatActivity,
     CustomerKey,
     CustomerProfile,
     EngineStats,
@@ -168,6 +170,14 @@ class EmbeddedRecommender:
             deleted=forgotten.deleted,
             removed=forgotten.removed,
         )
+
+    async def record_activity(
+        self, customer: CustomerKey, activity: ChatActivity, product_id: str
+    ) -> None:
+        if customer.contact_id is None:
+            return
+        with _engine_errors():
+            await self._service.track(tracker_event(customer.contact_id, activity, product_id))
 
     async def stats(self) -> EngineStats:
         with _engine_errors():

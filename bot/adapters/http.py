@@ -19,9 +19,11 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
+from bot.adapters.tracking import tracker_event
 from bot.ports import (
     AlreadyLinked,
     Availability,
+    ChatActivity,
     CustomerKey,
     CustomerProfile,
     EngineStats,
@@ -403,6 +405,18 @@ class HttpRecommender:
             contact_id=forgotten.contact_id,
             deleted=forgotten.deleted,
             removed=tuple(forgotten.removed),
+        )
+
+    async def record_activity(
+        self, customer: CustomerKey, activity: ChatActivity, product_id: str
+    ) -> None:
+        if customer.contact_id is None:
+            return
+        # This project's events endpoint: Yespo's own tracker lives on another host.
+        await self._call(
+            "POST",
+            "/api/v1/events",
+            json=tracker_event(customer.contact_id, activity, product_id),
         )
 
     async def stats(self) -> EngineStats:

@@ -533,7 +533,8 @@ def _schemas() -> Json:
             '"user_es_contact_id": ..., "cookies": {"sc": <webId>}}, '
             '"ProductPage": {"Product": {"productKey": ..., "price": "754 USD"}}}. '
             "Events: ProductPage, CategoryPage, StatusCart, PurchasedItems, CustomerData, "
-            "AddToWishlist, SearchRequest, and MainPage, StatusCartPage, NotFound without data; "
+            "AddToWishlist, RemoveFromWishlist (this engine's extension), SearchRequest, and "
+            "MainPage, StatusCartPage, NotFound without data; "
             "eS.js flat shapes too."
         ),
         "required": ["GeneralInfo"],

@@ -5,7 +5,8 @@ Accepted shapes, for every event name in :data:`EVENT_NAMES`:
 - REST tracker: ``{"GeneralInfo": {"eventName": "StatusCart", "siteId": ..., "datetime": ...,
   "externalCustomerId": ..., "user_email": ..., "user_phone": ..., "cookies": {"sc": webId}},
   "StatusCart": {"Products": [{"productKey", "price", "quantity"}], "GUID": ...}}``; the body
-  of ProductPage and AddToWishlist is ``{"Product": {"productKey", "price", "isInStock"}}``,
+  of ProductPage, AddToWishlist and RemoveFromWishlist is
+  ``{"Product": {"productKey", "price", "isInStock"}}``,
   of CategoryPage ``{"Category": {"categoryKey"}}``.
 - eS.js: the same without the wrappers, ``"ProductPage": {"productKey": ...}``,
   ``"StatusCart": [...]`` or ``{"StatusCart": [...], "GUID": ...}``, ``"PurchasedItems": [...]``;
@@ -107,6 +108,14 @@ class WishlistAdd:
 
 
 @dataclass(frozen=True, slots=True)
+class WishlistRemove:
+    """The product left the visitor's wishlist (this engine's extension of Yespo's events:
+    the chat's ❤️ toggles). A later AddToWishlist puts it back."""
+
+    product_id: ProductId
+
+
+@dataclass(frozen=True, slots=True)
 class SearchRequest:
     query: str
 
@@ -123,6 +132,7 @@ EventPayload = (
     | Purchase
     | CustomerData
     | WishlistAdd
+    | WishlistRemove
     | SearchRequest
     | PageView
 )
@@ -166,6 +176,7 @@ EVENT_NAMES = (
     "PurchasedItems",
     "CustomerData",
     "AddToWishlist",
+    "RemoveFromWishlist",
     "SearchRequest",
     *PAGE_EVENTS,
 )
@@ -500,6 +511,11 @@ def _wishlist_add(body: object, general: Mapping[str, Any]) -> WishlistAdd:
     return WishlistAdd(ProductId(_validate(_Product, product, path).product_key))
 
 
+def _wishlist_remove(body: object, general: Mapping[str, Any]) -> WishlistRemove:
+    product, path = _unwrap(body, "Product", "RemoveFromWishlist")
+    return WishlistRemove(ProductId(_validate(_Product, product, path).product_key))
+
+
 def _category_view(body: object, general: Mapping[str, Any]) -> CategoryView:
     if isinstance(body, str | int):
         body = {"categoryKey": body}
@@ -573,6 +589,7 @@ _PARSERS: Mapping[str, Callable[[object, Mapping[str, Any]], EventPayload]] = {
     "PurchasedItems": _purchase,
     "CustomerData": _customer_data,
     "AddToWishlist": _wishlist_add,
+    "RemoveFromWishlist": _wishlist_remove,
     "SearchRequest": _search_request,
     **dict.fromkeys(PAGE_EVENTS, _page_view),
 }

@@ -16,6 +16,8 @@ from recoms.storage.repositories import Activity, ActivityRepository
 # A contact's latest order lines read for each personal list.
 HISTORY_PURCHASES = 2_000
 WISHLIST_EVENTS = ("AddToWishlist",)
+UNWISHED_EVENTS = ("RemoveFromWishlist",)
+"""A later one takes the product out of the wishlist again."""
 HISTORY_EVENTS = {
     "viewed": (VIEW_EVENTS, HISTORY_VIEWS),
     "wishlist": (WISHLIST_EVENTS, HISTORY_VIEWS),
@@ -63,7 +65,10 @@ async def history(
     if identity.is_empty():
         return None
     activity = await ActivityRepository(session).of_contact(
-        lookup_keys(identity, identifiers), purchases=HISTORY_PURCHASES, events=HISTORY_EVENTS
+        lookup_keys(identity, identifiers),
+        purchases=HISTORY_PURCHASES,
+        events=HISTORY_EVENTS,
+        undone_by={"wishlist": UNWISHED_EVENTS},
     )
     if activity is not None:
         return _contact_history(activity)

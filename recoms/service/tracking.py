@@ -20,6 +20,7 @@ from recoms.importing.events import (
     SearchRequest,
     TrackerEvent,
     WishlistAdd,
+    WishlistRemove,
     read_events,
 )
 from recoms.importing.events import Purchase as TrackedPurchase
@@ -175,7 +176,7 @@ def _logged(payload: EventPayload) -> tuple[ProductId | None, dict[str, Any]]:
                 "currency": payload.currency,
                 "in_stock": payload.in_stock,
             }
-        case WishlistAdd():
+        case WishlistAdd() | WishlistRemove():
             return payload.product_id, {}
         case CategoryView():
             return None, {"category": payload.category}

@@ -20,6 +20,7 @@ from pathlib import Path
 from bot.adapters.embedded import to_card
 from bot.ports import (
     AlreadyLinked,
+    ChatActivity,
     CustomerKey,
     CustomerProfile,
     EngineStats,
@@ -86,6 +87,8 @@ class FakeEngine:
     built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     down: bool = False
     """When set, every call fails as an unreachable engine does."""
+    activity: list[tuple[int, ChatActivity, str]] = field(default_factory=list)
+    """What ``record_activity`` recorded, in order: (contact id, activity, product id)."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     # --- set-up and read-back for tests ------------------------------------------------
@@ -243,6 +246,13 @@ class FakeEngine:
         contact.telegram_user_id = None
         contact.added = set()
         return ForgottenCustomer(contact.contact_id, deleted=False, removed=removed)
+
+    async def record_activity(
+        self, customer: CustomerKey, activity: ChatActivity, product_id: str
+    ) -> None:
+        self._check_up()
+        if customer.contact_id is not None:
+            self.activity.append((customer.contact_id, activity, product_id))
 
     async def stats(self) -> EngineStats:
         self._check_up()

@@ -21,6 +21,7 @@ from bot.factory import create_dispatcher
 from bot.ports import (
     AlreadyLinked,
     Availability,
+    ChatActivity,
     CustomerKey,
     ListKind,
     RecommenderUnavailable,
@@ -154,6 +155,25 @@ async def test_customers_by_name_over_http_equal_the_embedded_ones(
         await remote.customers_named("o")
 
 
+@pytest.mark.parametrize("over", ["http", "embedded"])
+async def test_chat_activity_reaches_the_contact_s_history(
+    over: str, remote: HttpRecommender, embedded: EmbeddedRecommender
+) -> None:
+    adapter = remote if over == "http" else embedded
+    olena = await embedded.profile(OLENA)
+    assert olena is not None
+    customer = CustomerKey(contact_id=olena.contact_id)
+    await adapter.record_activity(customer, ChatActivity.VIEWED, "mug-1")
+    await adapter.record_activity(customer, ChatActivity.SAVED, "mug-1")
+    await adapter.record_activity(customer, ChatActivity.UNSAVED, "mug-1")
+    viewed = await embedded.profile(customer)
+    assert viewed is not None
+    assert viewed.recently_viewed[:1] == ("mug-1",)
+    # Nobody to attribute it to: passed over, not an error, and no contact made.
+    await adapter.record_activity(CustomerKey(telegram_user_id=42), ChatActivity.VIEWED, "x")
+    assert await embedded.profile(CustomerKey(telegram_user_id=42)) is None
+
+
 async def test_errors_are_named_for_the_bot(api: TestServer, remote: HttpRecommender) -> None:
     with pytest.raises(RequestRejected):
         await remote.recommend(999, OLENA)
@@ -204,6 +224,7 @@ async def test_a_plain_yespo_api_serves_lists_and_says_what_it_cannot(
             client.stats(),
             client.link_customer(OLENA, 1),
             client.forget(1),
+            client.record_activity(CustomerKey(contact_id=1), ChatActivity.VIEWED, "mug-1"),
         ]
         for call in calls:
             with pytest.raises(UnsupportedByBackend, match="plain Yespo API"):

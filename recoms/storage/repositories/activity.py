@@ -18,15 +18,19 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     String,
+    and_,
     bindparam,
     cast,
+    exists,
     label,
     literal_column,
     null,
+    or_,
     select,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from recoms.domain import ContactId, IdentityKey, ProductId, Purchase
 from recoms.storage.models import (
@@ -87,15 +91,20 @@ class ActivityRepository:
         *,
         purchases: int,
         events: Mapping[str, tuple[Sequence[str], int]],
+        undone_by: Mapping[str, Sequence[str]] | None = None,
     ) -> Activity | None:
         """The activity of the first contact matched by ``keys`` (``(key, value)`` pairs in
         the order they are tried, values as stored), or None when none matches.
 
         ``purchases`` is how many of the latest order lines to read; ``events`` maps a group
-        name to the event names it takes and how many of the latest to read."""
+        name to the event names it takes and how many of the latest to read; ``undone_by``
+        maps a group to the events that take a product out of it when they came later (a
+        wishlist's removals): such a product is not in the group."""
         if not keys:
             return None
-        statement = _contact_statement(tuple(key for key, _ in keys), purchases, _groups(events))
+        statement = _contact_statement(
+            tuple(key for key, _ in keys), purchases, _groups(events, undone_by)
+        )
         rows = await self._run(statement, {f"key_{n}": value for n, (_, value) in enumerate(keys)})
         if not rows:
             return None
@@ -118,11 +127,19 @@ class ActivityRepository:
         return (await connection.execute(statement, params)).all()
 
 
-EventGroups = tuple[tuple[str, tuple[str, ...], int], ...]
+EventGroups = tuple[tuple[str, tuple[str, ...], int, tuple[str, ...]], ...]
+"""(group, event names, how many, names of the events that undo one), in the order asked."""
 
 
-def _groups(events: Mapping[str, tuple[Sequence[str], int]]) -> EventGroups:
-    return tuple((group, tuple(names), limit) for group, (names, limit) in events.items())
+def _groups(
+    events: Mapping[str, tuple[Sequence[str], int]],
+    undone_by: Mapping[str, Sequence[str]] | None = None,
+) -> EventGroups:
+    undone = undone_by or {}
+    return tuple(
+        (group, tuple(names), limit, tuple(undone.get(group, ())))
+        for group, (names, limit) in events.items()
+    )
 
 
 # Statements are built once per shape and reused: building and keying one costs more than
@@ -151,7 +168,7 @@ def _contact_statement(
                 .limit(purchases)
             ),
             _cart_part(CartLineRow.contact_id == contact_id),
-            *_event_parts(EventRow.contact_id == contact_id, events),
+            *_event_parts(EventRow.contact_id == contact_id, events, by="contact_id"),
         ]
     )
 
@@ -163,7 +180,7 @@ def _visitor_statement(events: EventGroups) -> ActivitySelect:
     return _ordered(
         [
             _cart_part((CartLineRow.web_id == web_id) & CartLineRow.contact_id.is_(None)),
-            *_event_parts(EventRow.web_id == web_id, events),
+            *_event_parts(EventRow.web_id == web_id, events, by="web_id"),
         ]
     )
 
@@ -224,16 +241,39 @@ def _cart_part(owner: ColumnElement[bool]) -> ActivitySelect:
     ).where(owner)
 
 
-def _event_parts(owner: ColumnElement[bool], events: EventGroups) -> list[ActivitySelect]:
+def _event_parts(
+    owner: ColumnElement[bool], events: EventGroups, *, by: str
+) -> list[ActivitySelect]:
+    """``by`` names the column that ``owner`` pins (whose events these are)."""
     return [
         _limited(
             _row(Part.EVENTS + number, EventRow.product_id, EventRow.occurred_at, seq=EventRow.id)
-            .where(owner, EventRow.name.in_(names), EventRow.product_id.is_not(None))
+            .where(
+                owner,
+                EventRow.name.in_(names),
+                EventRow.product_id.is_not(None),
+                *([~_undone(undoing, by)] if undoing else []),
+            )
             .order_by(EventRow.occurred_at.desc(), EventRow.id.desc())
             .limit(limit)
         )
-        for number, (_, names, limit) in enumerate(events)
+        for number, (_, names, limit, undoing) in enumerate(events)
     ]
+
+
+def _undone(names: tuple[str, ...], by: str) -> ColumnElement[bool]:
+    """Whether the same owner sent one of ``names`` about the same product after the event
+    (later in time, or at the same time and written later)."""
+    later = aliased(EventRow)
+    return exists().where(
+        getattr(later, by) == getattr(EventRow, by),
+        later.name.in_(names),
+        later.product_id == EventRow.product_id,
+        or_(
+            later.occurred_at > EventRow.occurred_at,
+            and_(later.occurred_at == EventRow.occurred_at, later.id > EventRow.id),
+        ),
+    )
 
 
 def _activity(

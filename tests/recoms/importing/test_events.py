@@ -20,6 +20,7 @@ from recoms.importing.events import (
     SearchRequest,
     TrackerEvent,
     WishlistAdd,
+    WishlistRemove,
     parse_event,
     read_events,
 )
@@ -108,6 +109,11 @@ def test_rest_product_page_carries_who_and_when() -> None:
             CustomerData("taras-2", None, "050 111 0002", "Taras"),
         ),
         ("AddToWishlist", {"Product": {"productKey": "W-1"}}, WishlistAdd(ProductId("W-1"))),
+        (
+            "RemoveFromWishlist",
+            {"Product": {"productKey": "W-1"}},
+            WishlistRemove(ProductId("W-1")),
+        ),
         ("SearchRequest", {"SearchQuery": " kettle "}, SearchRequest("kettle")),
     ],
 )
@@ -247,8 +253,8 @@ def test_event_times(when: object, expected: datetime) -> None:
         (
             {"GeneralInfo": {"eventName": "PageView"}, "PageView": {}},
             "unknown event 'PageView'; supported: ProductPage, CategoryPage, StatusCart, "
-            "PurchasedItems, CustomerData, AddToWishlist, SearchRequest, MainPage, "
-            "StatusCartPage, NotFound",
+            "PurchasedItems, CustomerData, AddToWishlist, RemoveFromWishlist, SearchRequest, "
+            "MainPage, StatusCartPage, NotFound",
         ),
         (
             {"GeneralInfo": {"eventName": "ProductPage"}},

@@ -146,6 +146,28 @@ async def test_what_a_contact_views_and_wishes_for_shapes_their_list_at_once(
     assert seen[0] != seen[1] != seen[2]
 
 
+async def test_a_product_taken_off_the_wishlist_no_longer_shapes_the_list(
+    demo: RecomsService,
+) -> None:
+    taras = await demo.upsert_contact(phone="+380501110002")
+    general = {"user_es_contact_id": taras.id, "siteId": "telegram"}
+
+    async def wish(name: str) -> list[str]:
+        await demo.track(
+            {
+                "GeneralInfo": {"eventName": name, **general},
+                name: {"Product": {"productKey": BLANKET}},
+            }
+        )
+        return ids(await demo.recommend(DataSourceId(1), Identity(contact_id=taras.id)))
+
+    before = ids(await demo.recommend(DataSourceId(1), Identity(contact_id=taras.id)))
+    wished = await wish("AddToWishlist")
+    assert wished != before
+    assert await wish("RemoveFromWishlist") == before
+    assert await wish("AddToWishlist") == wished, "saved again, it counts again"
+
+
 async def test_the_first_identifier_that_names_a_contact_says_whose_list_it_is(
     demo: RecomsService,
 ) -> None:
