@@ -150,7 +150,7 @@ async def test_recs_product_link_and_stats(
 
     await chat.send(IRYNA, "/product lamp-1")
     card, detail = session.chat(IRYNA.id)[-2:]
-    assert "Stock: out of stock" in detail.visible
+    assert "Stock: Out of stock" in detail.visible
     assert "Lamp of Lost Hope" in card.visible
     assert "⛔ Out of stock" in card.visible
     await chat.press(IRYNA, card, "Alternatives")

@@ -113,7 +113,7 @@ async def test_a_staff_product_card_sends_to_a_customer(
     detail = session.last(IRYNA.id)
     assert "Id: mug-1" in detail.visible
     assert "Category:" in detail.visible
-    assert "Stock: in stock" in detail.visible
+    assert "Stock: In stock" in detail.visible
     await chat.press(IRYNA, detail, "Send to a customer")
     assert "To whom?" in session.last(IRYNA.id).visible
     before = len(session.chat(OLENA.id))
