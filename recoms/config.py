@@ -59,6 +59,13 @@ class RecomsSettings(BaseSettings):
     model_refresh_seconds: float = Field(
         default=5.0, description="How often a serving process looks for a newer rebuilt model."
     )
+    answer_cache_size: int = Field(
+        default=200_000,
+        ge=0,
+        description="Recommendation lists a serving process keeps in memory and answers again "
+        "until the contact does something, the model or catalogue changes or the day turns "
+        "(0: compute every list).",
+    )
     tune: bool = Field(
         default=True,
         description="Let a rebuild choose the model's settings on the shop's latest orders "

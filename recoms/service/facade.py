@@ -34,6 +34,7 @@ from recoms.domain import (
     MAX_LIMIT,
     Algorithm,
     Contact,
+    ContactId,
     ContactProfile,
     DataSource,
     DataSourceId,
@@ -49,8 +50,10 @@ from recoms.importing import fetch
 from recoms.importing.events import parse_event
 from recoms.runtime import locks
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
+from recoms.service.answers import EVERYTHING, Change, Subject
 from recoms.service.batches import retrying, write
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.freshness import Freshness
 from recoms.service.intake import Intake
 from recoms.service.jobs import FeedJob, FeedJobs
 from recoms.service.reports import ImportReport, ModelFigures, Progress, RebuildReport, Stats
@@ -135,7 +138,9 @@ class RecomsService:
             refresh_seconds=settings.model_refresh_seconds,
             clock=self._now,
             tune=settings.tune,
+            answers=settings.answer_cache_size,
         )
+        self._freshness = Freshness(database, self.changed)
         self._fetch_policy = fetch.FetchPolicy(
             max_bytes=settings.feed_max_bytes,
             deadline=settings.feed_timeout_seconds,
@@ -149,6 +154,7 @@ class RecomsService:
     async def close(self) -> None:
         """Stop running feed imports (what they wrote stays) and close the database."""
         await self._feed_jobs.close()
+        await self._freshness.close()
         await self.database.dispose()
 
     def _now(self) -> datetime:
@@ -324,6 +330,7 @@ class RecomsService:
                 identifiers=self._identifiers,
                 now=self._now(),
                 progress=progress,
+                freshness=self._freshness,
             )
         self._serving.expire()
         if report.created:
@@ -356,6 +363,7 @@ class RecomsService:
                 received_at=self._now(),
                 identifiers=self._identifiers,
                 progress=progress,
+                freshness=self._freshness,
             )
         return report
 
@@ -375,10 +383,13 @@ class RecomsService:
             self.intake.events["rejected"] += 1
             raise
 
-        async def record(session: AsyncSession) -> None:
-            await tracking.EventRecorder(session, self._identifiers, ImportReport()).record(event)
+        async def record(session: AsyncSession) -> Change:
+            recorder = tracking.EventRecorder(session, self._identifiers, ImportReport())
+            change = await recorder.record(event)
+            await self._freshness.publish(session, change)
+            return change
 
-        await write(self.database.sessions, record)
+        self._freshness.applied(await write(self.database.sessions, record))
         self.intake.events["accepted"] += 1
 
     # --- contacts ----------------------------------------------------------------------
@@ -424,9 +435,13 @@ class RecomsService:
                     phone=normal_phone,
                     name=clean_name(name),
                 )
+                change = Change.of([contact.id], identities=True)
+                await self._freshness.publish(session, change)
                 return contact
 
-        return await retrying(upsert)
+        contact = await retrying(upsert)
+        self._freshness.applied(Change.of([contact.id], identities=True))
+        return contact
 
     async def link_telegram(
         self,
@@ -459,15 +474,18 @@ class RecomsService:
 
         async def link() -> TelegramLink:
             async with self.database.sessions.begin() as session:
-                return await self._contacts(session).link_telegram(
+                linked = await self._contacts(session).link_telegram(
                     identity,
                     telegram_user_id,
                     own_contact_share=own_contact_share,
                     name=name,
                     now=self._now(),
                 )
+                await self._freshness.publish(session, EVERYTHING)
+                return linked
 
         linked = await retrying(link)
+        self._freshness.applied(EVERYTHING)
         if linked.previous_telegram_user_id is not None:
             log.info(
                 "contact %s moved from telegram user %s to %s by its own phone",
@@ -481,6 +499,8 @@ class RecomsService:
     async def unlink_telegram(self, telegram_user_id: int) -> None:
         async with self.database.sessions.begin() as session:
             await ContactRepository(session).clear_telegram(telegram_user_id)
+            await self._freshness.publish(session, EVERYTHING)
+        self._freshness.applied(EVERYTHING)
 
     async def forget_telegram(self, telegram_user_id: int) -> ForgottenLink | None:
         """Unlink the Telegram user and remove what their links added: a contact a link
@@ -489,6 +509,8 @@ class RecomsService:
         are removed. The shop's own data stays. None when the user is not linked."""
         async with self.database.sessions.begin() as session:
             forgotten = await self._contacts(session).forget_telegram(telegram_user_id)
+            await self._freshness.publish(session, EVERYTHING)
+        self._freshness.applied(EVERYTHING)
         if forgotten is not None:
             log.info(
                 "telegram user %s forgotten: contact %s %s",
@@ -564,23 +586,61 @@ class RecomsService:
             async with self.database.sessions() as session:
                 source = await recommendations.data_source_for(session, data_source_id, products)
         recommendations.check_products(source, products)
-        history = None
-        if recommendations.reads_history(source):
-            async with self.database.sessions() as session:
-                history = await recommendations.history(session, self._identifiers, identity)
-        request = serving.request(
-            source,
-            history=history,
-            products=products,
-            category=_categories(category, categories),
-            now=self._now(),
-        )
-        ranked = rank(request)
-        shown = serving.catalogue.shown
-        wanted = list(dict.fromkeys(ranked))
-        if missing := [pid for pid in wanted if pid not in shown]:
-            shown.update((product.id, product) for product in await self.get_products(missing))
-        return [shown[pid] for pid in wanted if pid in shown]
+        now = self._now()
+        day = now.date()
+        narrowed = _categories(category, categories)
+        # Answered from memory only while this process hears of every change (see
+        # ``recoms.service.freshness``); until then each list is computed.
+        await self._freshness.start()
+        cache = serving.answers if self._freshness.trusted() else None
+        reads_history = recommendations.reads_history(source)
+        subject: Subject = None
+        if cache is not None:
+            known = True
+            if reads_history:
+                known, subject = cache.subject(identity)
+            if known:
+                found = cache.get((source.id, subject, tuple(products), narrowed), day)
+                if found is not None:
+                    return found
+        ticket = None
+        if cache is not None:
+            ticket = cache.begin(identity if reads_history else None)
+        try:
+            history = None
+            if reads_history:
+                asked = identity
+                if ticket is not None and ticket.resolved and subject and subject[0] == "c":
+                    asked = Identity(contact_id=ContactId(int(subject[1])))
+                async with self.database.sessions() as session:
+                    subject, history = await recommendations.subject_history(
+                        session, self._identifiers, asked
+                    )
+                if ticket is not None:
+                    ticket.subject, ticket.resolved = subject, True
+            request = serving.request(
+                source, history=history, products=products, category=narrowed, now=now
+            )
+            ranked = rank(request)
+            shown = serving.catalogue.shown
+            wanted = list(dict.fromkeys(ranked))
+            if missing := [pid for pid in wanted if pid not in shown]:
+                shown.update((product.id, product) for product in await self.get_products(missing))
+            answer = [shown[pid] for pid in wanted if pid in shown]
+        except BaseException:
+            if cache is not None and ticket is not None:
+                cache.abandon(ticket)
+            raise
+        if cache is not None and ticket is not None:
+            cache.finish(ticket, (source.id, subject, tuple(products), narrowed), answer, day)
+        return answer
+
+    def changed(self, change: Change) -> None:
+        """Drop the lists ``change`` may have made wrong, here and (through the database's
+        notifications) in every process serving the same database."""
+        serving = self._serving.loaded()
+        if serving is not None:
+            serving.answers.apply(change)
 
     # --- model and figures -------------------------------------------------------------
     async def rebuild(self, *, tune: bool | None = None) -> RebuildReport:

@@ -10,15 +10,18 @@ from datetime import UTC, date, datetime
 from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.domain import CONTACT_KEYS, Availability, Product, ProductId, Rejected
 from recoms.errors import InvalidRequest
 from recoms.importing.orders import OrderRow, Skipped, check_orders, read_orders
+from recoms.service.answers import EVERYTHING
 from recoms.service.batches import Work, batches, write
 from recoms.service.catalogue import CATALOG_COUNTER
 from recoms.service.contacts import Identifiers
+from recoms.service.freshness import Freshness
 from recoms.service.reports import ImportReport, Progress
 from recoms.storage.database import Database
 from recoms.storage.repositories import (
@@ -28,6 +31,8 @@ from recoms.storage.repositories import (
     OrderRepository,
     ProductRepository,
 )
+
+T = TypeVar("T")
 
 # Lines parsed and written at a time, each batch in a transaction of its own: short enough
 # that a tracker event waiting for it is answered within a second.
@@ -45,9 +50,11 @@ async def import_orders(
     identifiers: Identifiers,
     now: datetime,
     progress: Progress | None,
+    freshness: Freshness | None = None,
 ) -> ImportReport:
     """See ``RecomsService.import_orders``: the file is read through once first, then
-    written in batches of :data:`BATCH` lines, each in a short transaction of its own."""
+    written in batches of :data:`BATCH` lines, each in a short transaction of its own that
+    tells every serving process (``freshness``) to drop the lists it keeps."""
     await asyncio.to_thread(check_orders, path, columns, encoding=encoding)
     cutoff = None if before is None else datetime.combine(before, dt_time(), tzinfo=UTC)
     report = ImportReport()
@@ -58,10 +65,28 @@ async def import_orders(
             report.read += len(batch)
             kept = _kept(batch, report, cutoff)
             report.add(
-                await write(database.sessions, writer.batch(kept), on_conflict=writer.forget)
+                await write(
+                    database.sessions,
+                    _told(writer.batch(kept), freshness),
+                    on_conflict=writer.forget,
+                )
             )
+            if freshness is not None:
+                freshness.applied(EVERYTHING)
     await write(database.sessions, writer.finish)
     return report
+
+
+def _told(work: Work[T], freshness: Freshness | None) -> Work[T]:
+    """``work``, then the notification that lists kept anywhere may be wrong now."""
+
+    async def told(session: AsyncSession) -> T:
+        result = await work(session)
+        if freshness is not None:
+            await freshness.publish(session, EVERYTHING)
+        return result
+
+    return told
 
 
 def _kept(

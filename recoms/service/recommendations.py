@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from recoms.algorithms import ContactHistory
 from recoms.domain import Algorithm, DataSource, DataSourceId, Identity, ProductId
 from recoms.errors import InvalidRequest
-from recoms.service import datasources
+from recoms.service import answers, datasources
+from recoms.service.answers import Subject
 from recoms.service.contacts import HISTORY_VIEWS, VIEW_EVENTS, Identifiers, lookup_keys
 from recoms.storage.repositories import Activity, ActivityRepository
 
@@ -60,10 +61,17 @@ async def history(
 ) -> ContactHistory | None:
     """The contact's history, a visitor's (web id only), or None for nobody known.
 
-    Read fresh at every request (one statement for a known contact), so what the contact
-    just did counts at once in every process."""
+    Read fresh (one statement for a known contact), so what the contact just did counts."""
+    return (await subject_history(session, identifiers, identity))[1]
+
+
+async def subject_history(
+    session: AsyncSession, identifiers: Identifiers, identity: Identity
+) -> tuple[Subject, ContactHistory | None]:
+    """As ``history``, with whom the identity named: the contact, else the visitor of its
+    web id (even one with no activity yet), else nobody."""
     if identity.is_empty():
-        return None
+        return None, None
     activity = await ActivityRepository(session).of_contact(
         lookup_keys(identity, identifiers),
         purchases=HISTORY_PURCHASES,
@@ -71,13 +79,15 @@ async def history(
         undone_by={"wishlist": UNWISHED_EVENTS},
     )
     if activity is not None:
-        return _contact_history(activity)
+        assert activity.contact_id is not None
+        return answers.contact(activity.contact_id), _contact_history(activity)
     if not identity.web_id:
-        return None
+        return None, None
+    subject = answers.visitor(identity.web_id)
     visitor = await ActivityRepository(session).of_visitor(identity.web_id, events=VISITOR_EVENTS)
     if not visitor.events["viewed"] and not visitor.cart:
-        return None
-    return ContactHistory(viewed=visitor.events["viewed"], cart=visitor.cart)
+        return subject, None
+    return subject, ContactHistory(viewed=visitor.events["viewed"], cart=visitor.cart)
 
 
 def _contact_history(activity: Activity) -> ContactHistory:

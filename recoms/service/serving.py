@@ -39,6 +39,7 @@ from recoms.algorithms import (
 from recoms.domain import DataSource, DataSourceId, Product, ProductId
 from recoms.evaluation.tuning import tune as tune_settings
 from recoms.evaluation.tuning import untuned
+from recoms.service.answers import AnswerCache
 from recoms.service.catalogue import CATALOG_COUNTER
 from recoms.service.datasources import DATA_SOURCES_COUNTER
 from recoms.service.reports import RebuildReport
@@ -90,6 +91,9 @@ class Serving:
     data_sources_version: int
     single_threaded: Callable[[], AbstractContextManager[object]]
     rankings: dict[tuple[int, int], Popularity] = field(default_factory=dict)
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache(0))
+    """The lists this snapshot answered (``recoms.service.answers``); a new snapshot starts
+    with none."""
 
     @property
     def model(self) -> Model:
@@ -142,8 +146,11 @@ class ServingModel:
         refresh_seconds: float,
         clock: Callable[[], datetime],
         tune: bool = True,
+        answers: int = 0,
     ) -> None:
+        """``answers``: how many lists each snapshot keeps in memory (0: none)."""
         self._database = database
+        self._answers = answers
         self._tune = tune
         self._refresh_seconds = refresh_seconds
         self._clock = clock
@@ -221,6 +228,7 @@ class ServingModel:
                 _by_id(sources),
                 sources_version,
                 self._single_threaded,
+                answers=AnswerCache(self._answers),
             )
             self._install(serving, time.monotonic())
             report = RebuildReport(
@@ -300,6 +308,7 @@ class ServingModel:
             sources_version,
             self._single_threaded,
             rankings,
+            AnswerCache(self._answers),
         )
         return self._install(renewed, checked)
 

@@ -24,8 +24,10 @@ from recoms.importing.events import (
     read_events,
 )
 from recoms.importing.events import Purchase as TrackedPurchase
+from recoms.service.answers import NOTHING, Change
 from recoms.service.batches import Work, take_in_thread, write
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.freshness import Freshness
 from recoms.service.reports import ImportReport, Progress
 from recoms.storage.database import Database
 from recoms.storage.repositories import (
@@ -53,28 +55,36 @@ async def import_events(
     received_at: datetime,
     identifiers: Identifiers,
     progress: Progress | None,
+    freshness: Freshness,
 ) -> ImportReport:
     """See ``RecomsService.import_events``: each batch of :data:`EVENT_BATCH` events in a
-    transaction of its own, tried again when a concurrent writer got in its way."""
+    transaction of its own, tried again when a concurrent writer got in its way; what each
+    batch changed is told to every serving process (``freshness``) with it."""
     report = ImportReport()
     events = read_events(lines, received_at=received_at)
     while batch := await take_in_thread(events, EVENT_BATCH):
         good = [item for item in batch if isinstance(item, TrackerEvent)]
         report.rejected += [item for item in batch if not isinstance(item, TrackerEvent)]
         report.read += len(batch)
-        report.add(await write(database.sessions, _recorded(good, identifiers)))
+        written, change = await write(database.sessions, _recorded(good, identifiers, freshness))
+        freshness.applied(change)
+        report.add(written)
         if progress is not None:
             progress(len(batch))
     return report
 
 
-def _recorded(events: list[TrackerEvent], identifiers: Identifiers) -> Work[ImportReport]:
-    async def work(session: AsyncSession) -> ImportReport:
+def _recorded(
+    events: list[TrackerEvent], identifiers: Identifiers, freshness: Freshness
+) -> Work[tuple[ImportReport, Change]]:
+    async def work(session: AsyncSession) -> tuple[ImportReport, Change]:
         report = ImportReport()
         recorder = EventRecorder(session, identifiers, report)
+        change = NOTHING
         for event in events:
-            await recorder.record(event)
-        return report
+            change |= await recorder.record(event)
+        await freshness.publish(session, change)
+        return report, change
 
     return work
 
@@ -89,8 +99,10 @@ class EventRecorder:
         self.identifiers = identifiers
         self.report = report
         self.contacts = Contacts(session, identifiers)
+        self._linked = False
 
-    async def record(self, event: TrackerEvent) -> None:
+    async def record(self, event: TrackerEvent) -> Change:
+        """Apply and log ``event``; what it changed for the lists answered before it."""
         contact_id = await self._contact(event)
         payload = event.payload
         if isinstance(payload, CartStatus) and (contact_id is not None or event.web_id):
@@ -115,6 +127,12 @@ class EventRecorder:
             ]
         )
         self.report.created += 1
+        # Identifiers given may have been filled in or created, and a web id linked: who an
+        # identity names may differ now.
+        named = bool(event.external_id or event.email or event.phone)
+        linked = self._linked
+        self._linked = False
+        return Change.of([contact_id], [event.web_id], identities=named or linked)
 
     async def _contact(self, event: TrackerEvent) -> int | None:
         """The contact the event is about: found or created from its identifiers, else the
@@ -146,6 +164,7 @@ class EventRecorder:
             linked = await contacts.find_by(IdentityKey.WEB_ID, event.web_id)
             return None if linked is None else linked.id
         if await contacts.link_web_id(event.web_id, contact_id):
+            self._linked = True
             await EventRepository(self.session).attribute(event.web_id, contact_id)
             await CartRepository(self.session).adopt(event.web_id, contact_id)
         return contact_id

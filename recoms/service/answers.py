@@ -1,0 +1,247 @@
+"""Lists answered from memory: finished lists kept per asker, dropped by the asker's activity.
+
+A personal list costs a read of the contact's history and a millisecond or more of ranking;
+asked again, it is the same list until the contact does something, the model or catalogue
+changes, or the day turns (bestseller windows and recency are counted in days). So each
+serving snapshot holds the lists it answered, keyed by data source, subject (the contact or
+visitor the identity named, or nobody), reference products and category, and a ``Change``
+(what a write touched, told in this process at once and by other processes through
+``recoms.service.freshness``) drops the lists and identity lookups it may have made wrong.
+
+A list being computed while a change arrives is not kept (it may have read the history
+before the change): ``Ticket`` tracks each computation in flight.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from recoms.domain import DataSourceId, Identity, IdentityKey, Product, ProductId
+
+Subject = tuple[str, int | str] | None
+"""Whom a list is for: ``("c", contact id)``, ``("v", web id)`` for a visitor not linked to
+a contact, or None for nobody known (and for lists that do not read a history)."""
+
+AnswerKey = tuple[DataSourceId, Subject, tuple[ProductId, ...], str | tuple[str, ...] | None]
+
+# A change naming more contacts than this is told as "everything" (a notification's payload
+# is small: PostgreSQL's limit is 8,000 bytes).
+MAX_NAMED = 200
+
+
+def contact(contact_id: int) -> Subject:
+    return ("c", contact_id)
+
+
+def visitor(web_id: str) -> Subject:
+    return ("v", web_id)
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a write changed, as far as lists answered before it are concerned.
+
+    ``contacts`` and ``web_ids`` did something (an event, a cart, an order); ``identities``:
+    identifiers were added or web ids linked, so an identity that named nobody (or, giving
+    several identifiers, one contact) may now name another; ``everything``: drop it all
+    (an import, a Telegram link moved, a contact forgotten)."""
+
+    contacts: frozenset[int] = frozenset()
+    web_ids: frozenset[str] = frozenset()
+    identities: bool = False
+    everything: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        contacts: Iterable[int | None] = (),
+        web_ids: Iterable[str | None] = (),
+        *,
+        identities: bool = False,
+    ) -> Change:
+        named = frozenset(c for c in contacts if c is not None)
+        webs = frozenset(w for w in web_ids if w)
+        if len(named) + len(webs) > MAX_NAMED:
+            return EVERYTHING
+        return cls(named, webs, identities)
+
+    def __or__(self, other: Change) -> Change:
+        if self.everything or other.everything:
+            return EVERYTHING
+        return Change.of(
+            self.contacts | other.contacts,
+            self.web_ids | other.web_ids,
+            identities=self.identities or other.identities,
+        )
+
+    def is_empty(self) -> bool:
+        return not (self.contacts or self.web_ids or self.identities or self.everything)
+
+    def to_json(self) -> str:
+        if self.everything:
+            return '{"all":1}'
+        return json.dumps(
+            {"c": sorted(self.contacts), "w": sorted(self.web_ids), "i": int(self.identities)},
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Change:
+        """What ``to_json`` wrote; anything unreadable is taken as ``EVERYTHING`` (safe)."""
+        try:
+            data = json.loads(text)
+            if data.get("all"):
+                return EVERYTHING
+            return cls(
+                frozenset(int(c) for c in data.get("c", ())),
+                frozenset(str(w) for w in data.get("w", ())),
+                bool(data.get("i")),
+            )
+        except (ValueError, TypeError, AttributeError):
+            return EVERYTHING
+
+
+NOTHING = Change()
+EVERYTHING = Change(everything=True)
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One list in computation. ``dirty`` once a change may have made what it read stale."""
+
+    identity: Identity | None
+    subject: Subject = None
+    resolved: bool = False
+    dirty: bool = False
+
+
+@dataclass(frozen=True)
+class _Answer:
+    products: list[Product]
+    day: date
+
+
+@dataclass(eq=False)
+class AnswerCache:
+    """At most ``size`` lists (least recently asked go first) and the subjects identities
+    named. Used from the event loop only: no locks."""
+
+    size: int
+    _answers: OrderedDict[AnswerKey, _Answer] = field(default_factory=OrderedDict)
+    _by_subject: dict[Subject, set[AnswerKey]] = field(default_factory=dict)
+    _subjects: dict[Identity, Subject] = field(default_factory=dict)
+    _flights: set[Ticket] = field(default_factory=set)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def subject(self, identity: Identity) -> tuple[bool, Subject]:
+        """Whether ``identity``'s subject is known here, and which it is."""
+        try:
+            return True, self._subjects[identity]
+        except KeyError:
+            return False, None
+
+    def get(self, key: AnswerKey, day: date) -> list[Product] | None:
+        found = self._answers.get(key)
+        if found is None:
+            return None
+        if found.day != day:
+            self._drop(key)
+            return None
+        self._answers.move_to_end(key)
+        return found.products
+
+    def begin(self, identity: Identity | None) -> Ticket:
+        """Start computing a list for ``identity`` (None: a list that reads no history)."""
+        known, subject = self.subject(identity) if identity is not None else (True, None)
+        ticket = Ticket(identity, subject, resolved=known)
+        self._flights.add(ticket)
+        return ticket
+
+    def finish(
+        self,
+        ticket: Ticket,
+        key: AnswerKey,
+        products: Sequence[Product],
+        day: date,
+    ) -> None:
+        """Keep the list (unless a change came meanwhile) and the subject the identity named."""
+        self._flights.discard(ticket)
+        if ticket.dirty or self.size <= 0:
+            return
+        if ticket.identity is not None:
+            if len(self._subjects) >= self.size:
+                self._subjects.clear()
+            self._subjects[ticket.identity] = ticket.subject
+        self._answers[key] = _Answer(list(products), day)
+        self._answers.move_to_end(key)
+        self._by_subject.setdefault(key[1], set()).add(key)
+        while len(self._answers) > self.size:
+            oldest = next(iter(self._answers))
+            self._drop(oldest)
+
+    def abandon(self, ticket: Ticket) -> None:
+        self._flights.discard(ticket)
+
+    def apply(self, change: Change) -> None:
+        """Drop what ``change`` may have made wrong, and spoil the computations in flight it
+        may concern."""
+        if change.is_empty():
+            return
+        for ticket in self._flights:
+            if change.everything or not ticket.resolved or _touches(change, ticket):
+                ticket.dirty = True
+        if change.everything:
+            self._answers.clear()
+            self._by_subject.clear()
+            self._subjects.clear()
+            return
+        for subject in [contact(c) for c in change.contacts] + [
+            visitor(w) for w in change.web_ids
+        ]:
+            for key in self._by_subject.pop(subject, ()):
+                self._answers.pop(key, None)
+        if change.web_ids or change.identities:
+            stale = [
+                identity
+                for identity, subject in self._subjects.items()
+                if identity.web_id in change.web_ids
+                or (change.identities and (subject is None or subject[0] == "v"))
+                or (change.identities and _several_keys(identity))
+            ]
+            for identity in stale:
+                del self._subjects[identity]
+
+    def clear(self) -> None:
+        self.apply(EVERYTHING)
+
+    def _drop(self, key: AnswerKey) -> None:
+        self._answers.pop(key, None)
+        keys = self._by_subject.get(key[1])
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self._by_subject[key[1]]
+
+
+def _touches(change: Change, ticket: Ticket) -> bool:
+    subject, identity = ticket.subject, ticket.identity
+    if identity is not None and identity.web_id in change.web_ids:
+        return True
+    if change.identities and (subject is None or subject[0] == "v"):
+        return True
+    if change.identities and identity is not None and _several_keys(identity):
+        return True
+    if subject is None:
+        return False
+    kind, value = subject
+    return (kind == "c" and value in change.contacts) or (kind == "v" and value in change.web_ids)
+
+
+def _several_keys(identity: Identity) -> bool:
+    return sum(getattr(identity, key) is not None for key in IdentityKey) > 1
