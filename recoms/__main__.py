@@ -11,9 +11,11 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from recoms.cli import USAGE_ERROR, build_parser, run
+from recoms.cli.serve import workers_refusal
 from recoms.config import RecomsSettings
 from recoms.errors import RecomsError, Unavailable
 from recoms.runtime.logs import configure_logging
+from recoms.runtime.workers import run_workers, worker_command
 
 FAILURE = 1
 INTERRUPTED = 130
@@ -33,6 +35,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             for item in error.errors()
         )
         return _fail(f"bad settings: {problems}", USAGE_ERROR)
+    workers = getattr(args, "workers", None) or settings.workers
+    if args.command == "serve" and workers > 1 and not args.reuse_port:
+        refusal = workers_refusal(workers, settings.port if args.port is None else args.port)
+        if refusal is not None:
+            return _fail(refusal, USAGE_ERROR)
+        return run_workers(
+            worker_command(sys.argv[1:] if argv is None else argv, "recoms"), workers
+        )
     verbose = args.verbose or args.command in ("serve", "demo")
     configure_logging(
         getattr(args, "log_format", None) or settings.log_format,

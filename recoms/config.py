@@ -51,6 +51,12 @@ class RecomsSettings(BaseSettings):
         default="127.0.0.1", description="Address `recoms serve` and `recoms demo` listen on."
     )
     port: int = Field(default=8080, description="Port `recoms serve` and `recoms demo` listen on.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Processes `recoms serve` runs on its port (as `--workers`); each keeps "
+        "its lists in memory, fresh through the database's change notifications.",
+    )
     log_format: LogFormat = Field(
         default="text",
         description="Logs as text lines, or json: one object per line (time, level, logger, "

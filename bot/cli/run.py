@@ -36,6 +36,13 @@ from recoms.httpserver import ApiRunner
 from recoms.runtime.logs import configure_logging, log_format_argument
 from recoms.runtime.readiness import Readiness
 from recoms.runtime.signals import until_stopped
+from recoms.runtime.workers import (
+    REUSE_PORT_OPTION,
+    WORKERS_OPTION,
+    run_workers,
+    single_blas_thread,
+    worker_command,
+)
 
 if TYPE_CHECKING:
     from bot.cli import Settings
@@ -57,13 +64,50 @@ def add_command(commands: argparse._SubParsersAction[Any]) -> None:
     parser.add_argument("--host", help="address of the web app (default BOT_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port of the web app (default BOT_PORT, 8080)")
     log_format_argument(parser, "BOT_LOG_FORMAT")
+    parser.add_argument(
+        WORKERS_OPTION,
+        type=int,
+        default=1,
+        metavar="N",
+        help="web app processes sharing the port, for webhook mode (BOT_WEBHOOK_URL) with "
+        "Redis (BOT_REDIS_URL); each runs BLAS on one thread (default 1)",
+    )
+    parser.add_argument(REUSE_PORT_OPTION, action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(handler=execute)
+
+
+def workers_refusal(workers: int, settings: BotSettings, port: int) -> str | None:
+    """Why ``workers`` processes cannot run the bot, or None. Long polling takes updates in
+    one process (Telegram refuses a second poller), and conversations' state must be shared."""
+    if workers < 1:
+        return "--workers takes a number of processes, 1 or more"
+    if workers == 1:
+        return None
+    if not settings.webhook_url or settings.token is None:
+        return (
+            "several workers need webhook mode (BOT_TOKEN and BOT_WEBHOOK_URL): long polling "
+            "runs in one process"
+        )
+    if not settings.redis_url:
+        return "several workers share conversations through Redis: set BOT_REDIS_URL"
+    if port == 0:
+        return "several workers need a port of their own choosing, not 0"
+    return None
 
 
 def execute(args: argparse.Namespace, settings: Settings) -> int:
     bot_settings = settings.bot
     configure_logging(args.log_format or bot_settings.log_format)
     host = args.host or bot_settings.host
+    port = args.port or bot_settings.port
+    if not args.reuse_port:
+        refusal = workers_refusal(args.workers, bot_settings, port)
+        if refusal is not None:
+            print(f"recoms-bot: error: {refusal}", file=sys.stderr)
+            return 2
+        if args.workers > 1:
+            return run_workers(worker_command(sys.argv[1:], "bot"), args.workers)
+    single_blas_thread()
     # The web app's key: the embedded API's, or the remote API's that the deep-link endpoint
     # shares.
     remote = bot_settings.recoms_url is not None
@@ -76,7 +120,7 @@ def execute(args: argparse.Namespace, settings: Settings) -> int:
             return 2
         print(keyless_notice(key_setting), flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(bot_settings, settings.recoms, host, args.port or bot_settings.port))
+        asyncio.run(run(bot_settings, settings.recoms, host, port, reuse_port=args.reuse_port))
     return 0
 
 
@@ -87,8 +131,10 @@ async def run(
     port: int,
     *,
     handle_signals: bool = True,
+    reuse_port: bool = False,
 ) -> None:
-    """Run until stopped (Ctrl+C, SIGTERM, or cancellation of this coroutine)."""
+    """Run until stopped (Ctrl+C, SIGTERM, or cancellation of this coroutine). With
+    ``reuse_port`` other processes may listen on the same port (``--workers``)."""
     _warn_about_missing_secrets(settings)
     async with AsyncExitStack() as stack:
         token, api_url = settings.token, settings.telegram_api_url
@@ -131,7 +177,7 @@ async def run(
         runner = ApiRunner(app, shutdown_timeout=1.0)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
-        await web.TCPSite(runner, host, port).start()
+        await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
         port = int(runner.addresses[0][1])  # the one picked when asked for port 0
         me = await bot.me()
         await register_commands(bot, dp)

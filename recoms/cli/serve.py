@@ -6,11 +6,12 @@ import argparse
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from recoms.cli.common import listen_arguments, opened_service
+from recoms.cli.common import listen_arguments, opened_service, positive_int
 from recoms.config import RecomsSettings
 from recoms.errors import InvalidRequest
 from recoms.httpkit import keyless_bind_refusal, keyless_notice
 from recoms.runtime.signals import until_stopped
+from recoms.runtime.workers import REUSE_PORT_OPTION, WORKERS_OPTION, single_blas_thread
 from recoms.service import RecomsService
 
 
@@ -21,6 +22,7 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
         description="Serve the Yespo-compatible HTTP API (OpenAPI at /openapi.json).",
     )
     listen_arguments(serve_command)
+    workers_arguments(serve_command, "RECOMS_WORKERS")
     serve_command.set_defaults(handler=run_serve)
 
     demo_command = commands.add_parser(
@@ -34,9 +36,35 @@ def add_commands(commands: argparse._SubParsersAction[Any]) -> None:
     demo_command.set_defaults(handler=run_demo)
 
 
+def workers_arguments(parser: argparse.ArgumentParser, setting: str) -> None:
+    parser.add_argument(
+        WORKERS_OPTION,
+        type=positive_int,
+        metavar="N",
+        help=f"serving processes sharing the port (default {setting}, 1); each runs BLAS on "
+        "one thread and keeps its lists fresh through the database's change notifications",
+    )
+    parser.add_argument(REUSE_PORT_OPTION, action="store_true", help=argparse.SUPPRESS)
+
+
+def workers_refusal(workers: int, port: int) -> str | None:
+    """Why ``workers`` processes cannot share ``port``, or None."""
+    if workers > 1 and port == 0:
+        return "several workers need a port of their own choosing, not 0"
+    return None
+
+
 async def run_serve(args: argparse.Namespace, settings: RecomsSettings, out: TextIO) -> int:
+    single_blas_thread()
     async with opened_service(settings) as service:
-        await serve(service, settings, host=args.host, port=args.port, out=out)
+        await serve(
+            service,
+            settings,
+            host=args.host,
+            port=args.port,
+            out=out,
+            reuse_port=args.reuse_port,
+        )
     return 0
 
 
@@ -54,8 +82,10 @@ async def serve(
     port: int | None,
     out: TextIO,
     ready: Callable[[str], None] | None = None,
+    reuse_port: bool = False,
 ) -> None:
-    """Serve the API until SIGINT or SIGTERM. ``ready`` gets the base URL once listening."""
+    """Serve the API until SIGINT or SIGTERM. ``ready`` gets the base URL once listening.
+    With ``reuse_port`` other processes may listen on the same port (``--workers``)."""
     from aiohttp import web
 
     from recoms.api import create_app
@@ -71,7 +101,7 @@ async def serve(
     runner = ApiRunner(create_app(service, settings))
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
         try:
             await site.start()
         except OSError as error:

@@ -143,8 +143,9 @@ class Shop:
             **{f"BOT_{name.upper()}": value for name, value in self.settings.items()},
         }
 
-    async def start(self, count: int = 1) -> list[Replica]:
-        """Start ``count`` replicas at the same moment (not waiting for them to be ready)."""
+    async def start(self, count: int = 1, *args: str) -> list[Replica]:
+        """Start ``count`` replicas at the same moment (not waiting for them to be ready),
+        each ``recoms-bot run`` with ``args`` added."""
         started = []
         for _ in range(count):
             port = free_port()
@@ -157,6 +158,7 @@ class Shop:
                     "run",
                     "--port",
                     str(port),
+                    *args,
                     cwd=self.workdir,  # no .env of the checkout
                     env=self.environment(port),
                     stdout=out,

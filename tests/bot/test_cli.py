@@ -124,3 +124,15 @@ def test_the_retired_bot_region_is_refused_where_it_would_read_numbers_otherwise
     monkeypatch.setenv("RECOMS_DEFAULT_REGION", "pl")  # what the bot read before: it runs
     assert main(["audit"]) == 0
     assert "BOT_DEFAULT_REGION is no longer read" in caplog.text
+
+
+def test_several_workers_need_webhook_mode_and_redis(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--workers", "2"]) == 2
+    assert "several workers need webhook mode" in capsys.readouterr().err
+    monkeypatch.setenv("BOT_TOKEN", "123456:TEST")
+    monkeypatch.setenv("BOT_WEBHOOK_URL", "https://bot.example")
+    monkeypatch.delenv("BOT_REDIS_URL", raising=False)
+    assert main(["run", "--workers", "2"]) == 2
+    assert "set BOT_REDIS_URL" in capsys.readouterr().err

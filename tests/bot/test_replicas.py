@@ -69,6 +69,35 @@ async def test_two_replicas_started_together_on_an_empty_database_share_the_work
         assert (tally.answered, tally.duplicates, tally.apologies) == (60, 0, 0), tally
 
 
+def worker_pids(pid: int) -> list[str]:
+    """The processes ``pid`` started (its workers)."""
+    return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+
+
+def alive(pid: str) -> bool:
+    return Path(f"/proc/{pid}").exists()
+
+
+async def test_workers_of_one_replica_share_its_port_and_the_work(
+    database_url: str, empty_redis: str, tmp_path: Path, session: aiohttp.ClientSession
+) -> None:
+    async with Shop(40, database_url, empty_redis, tmp_path) as shop:
+        (replica,) = await shop.start(1, "--workers", "2")
+        await replica.ready(session)
+        pid = replica.process.pid
+        children = worker_pids(pid)
+        assert len(children) == 2
+
+        delivered = await deliver(session, [replica], shop.burst())
+
+        assert delivered.undelivered == 0
+        tally = shop.tally()
+        assert (tally.answered, tally.duplicates, tally.apologies) == (40, 0, 0), tally
+        replica.terminate()
+        assert await replica.exited() == 0
+        assert not any(map(alive, children))
+
+
 async def test_a_burst_resent_to_the_other_replica_after_a_kill_is_answered_once(
     database_url: str, empty_redis: str, tmp_path: Path, session: aiohttp.ClientSession
 ) -> None:

@@ -290,3 +290,46 @@ def test_import_orders_reads_the_encoding_it_is_given(recoms: Run, tmp_path: Pat
     assert "orders created 1 (1 lines)" in out
     status, out, _ = recoms("recommend", "2", "--json")
     assert json.loads(out)[0]["name"] == "Кружка"
+
+
+def test_serve_runs_several_workers_on_one_port(tmp_path: Path) -> None:
+    port = free_port()
+    env = dict(os.environ, RECOMS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    env.pop("RECOMS_API_KEY", None)
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "recoms", "stats"], cwd=tmp_path, env=env, capture_output=True
+        ).returncode
+        == 0
+    )  # migrated once, before the workers start together
+    server = subprocess.Popen(
+        [sys.executable, "-m", "recoms", "serve", "--port", str(port), "--workers", "2"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_healthy(base)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) == 2
+        for _ in range(20):
+            with urllib.request.urlopen(f"{base}/api/v2/contacts/recoms/2?webId=v") as response:
+                assert response.status == 200
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 0
+        assert all(not Path(f"/proc/{child}").exists() for child in children)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_several_workers_need_a_port_of_their_own(
+    recoms: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECOMS_PORT", "0")
+    status, _, err = recoms("serve", "--workers", "2")
+    assert status == 2
+    assert "not 0" in err
