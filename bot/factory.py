@@ -39,6 +39,7 @@ from bot.resilience import (
     RetryAfter,
     SeenUpdates,
 )
+from bot.shop import Shop
 from bot.staff import StaffDirectory
 from bot.support import Support
 from bot.web import (
@@ -126,8 +127,9 @@ def create_dispatcher(
     dp["linking"] = Linking(recommender, store, links)
     dp["support"] = Support(recommender, store, lists, phone_region)
     dp["presenter"] = CardPresenter(
-        refs, utm_source=settings.utm_source, utm_medium=settings.utm_medium
+        refs, utm_source=settings.utm_source, utm_medium=settings.utm_medium, store=store
     )
+    dp["shop"] = Shop(recommender, store, lists)
     dp.message.filter(PrivateOrOperators())
     desk.schedule_reminders(dp)
     in_flight = dp["in_flight"] = InFlight(settings.max_updates_in_flight)

@@ -24,9 +24,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.cards import RenderedCard, render_card
 from bot.edits import is_done_already, is_gone
-from bot.keyboards.cards import card_keyboard
+from bot.keyboards.cards import Pager, card_keyboard
 from bot.keyboards.menu import list_title, offer_bestsellers
 from bot.ports import ListKind, ProductCard
+from bot.records import BotStore
 from bot.refs import ProductRefs
 
 log = logging.getLogger(__name__)
@@ -58,12 +59,27 @@ def _shows(message: Message, markup: InlineKeyboardMarkup) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class ListPage:
-    """One page of a list; ``kind`` None is a lone product card (staff's /product)."""
+    """One page of a list; ``kind`` None is a lone product card (staff's /product) unless a
+    ``pager`` pages it (search results, Saved).
+
+    ``title`` replaces the kind's title; ``empty`` is what an empty list says instead of the
+    usual; ``campaign`` and ``shop_label`` name the shop link (see ``card_keyboard``)."""
 
     kind: ListKind | None
     cards: list[ProductCard]
     page: int
     ref: str = ""
+    title: str | None = None
+    pager: Pager | None = None
+    empty: str | None = None
+    campaign: str | None = None
+    shop_label: str | None = None
+
+    @property
+    def heading(self) -> str:
+        if self.title is not None:
+            return self.title
+        return list_title(self.kind) if self.kind is not None else "🏷 " + _("Product")
 
     @property
     def card(self) -> ProductCard:
@@ -71,8 +87,19 @@ class ListPage:
 
 
 class CardPresenter:
-    def __init__(self, refs: ProductRefs, *, utm_source: str, utm_medium: str) -> None:
+    """Cards in a private chat carry ❤️ Save for that chat's user (read from ``store``); in a
+    group (the operators') they do not."""
+
+    def __init__(
+        self,
+        refs: ProductRefs,
+        *,
+        utm_source: str,
+        utm_medium: str,
+        store: BotStore | None = None,
+    ) -> None:
         self._refs = refs
+        self._store = store
         self._utm_source = utm_source
         self._utm_medium = utm_medium
         self._bad_photos: OrderedDict[str, None] = OrderedDict()
@@ -88,13 +115,18 @@ class CardPresenter:
         return True
 
     async def _render(
-        self, view: ListPage, *, photo: bool = True
+        self, view: ListPage, chat_id: int, *, photo: bool = True
     ) -> tuple[RenderedCard, InlineKeyboardMarkup]:
         page = view.page % len(view.cards)
         card = view.cards[page]
         photo = photo and card.image not in self._bad_photos
-        title = list_title(view.kind) if view.kind is not None else "🏷 " + _("Product")
-        rendered = render_card(card, title=title, locale=get_i18n().current_locale, photo=photo)
+        rendered = render_card(
+            card, title=view.heading, locale=get_i18n().current_locale, photo=photo
+        )
+        # A private chat's id is its user's id.
+        saved = None
+        if self._store is not None and chat_id > 0:
+            saved = await self._store.is_saved(chat_id, card.id)
         markup = card_keyboard(
             card,
             kind=view.kind,
@@ -104,15 +136,19 @@ class CardPresenter:
             card_ref=await self._refs.encode(card.id),
             utm_source=self._utm_source,
             utm_medium=self._utm_medium,
-            always_alternatives=view.kind is None,
+            always_alternatives=view.kind is None and view.pager is None,
+            saved=saved,
+            pager=view.pager,
+            campaign=view.campaign,
+            shop_label=view.shop_label,
         )
         return rendered, markup
 
     async def send(self, bot: Bot, chat_id: int, view: ListPage) -> Message:
         """A new message with the view's page (or the empty-list message)."""
         if not view.cards:
-            return await self.send_empty(bot, chat_id, view.kind)
-        rendered, markup = await self._render(view)
+            return await self.send_empty(bot, chat_id, view.kind, view.empty)
+        rendered, markup = await self._render(view, chat_id)
         if rendered.photo is not None:
             try:
                 return await bot.send_photo(
@@ -121,12 +157,16 @@ class CardPresenter:
             except TelegramBadRequest as error:
                 if not self._photo_refused(error, view, rendered.photo):
                     raise
-                rendered, markup = await self._render(view, photo=False)
+                rendered, markup = await self._render(view, chat_id, photo=False)
         return await bot.send_message(
             chat_id, rendered.text, reply_markup=markup, link_preview_options=_NO_PREVIEW
         )
 
-    async def send_empty(self, bot: Bot, chat_id: int, kind: ListKind | None) -> Message:
+    async def send_empty(
+        self, bot: Bot, chat_id: int, kind: ListKind | None, empty: str | None = None
+    ) -> Message:
+        if empty is not None:
+            return await bot.send_message(chat_id, empty)
         title = list_title(kind) if kind is not None else "🏷 " + _("Product")
         text = _("{title}: nothing to show here yet.").format(title=title)
         if kind is ListKind.BESTSELLERS:
@@ -141,9 +181,9 @@ class CardPresenter:
         already shows the view, or was replaced by the first tap; nothing more is sent."""
         if not view.cards:
             if await self._delete(bot, message):
-                await self.send_empty(bot, message.chat.id, view.kind)
+                await self.send_empty(bot, message.chat.id, view.kind, view.empty)
             return
-        rendered, markup = await self._render(view)
+        rendered, markup = await self._render(view, message.chat.id)
         if _shows(message, markup) and (rendered.photo is not None) == bool(message.photo):
             # The buttons name this very card and page: the message shows it already (the
             # second of a double tap, after the first one's edit). Telegram would refuse the

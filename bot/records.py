@@ -96,7 +96,8 @@ class BotStore(Protocol):
         ...
 
     async def forget(self, telegram_user_id: int) -> None:
-        """Delete what the bot stored about the user (language, link, blocked flag)."""
+        """Delete what the bot stored about the user (language, link, blocked flag, saved
+        products)."""
         ...
 
     async def mark_blocked(self, telegram_user_id: int) -> None: ...
@@ -156,6 +157,16 @@ class BotStore(Protocol):
         ...
 
     async def resolve_ref(self, key: str) -> str | None: ...
+
+    async def set_saved(self, telegram_user_id: int, product_id: str, saved: bool) -> bool:
+        """Save (❤️) or unsave a product for the user; whether anything changed."""
+        ...
+
+    async def is_saved(self, telegram_user_id: int, product_id: str) -> bool: ...
+
+    async def saved_products(self, telegram_user_id: int, limit: int = 50) -> list[str]:
+        """The user's saved product ids, newest first."""
+        ...
 
 
 async def is_linked(store: BotStore, telegram_user_id: int) -> bool:

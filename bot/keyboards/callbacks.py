@@ -102,3 +102,41 @@ class ProductSendCB(CallbackData, prefix="ps"):
     """ "Send to a customer" under a staff member's product card (``ref``: bot.refs)."""
 
     ref: str
+
+
+class SaveCB(CallbackData, prefix="sv"):
+    """❤️ Save (``on``) or unsave a product (``ref``: bot.refs) under a card."""
+
+    ref: str
+    on: bool
+
+
+class SavedCB(CallbackData, prefix="sl"):
+    """Open or page the Saved list (``here``: in place of the message the button is on)."""
+
+    page: int = 0
+    here: bool = False
+
+
+class OrderItemCB(CallbackData, prefix="oi"):
+    """One product of the customer's orders: its card with a Buy again link."""
+
+    ref: str
+
+
+class SearchCB(CallbackData, prefix="q"):
+    """A page of the search for the text ``ref`` names (bot.refs keeps the text, as it keeps
+    long product ids)."""
+
+    ref: str
+    page: int = 0
+    here: bool = False
+
+
+class TextChoiceCB(CallbackData, prefix="tc"):
+    """Under text that reads as a search and as a question: search for it (``s``) or pass the
+    customer's message ``message`` to a person (``p``). ``ref`` names the text (bot.refs)."""
+
+    action: str
+    ref: str
+    message: int

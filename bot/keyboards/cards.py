@@ -1,13 +1,30 @@
-"""Buttons under a product card: the shop link, related lists, and ◀ n/m ▶ paging."""
+"""Buttons under a product card: the shop link, ❤️ Save, related lists, ◀ n/m ▶ paging."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.cards import with_utm
-from bot.keyboards.callbacks import ListCB, NoopCB
+from bot.keyboards.callbacks import ListCB, NoopCB, SaveCB
 from bot.ports import ListKind, ProductCard
+
+Pager = Callable[[int], str]
+"""The callback data of a list's page ``n`` (shown in place of the message)."""
+
+
+def save_button(card_ref: str, *, saved: bool) -> InlineKeyboardButton:
+    """❤️ Save, or (once saved) the button that removes it from Saved."""
+    if saved:
+        return InlineKeyboardButton(
+            text="💔 " + _("Remove from saved"),
+            callback_data=SaveCB(ref=card_ref, on=False).pack(),
+        )
+    return InlineKeyboardButton(
+        text="❤️ " + _("Save"), callback_data=SaveCB(ref=card_ref, on=True).pack()
+    )
 
 
 def card_keyboard(
@@ -21,14 +38,25 @@ def card_keyboard(
     utm_source: str,
     utm_medium: str,
     always_alternatives: bool = False,
+    saved: bool | None = None,
+    pager: Pager | None = None,
+    campaign: str | None = None,
+    shop_label: str | None = None,
 ) -> InlineKeyboardMarkup:
     """``list_ref`` names the list's own seed product (paging keeps it); ``card_ref`` names this
     card's product, for the lists that start from it. ``kind`` None is a lone product card
-    (staff's /product), which offers Alternatives even when the product is in stock."""
-    campaign = kind.value if kind is not None else "product"
+    (staff's /product), which offers Alternatives even when the product is in stock.
+
+    ``saved``: whether the viewer saved the product (None: no ❤️ button, as in the operators'
+    group). ``pager`` pages a list that is not a ``kind`` (search, Saved); ``campaign`` and
+    ``shop_label`` name the shop link ("Buy again" under a product of an order)."""
+    campaign = campaign or (kind.value if kind is not None else "product")
     rows: list[list[InlineKeyboardButton]] = []
     if url := with_utm(card.url, source=utm_source, medium=utm_medium, campaign=campaign):
-        rows.append([InlineKeyboardButton(text="🛍 " + _("Open in the shop"), url=url)])
+        text = shop_label or "🛍 " + _("Open in the shop")
+        rows.append([InlineKeyboardButton(text=text, url=url)])
+    if saved is not None:
+        rows.append([save_button(card_ref, saved=saved)])
     related = [
         InlineKeyboardButton(
             text="🛒 " + _("Also bought"),
@@ -43,18 +71,20 @@ def card_keyboard(
             )
         )
     rows.append(related)
-    if kind is not None and total > 1:
+    if pager is None and kind is not None:
+        list_kind = kind
+
+        def pager(number: int) -> str:
+            return ListCB.of(list_kind, number, list_ref, here=True).pack()
+
+    if pager is not None and total > 1:
         previous = (page - 1) % total
         following = (page + 1) % total
         rows.append(
             [
-                InlineKeyboardButton(
-                    text="◀", callback_data=ListCB.of(kind, previous, list_ref, here=True).pack()
-                ),
+                InlineKeyboardButton(text="◀", callback_data=pager(previous)),
                 InlineKeyboardButton(text=f"{page + 1}/{total}", callback_data=NoopCB().pack()),
-                InlineKeyboardButton(
-                    text="▶", callback_data=ListCB.of(kind, following, list_ref, here=True).pack()
-                ),
+                InlineKeyboardButton(text="▶", callback_data=pager(following)),
             ]
         )
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -26,6 +26,8 @@ LIST_TITLES: dict[ListKind, tuple[str, str]] = {
 }
 LANGUAGE_BUTTON = ("🌐", N_("Language"))
 ASK_PERSON_BUTTON = ("💬", N_("Ask a person"))
+MY_ORDERS_BUTTON = ("📦", N_("My orders"))
+SAVED_BUTTON = ("❤️", N_("Saved"))
 SHARE_PHONE_BUTTON = ("📱", N_("Share my phone number"))
 
 
@@ -53,6 +55,9 @@ def main_menu(state: MenuState) -> ReplyKeyboardMarkup:
     lists = [KeyboardButton(text=label(*MENU_LISTS[kind])) for kind in MENU_LISTS]
     builder.row(*lists[:2])
     builder.row(*lists[2:])
+    builder.row(
+        KeyboardButton(text=label(*MY_ORDERS_BUTTON)), KeyboardButton(text=label(*SAVED_BUTTON))
+    )
     builder.row(
         KeyboardButton(text=label(*ASK_PERSON_BUTTON)),
         KeyboardButton(text=label(*LANGUAGE_BUTTON)),

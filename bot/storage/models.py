@@ -193,3 +193,13 @@ class AgentDutyRow(Base):
     agent_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     on_duty: Mapped[bool]
     changed_at: Mapped[datetime]
+
+
+class SavedItemRow(Base):
+    """A product a customer saved with ❤️ (the Saved list), by Telegram user."""
+
+    __tablename__ = "bot_saved_items"
+
+    telegram_user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    product_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    saved_at: Mapped[datetime]

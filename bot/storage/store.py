@@ -15,7 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.records import AuditEntry, BotUser, LinkToken, Role, StaffMember
 from bot.storage.conversations import SqlConversationStore
-from bot.storage.models import AuditRow, LinkTokenRow, ProductRefRow, StaffRow, UserRow
+from bot.storage.models import (
+    AuditRow,
+    LinkTokenRow,
+    ProductRefRow,
+    SavedItemRow,
+    StaffRow,
+    UserRow,
+)
 
 # Expired links are kept this long (for the audit of late openings), then dropped.
 EXPIRED_LINKS_KEPT = timedelta(days=30)
@@ -144,10 +151,14 @@ class SqlBotStore:
         return await self.user(telegram_user_id) if telegram_user_id is not None else None
 
     async def forget(self, telegram_user_id: int) -> None:
-        """Delete what the bot stored about the user (language, link, blocked flag)."""
+        """Delete what the bot stored about the user (language, link, blocked flag, saved
+        products)."""
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(UserRow).where(UserRow.telegram_user_id == telegram_user_id)
+            )
+            await session.execute(
+                delete(SavedItemRow).where(SavedItemRow.telegram_user_id == telegram_user_id)
             )
 
     async def mark_blocked(self, telegram_user_id: int) -> None:
@@ -327,3 +338,45 @@ class SqlBotStore:
             return await session.scalar(
                 select(ProductRefRow.product_id).where(ProductRefRow.key == key)
             )
+
+    # --- saved products ------------------------------------------------------------------
+    async def set_saved(self, telegram_user_id: int, product_id: str, saved: bool) -> bool:
+        """Save or unsave; whether anything changed (saving twice keeps the first date)."""
+        async with self._sessions.begin() as session:
+            if saved:
+                result = await session.execute(
+                    self._insert(session)(SavedItemRow)
+                    .values(
+                        telegram_user_id=telegram_user_id, product_id=product_id, saved_at=_now()
+                    )
+                    .on_conflict_do_nothing(index_elements=["telegram_user_id", "product_id"])
+                )
+            else:
+                result = await session.execute(
+                    delete(SavedItemRow).where(
+                        SavedItemRow.telegram_user_id == telegram_user_id,
+                        SavedItemRow.product_id == product_id,
+                    )
+                )
+            return bool(getattr(result, "rowcount", 0))
+
+    async def is_saved(self, telegram_user_id: int, product_id: str) -> bool:
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(SavedItemRow.product_id).where(
+                    SavedItemRow.telegram_user_id == telegram_user_id,
+                    SavedItemRow.product_id == product_id,
+                )
+            )
+            return found is not None
+
+    async def saved_products(self, telegram_user_id: int, limit: int = 50) -> list[str]:
+        """Newest first; ties (the same instant) by product id."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(SavedItemRow.product_id)
+                .where(SavedItemRow.telegram_user_id == telegram_user_id)
+                .order_by(SavedItemRow.saved_at.desc(), SavedItemRow.product_id)
+                .limit(limit)
+            )
+            return list(rows)
