@@ -21,6 +21,11 @@ class Lists:
         self._sources = sources
         self._size = size
 
+    @property
+    def size(self) -> int:
+        """Cards in one list."""
+        return self._size
+
     def source(self, kind: ListKind) -> int:
         return int(getattr(self._sources, kind.value))
 

@@ -1,4 +1,15 @@
-"""Where a person's message goes when no command, menu button or conversation step took it."""
+"""Where a person's message goes when no command, menu button or conversation step took it.
+
+Text a customer types is a product search or a question for support, by this rule (``route``):
+
+- text with a question mark, an ``@`` or a link, a reply to a message, more than one line,
+  more than six words or more than 60 characters is a question: it goes to support;
+- a short phrase (one to three words, at most 40 characters) is a search;
+- four to six words are either: the customer is offered "Search products" and "Ask a person";
+- while the customer's support conversation is open, everything they write goes to support
+  (checked by the handlers: it is the conversation's state, not the message's);
+- a search that finds nothing passes the text on to support as a question.
+"""
 
 from __future__ import annotations
 
@@ -34,8 +45,34 @@ _SERVICE_FIELDS = (
 
 class Route(enum.StrEnum):
     SUPPORT = "support"
+    SEARCH = "search"
+    EITHER = "either"
+    """A search or a question: the customer chooses."""
     UNKNOWN_COMMAND = "unknown_command"
     IGNORE = "ignore"
+
+
+WRITTEN = (Route.SUPPORT, Route.SEARCH, Route.EITHER)
+"""What a person writes or sends: support takes whatever the search did not."""
+SEARCH_WORDS = 3
+SEARCH_CHARS = 40
+EITHER_WORDS = 6
+EITHER_CHARS = 60
+_QUESTION_MARKS = ("?", "？", "¿", "@", "http://", "https://", "www.")
+
+
+def reads_as(text: str) -> Route:
+    """A plain text message (not a reply) by the rule in the module docstring."""
+    stripped = text.strip()
+    words = stripped.split()
+    lowered = stripped.lower()
+    if not words or "\n" in stripped or any(mark in lowered for mark in _QUESTION_MARKS):
+        return Route.SUPPORT
+    if len(words) <= SEARCH_WORDS and len(stripped) <= SEARCH_CHARS:
+        return Route.SEARCH
+    if len(words) <= EITHER_WORDS and len(stripped) <= EITHER_CHARS:
+        return Route.EITHER
+    return Route.SUPPORT
 
 
 def route(message: Message) -> Route:
@@ -43,15 +80,14 @@ def route(message: Message) -> Route:
 
     - a ``/command`` the bot does not know gets the unknown-command answer;
     - a service message (a pin, a member joining, a topic change) gets nothing;
-    - everything a person writes or sends (text, a photo, a file, a voice note, a sticker, a
-      location, a reply to any message) goes to support, as a question for an agent.
-
-    A product search from free text will share this function: text that reads as a question
-    (it asks, or is long) stays with support, other short texts go to the search. Keep the
-    decision here so that the two never disagree about where a message went.
+    - plain text is a search, a question or either (``reads_as``);
+    - everything else a person sends (a photo, a file, a voice note, a sticker, a location, a
+      reply to any message) goes to support, as a question for an agent.
     """
     if message.text is not None and message.text.startswith("/"):
         return Route.UNKNOWN_COMMAND
     if any(getattr(message, field, None) for field in _SERVICE_FIELDS):
         return Route.IGNORE
+    if message.text is not None and message.reply_to_message is None:
+        return reads_as(message.text)
     return Route.SUPPORT

@@ -70,6 +70,10 @@ class Shop:
         """Save or unsave; whether it changed anything."""
         return await self._store.set_saved(telegram_user_id, product_id, saved)
 
+    async def search(self, telegram_user_id: int, text: str) -> list[ProductCard]:
+        """Products matching ``text``, best match first, at most a list's length."""
+        return await self._recommender.search(text.strip(), limit=self._lists.size)
+
 
 def orders_text(orders: MyOrders, locale: str) -> str:
     """The last orders as HTML: number, date and total, then each product by name."""

@@ -12,6 +12,7 @@ from bot.handlers import (
     lists,
     membership,
     operators,
+    search,
     shop,
     staff,
     start,
@@ -33,6 +34,7 @@ def get_routers() -> list[Router]:
         lists.create_router(),
         shop.create_router(),
         support.create_agents_router(),
+        search.create_router(),
         support.create_router(),
         fallback.create_router(),
     ]

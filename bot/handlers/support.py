@@ -25,7 +25,7 @@ from bot.keyboards.callbacks import ReplyCB
 from bot.keyboards.menu import ASK_PERSON_BUTTON
 from bot.records import BotStore
 from bot.relay import Delivery, SupportDesk
-from bot.routing import Route, route
+from bot.routing import WRITTEN, Route, route
 from bot.support import Support
 from bot.views import queue_text
 
@@ -37,11 +37,11 @@ class Answering(StatesGroup):
 
 
 class RoutedTo(Filter):
-    def __init__(self, where: Route) -> None:
-        self.where = where
+    def __init__(self, *where: Route) -> None:
+        self.where = frozenset(where)
 
     async def __call__(self, message: Message) -> bool:
-        return route(message) is self.where
+        return route(message) in self.where
 
 
 async def _remember_language(store: BotStore, customer: User, i18n: I18n) -> None:
@@ -342,11 +342,11 @@ def create_agents_router() -> Router:
     router.message.register(cmd_duty, Command("duty"))
     router.message.register(cmd_queue, Command("queue"))
     router.message.register(cmd_on_customer, Command("close", "ban", "unban"))
-    router.message.register(on_agent_reply, F.reply_to_message, RoutedTo(Route.SUPPORT))
+    router.message.register(on_agent_reply, F.reply_to_message, RoutedTo(*WRITTEN))
     router.message.register(
-        on_agent_answering, StateFilter(Answering.conversation), RoutedTo(Route.SUPPORT)
+        on_agent_answering, StateFilter(Answering.conversation), RoutedTo(*WRITTEN)
     )
-    router.message.register(on_staff_other, RoutedTo(Route.SUPPORT))
+    router.message.register(on_staff_other, RoutedTo(*WRITTEN))
     router.callback_query.register(on_reply_pressed, ReplyCB.filter(), IsStaff())
     return router
 
@@ -356,6 +356,6 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == "private")
     router.message.register(on_ask_person, F.text, MenuButton(*ASK_PERSON_BUTTON))
-    router.message.register(on_question, RoutedTo(Route.SUPPORT))
+    router.message.register(on_question, RoutedTo(*WRITTEN))
     router.message.register(on_ignored, RoutedTo(Route.IGNORE))
     return router

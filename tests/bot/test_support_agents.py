@@ -118,8 +118,8 @@ async def test_queue_lists_open_conversations_oldest_first(
 
 
 async def test_stats_show_support_figures(chat: Chat, session: RecordingSession) -> None:
-    await chat.send(TARAS, "q")
-    await chat.reply(IRYNA, copy_of(session, IRYNA.id, "q").message_id, "a")
+    await chat.send(TARAS, "q?")  # a question: "q" alone is a search (it finds a brand)
+    await chat.reply(IRYNA, copy_of(session, IRYNA.id, "q?").message_id, "a")
     await chat.send(IRYNA, "/stats")
     stats = session.last(IRYNA.id).visible
     assert "Open conversations: 1, waiting for an answer: 0" in stats
