@@ -3,6 +3,7 @@ and product search from what they type (see ``bot.routing`` for when text is a s
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,8 +13,17 @@ from babel.dates import format_date
 
 from bot.cards import clean, cut_escaped, format_price
 from bot.lists import Lists
-from bot.ports import CustomerProfile, ProductCard, Recommender
+from bot.ports import (
+    ChatActivity,
+    CustomerProfile,
+    ProductCard,
+    Recommender,
+    RecommenderUnavailable,
+    UnsupportedByBackend,
+)
 from bot.records import BotStore
+
+log = logging.getLogger(__name__)
 
 ORDERS_SHOWN = 5  # the engine's profile carries the last five orders
 ITEMS_PER_ORDER = 10
@@ -67,8 +77,20 @@ class Shop:
         return cards
 
     async def set_saved(self, telegram_user_id: int, product_id: str, saved: bool) -> bool:
-        """Save or unsave; whether it changed anything."""
-        return await self._store.set_saved(telegram_user_id, product_id, saved)
+        """Save or unsave; whether it changed anything. A change is recorded for the linked
+        customer as the engine's AddToWishlist (or RemoveFromWishlist) event, so that their
+        lists learn it; the Saved list does not wait for the engine."""
+        changed = await self._store.set_saved(telegram_user_id, product_id, saved)
+        if changed:
+            customer = await self._lists.customer_of(telegram_user_id)
+            activity = ChatActivity.SAVED if saved else ChatActivity.UNSAVED
+            try:
+                await self._recommender.record_activity(customer, activity, product_id)
+            except UnsupportedByBackend:
+                pass  # a plain Yespo API takes no events from the bot
+            except RecommenderUnavailable as error:
+                log.warning("%s of %r not recorded: %s", activity.value, product_id, error)
+        return changed
 
     async def search(self, telegram_user_id: int, text: str) -> list[ProductCard]:
         """Products matching ``text``, best match first, at most a list's length."""

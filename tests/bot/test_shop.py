@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from aiogram.methods import EditMessageReplyMarkup, SendMessage, SendPhoto
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.ports import ChatActivity, CustomerKey
 from bot.records import BotStore
+from recoms.domain import Identity
+from recoms.service import RecomsService
+from recoms.storage.models import EventRow
 from tests.bot.chat import OLENA, TARAS, Chat
+from tests.bot.fakes import FakeEngine
 from tests.bot.telegram import RecordingSession, Sent
 
 
@@ -108,3 +116,61 @@ async def test_save_and_unsave_from_a_card_and_the_saved_list(
     await chat.send(TARAS, "/forget")
     await chat.press(TARAS, session.last(TARAS.id), "Yes, forget me")
     assert await store.saved_products(TARAS.id) == []
+
+
+async def test_a_linked_customers_save_and_unsave_reach_the_engine(
+    chat: Chat, session: RecordingSession, store: BotStore, engine: FakeEngine
+) -> None:
+    await linked_in_english(chat, store)
+    contact = engine.find(CustomerKey(telegram_user_id=OLENA.id))
+    assert contact is not None
+    await chat.send(OLENA, "🔥 Bestsellers")
+    card = session.last(OLENA.id)
+    before = replace(card)  # as the app shows it before the press is handled
+    await chat.press(OLENA, card, "❤️ Save")
+    await chat.press(OLENA, before, "❤️ Save")  # a double tap records nothing more
+    await chat.press(OLENA, session.last(OLENA.id), "Remove from saved")
+    [saved_id] = {product for _, _, product in engine.activity}
+    assert engine.activity == [
+        (contact.contact_id, ChatActivity.SAVED, saved_id),
+        (contact.contact_id, ChatActivity.UNSAVED, saved_id),
+    ]
+
+
+async def test_an_unlinked_users_save_stays_in_the_bot(
+    chat: Chat, session: RecordingSession, store: BotStore, engine: FakeEngine
+) -> None:
+    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.press(TARAS, session.last(TARAS.id), "❤️ Save")
+    assert len(await store.saved_products(TARAS.id)) == 1
+    assert engine.activity == []
+
+
+@pytest.mark.engine
+async def test_save_is_an_add_to_wishlist_event_of_the_contact(
+    chat: Chat,
+    session: RecordingSession,
+    store: BotStore,
+    service: RecomsService,
+    database_url: str,
+) -> None:
+    await linked_in_english(chat, store)
+    contact = await service.find_contact(Identity(telegram_user_id=OLENA.id))
+    assert contact is not None
+    await chat.send(OLENA, "📦 My orders")
+    orders = session.last(OLENA.id)
+    await chat.press(OLENA, orders, "Mug")
+    await chat.press(OLENA, session.last(OLENA.id), "❤️ Save")
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(EventRow.name, EventRow.contact_id, EventRow.product_id).where(
+                        EventRow.name == "AddToWishlist"
+                    )
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in rows] == [("AddToWishlist", contact.id, "mug-1")]
