@@ -134,6 +134,13 @@ class BotSettings(BaseSettings):
     )
     utm_medium: str = Field(default="bot", description="utm_medium of the shop links on cards.")
     list_size: int = Field(default=10, ge=1, le=50, description="Cards in one list.")
+    inline_cache_time: int = Field(
+        default=30,
+        ge=0,
+        le=86400,
+        description="Seconds Telegram may answer the same user's same inline query (`@bot "
+        "text`) from its cache; answers are personal.",
+    )
     # Spelled out rather than imported: handlers read this module and reach nothing of the
     # engine (recoms.runtime.logs' LogFormat is the same two words).
     log_format: Literal["text", "json"] = Field(

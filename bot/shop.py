@@ -16,6 +16,7 @@ from bot.lists import Lists
 from bot.ports import (
     ChatActivity,
     CustomerProfile,
+    ListKind,
     ProductCard,
     Recommender,
     RecommenderUnavailable,
@@ -91,6 +92,12 @@ class Shop:
             except RecommenderUnavailable as error:
                 log.warning("%s of %r not recorded: %s", activity.value, product_id, error)
         return changed
+
+    async def new_for_you(self, telegram_user_id: int) -> list[ProductCard]:
+        """What an empty inline query shows: the user's personal list (the For you list's data
+        source; a source with ``exclude_purchased`` makes it new items only)."""
+        customer = await self._lists.customer_of(telegram_user_id)
+        return await self._lists.products(ListKind.FOR_YOU, customer)
 
     async def search(self, telegram_user_id: int, text: str) -> list[ProductCard]:
         """Products matching ``text``, best match first, at most a list's length."""

@@ -228,6 +228,23 @@ class Chat:
         }
         return await self.feed(update)
 
+    async def inline(self, person: Person, query: str, *, chat_type: str = "sender") -> Any:
+        """Type ``@bot query`` in a chat; returns the bot's AnswerInlineQuery (None: none)."""
+        query_id = f"iq{next(self._message_ids)}"
+        self.session.inline_asked.append(query_id)
+        update = {
+            "update_id": next(self._update_ids),
+            "inline_query": {
+                "id": query_id,
+                "from": person.user(),
+                "query": query,
+                "offset": "",
+                "chat_type": chat_type,
+            },
+        }
+        await self.feed(update)
+        return self.session.inline_answers.get(query_id)
+
     async def block(self, person: Person, *, blocked: bool = True) -> list[Any]:
         old, new = ("member", "kicked") if blocked else ("kicked", "member")
         now = int(datetime.now(UTC).timestamp())

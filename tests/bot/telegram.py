@@ -23,6 +23,7 @@ from aiogram.client.default import Default
 from aiogram.client.session.base import BaseSession
 from aiogram.methods import (
     AnswerCallbackQuery,
+    AnswerInlineQuery,
     CloseForumTopic,
     CopyMessage,
     CreateForumTopic,
@@ -45,6 +46,9 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
 )
+
+from bot.localapi.errors import ApiError
+from bot.localapi.inline import parse_results
 
 BOT_ID = 4242
 BOT_USERNAME = "shop_test_bot"
@@ -211,6 +215,11 @@ class RecordingSession(BaseSession):
     """Chats that are supergroups with topics, where the bot may manage topics."""
     latency: float = 0.0
     """Seconds each request takes before Telegram receives it (a slow network)."""
+    inline_asked: list[str] = field(default_factory=list)
+    """Ids of the inline queries users sent (``Chat.inline``), in order."""
+    inline_answers: dict[str, AnswerInlineQuery] = field(default_factory=dict)
+    inline_results: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Each answer's results as Telegram reads them (``bot.localapi.inline``'s checks)."""
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -377,6 +386,44 @@ class RecordingSession(BaseSession):
                     return problem
         if isinstance(method, AnswerCallbackQuery) and method.text and len(method.text) > 200:
             return "callback answer text is too long"
+        if isinstance(method, AnswerInlineQuery):
+            return self._check_inline(bot, method)
+        return None
+
+    def _check_inline(self, bot: Bot, method: AnswerInlineQuery) -> str | None:
+        """The results as the Bot API reads them: the local server's checks, which are
+        Telegram's (types, fields, ids, lengths, HTML), and a known, unanswered query."""
+        if method.inline_query_id not in self.inline_asked:
+            return "query is too old and response timeout expired or query ID is invalid"
+        if method.inline_query_id in self.inline_answers:
+            return "query is too old and response timeout expired or query ID is invalid"
+        raw = json.loads(self.prepare_value(method.results, bot=bot, files={}))
+        try:
+            # The context matters only for results naming a file the server stored.
+            parsed = parse_results(None, raw)  # type: ignore[arg-type]
+        except ApiError as error:
+            return error.description.removeprefix("Bad Request: ")
+        for result in raw:
+            for text, mode in (
+                (result.get("caption"), result.get("parse_mode")),
+                (
+                    (result.get("input_message_content") or {}).get("message_text"),
+                    (result.get("input_message_content") or {}).get("parse_mode"),
+                ),
+            ):
+                if text is not None:
+                    limit = CAPTION_LIMIT if "caption" in result else TEXT_LIMIT
+                    what = "caption" if "caption" in result else "message text"
+                    if problem := self._check_formatted(text, mode, limit, what):
+                        return problem
+            if problem := self._check_markup(
+                InlineKeyboardMarkup.model_validate(result["reply_markup"])
+                if result.get("reply_markup")
+                else None
+            ):
+                return problem
+        self.inline_answers[method.inline_query_id] = method
+        self.inline_results[method.inline_query_id] = parsed
         return None
 
     def _result(self, bot: Bot, method: TelegramMethod[Any]) -> Any:
