@@ -235,7 +235,19 @@ class Recommender(Protocol):
 
     async def product(self, product_id: str) -> ProductCard | None: ...
 
-    async def search(self, query: str, limit: int = 10) -> list[ProductCard]: ...
+    async def search(
+        self,
+        query: str,
+        limit: int = 10,
+        *,
+        offset: int = 0,
+        customer: CustomerKey | None = None,
+    ) -> list[ProductCard]:
+        """Products matching what a customer typed, best first, in stock or not (cards say
+        which), from the ``offset``-th on; typos are forgiven from three characters on.
+        ``customer``'s own personal picks among the matches come higher. The engine ranks
+        its best 200 matches only: past them a page is empty."""
+        ...
 
     async def profile(self, customer: CustomerKey) -> CustomerProfile | None: ...
 

@@ -120,9 +120,19 @@ class EmbeddedRecommender:
             except NotFound:
                 return None
 
-    async def search(self, query: str, limit: int = 10) -> list[ProductCard]:
+    async def search(
+        self,
+        query: str,
+        limit: int = 10,
+        *,
+        offset: int = 0,
+        customer: CustomerKey | None = None,
+    ) -> list[ProductCard]:
+        identity = to_identity(customer) if customer is not None else Identity()
         with _engine_errors():
-            found = await self._service.search_products(query, limit=limit)
+            found = await self._service.search_products(
+                query, limit=limit, offset=offset, identity=identity
+            )
         return [to_card(product) for product in found]
 
     async def profile(self, customer: CustomerKey) -> CustomerProfile | None:

@@ -39,6 +39,8 @@ from bot.ports import (
 
 log = logging.getLogger(__name__)
 
+MAX_SEARCH_LENGTH = 200
+"""The longest search the engine's API takes; a longer one is cut rather than refused."""
 _IMAGE_KEYS = ("tags_image_link", "image", "picture", "tags_picture", "imageUrl")
 
 
@@ -326,10 +328,21 @@ class HttpRecommender:
             return None
         return _products([body])[0]
 
-    async def search(self, query: str, limit: int = 10) -> list[ProductCard]:
-        body = await self._call(
-            "GET", "/api/v1/products", params=[("search", query), ("limit", str(limit))]
-        )
+    async def search(
+        self,
+        query: str,
+        limit: int = 10,
+        *,
+        offset: int = 0,
+        customer: CustomerKey | None = None,
+    ) -> list[ProductCard]:
+        query = " ".join(query.split())[:MAX_SEARCH_LENGTH]
+        if not query:
+            return []
+        params = [("q", query), ("limit", str(limit)), ("offset", str(offset))]
+        if customer is not None:
+            params += identity_params(customer)
+        body = await self._call("GET", "/api/v1/products/search", params=params)
         return _products(body)
 
     async def profile(self, customer: CustomerKey) -> CustomerProfile | None:

@@ -45,6 +45,7 @@ ROUTES: Mapping[Route, Access] = {
     # The catalogue is on the shop's site anyway, but a search over it is a way to load the
     # server; the page has no need for it.
     ("GET", "/api/v1/products"): Access.ADMIN,
+    ("GET", "/api/v1/products/search"): Access.ADMIN,
     ("GET", "/api/v1/products/{productId}"): Access.ADMIN,
     ("GET", "/api/v1/stats"): Access.ADMIN,
     # Figures of the shop's traffic and catalogue: for its monitoring, not for anyone.

@@ -11,7 +11,13 @@ from aiohttp import web
 
 from recoms.api.keys import FEED_LIMIT, SERVICE
 from recoms.api.params import body_model, path_params, query_params
-from recoms.api.queries import FeedImportQuery, FeedJobPath, ProductPath, ProductsQuery
+from recoms.api.queries import (
+    FeedImportQuery,
+    FeedJobPath,
+    ProductPath,
+    ProductsQuery,
+    SearchQuery,
+)
 from recoms.api.schemas import FeedImportRequest, FeedJobOut, dump
 from recoms.domain import ProductId
 from recoms.errors import InvalidRequest
@@ -33,6 +39,17 @@ async def get_products(request: web.Request) -> web.Response:
         products = await service.search_products(query.search, limit=query.limit)
     else:
         products = await service.get_products([ProductId(item) for item in query.ids])
+    return web.json_response([product_to_api_dict(product) for product in products])
+
+
+# Before the product route below, which would take "search" for a product id.
+@routes.get("/api/v1/products/search")
+async def get_product_search(request: web.Request) -> web.Response:
+    """Products matching ``q``, best first, raised by the named customer's personal list."""
+    query = query_params(SearchQuery, request)
+    products = await request.app[SERVICE].search_products(
+        query.q, limit=query.limit, offset=query.offset, identity=query.to_identity()
+    )
     return web.json_response([product_to_api_dict(product) for product in products])
 
 

@@ -430,6 +430,26 @@ def paths() -> Json:
                 "responses": {"200": PRODUCT_LIST, **errors(400)},
             }
         },
+        "/api/v1/products/search": {
+            "get": {
+                "operationId": "searchProducts",
+                "tags": ["catalogue"],
+                "summary": "Search active products by text, typos forgiven, in stock or not",
+                "description": (
+                    "Ranked by text match over name, brand, category and id: whole words "
+                    "first, then beginnings and parts of words, then words spelled alike "
+                    "(`choclate` finds Chocolate); the product whose id is `q` comes first. "
+                    "A `q` of one or two characters matches literally (id, name or brand "
+                    "holding it, by name). Out-of-stock products are found too: `isInStock` "
+                    "and `tags_availability` say where each stands. A contact named by any "
+                    "identifier (all optional) sees matches from their personal list raised; "
+                    "nothing that does not match is added for them, and an unknown contact "
+                    "is not an error. Ties by availability, then name and id, so pages "
+                    "(`offset`) follow each other."
+                ),
+                "responses": {"200": PRODUCT_LIST, **errors(400)},
+            }
+        },
         "/api/v1/products/{productId}": {
             "get": {
                 "operationId": "getProduct",

@@ -24,6 +24,7 @@ from pydantic_core import CoreSchema, core_schema
 
 from recoms.api.access import EVENTS, RECOMS, Route
 from recoms.domain import MAX_ID_LENGTH, MAX_LIMIT, ContactId, Identity, ProductId
+from recoms.service.catalogue import SEARCH_CANDIDATES
 
 INT64_MAX = 2**63 - 1
 MAX_PRODUCTS = 100
@@ -283,6 +284,26 @@ class ProductsQuery(Parameters):
         return self
 
 
+class SearchQuery(IdentityQuery):
+    """A product search; the identifiers (all optional) name the customer whose personal
+    list raises their matches."""
+
+    q: Annotated[
+        str, Field(min_length=1, max_length=MAX_SEARCH_LENGTH), Checked(NOT_BLANK, _not_blank)
+    ] = Field(
+        description="What the customer typed: words of the name, brand, category or id; "
+        "typos are forgiven from three characters on."
+    )
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT), Digits] = Field(
+        default=10, description="At most this many products."
+    )
+    offset: Annotated[int, Field(ge=0, le=SEARCH_CANDIDATES), Digits] = Field(
+        default=0,
+        description=f"Skip this many (paging). A search ranks its best {SEARCH_CANDIDATES} "
+        "matches only: past them the list is empty.",
+    )
+
+
 class FeedImportQuery(Parameters):
     full: Flag = Field(
         default=True,
@@ -320,6 +341,7 @@ INPUTS: Mapping[Route, Inputs] = {
     ("DELETE", TELEGRAM_USER): Inputs(path=TelegramUserPath),
     ("POST", TELEGRAM_USER + "/forget"): Inputs(path=TelegramUserPath),
     ("GET", "/api/v1/products"): Inputs(query=ProductsQuery),
+    ("GET", "/api/v1/products/search"): Inputs(query=SearchQuery),
     ("GET", "/api/v1/products/{productId}"): Inputs(path=ProductPath),
     ("GET", "/docs/{asset}"): Inputs(path=DocsAssetPath),
 }

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import os
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from recoms.algorithms.textmatch import rank_matches
 from recoms.domain import MAX_LIMIT, Product, ProductId, Rejected
 from recoms.errors import FeedError, NotFound
 from recoms.importing.feed import Trimmed, check_feed, open_feed, parse_feed
@@ -19,11 +20,19 @@ from recoms.importing.fetch import FetchPolicy, download
 from recoms.service.batches import Work, batches, enter_in_thread, write
 from recoms.service.reports import ImportReport, Progress
 from recoms.storage.database import Database
-from recoms.storage.repositories import CounterRepository, ProductRepository
+from recoms.storage.repositories import (
+    CounterRepository,
+    ProductRepository,
+    ProductSearchRepository,
+)
 
 CATALOG_COUNTER = "catalog"
 """Bumped by every catalogue change, so serving processes know to reload their view."""
 FEED_BATCH = 1_000
+MIN_INDEXED_QUERY = 3
+"""Shorter queries are matched literally (LIKE): the text index holds trigrams."""
+SEARCH_CANDIDATES = 200
+"""Products a search ranks at most, and so how deep its pages go."""
 
 
 def is_url(source: str | Path) -> bool:
@@ -138,8 +147,22 @@ async def get_products(session: AsyncSession, product_ids: Sequence[ProductId]) 
     return [found[pid] for pid in dict.fromkeys(product_ids) if pid in found]
 
 
-async def search_products(session: AsyncSession, query: str, *, limit: int) -> list[Product]:
-    query = query.strip()
-    if not query:
+async def search_products(
+    session: AsyncSession,
+    query: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    boosts: Mapping[ProductId, float] | None = None,
+) -> list[Product]:
+    """See ``RecomsService.search_products``."""
+    query = " ".join(query.split())
+    limit = max(1, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    if not query or offset >= SEARCH_CANDIDATES:
         return []
-    return await ProductRepository(session).search(query, max(1, min(limit, MAX_LIMIT)))
+    if len(query) < MIN_INDEXED_QUERY:
+        return await ProductRepository(session).search(query, limit, offset)
+    candidates = await ProductSearchRepository(session).candidates(query, SEARCH_CANDIDATES)
+    ranked = rank_matches(query, candidates, boosts=boosts)
+    return [match.product for match in ranked[offset : offset + limit]]

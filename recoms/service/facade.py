@@ -29,6 +29,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.algorithms import rank
+from recoms.algorithms.textmatch import rank_boosts
 from recoms.config import RecomsSettings
 from recoms.domain import (
     MAX_LIMIT,
@@ -74,6 +75,14 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 NOBODY = Identity()
+SEARCH_BOOST_SOURCE = DataSource(
+    DataSourceId(0),
+    "search boosts",
+    Algorithm.PERSONAL,
+    DataSourceParams(limit=MAX_LIMIT, in_stock_only=False),
+)
+"""The personal ranking that raises a contact's search matches: out-of-stock items too, as
+search finds them."""
 MAX_PROFILE_ORDERS = 100
 # What an order import fills: the tables a contact's history is read from.
 ORDER_TABLES = ("contacts", "orders", "order_lines", "products")
@@ -286,11 +295,44 @@ class RecomsService:
         async with self.database.sessions() as session:
             return await catalogue.get_products(session, product_ids)
 
-    async def search_products(self, query: str, *, limit: int = 10) -> list[Product]:
-        """Active products whose id, title or brand contains ``query`` (case-insensitive),
-        by title."""
+    async def search_products(
+        self,
+        query: str,
+        *,
+        limit: int = 10,
+        offset: int = 0,
+        identity: Identity = NOBODY,
+    ) -> list[Product]:
+        """Active products matching ``query``, in stock or not (each says its availability),
+        at most ``limit`` (up to ``MAX_LIMIT``) from the ``offset``-th on.
+
+        A query of fewer than three characters matches literally: products whose id, title
+        or brand holds it (any case; ``_`` and ``%`` are plain characters), by title. A longer
+        one is ranked by text match over name, brand, category and id with typo tolerance
+        (``recoms.algorithms.textmatch``: "choclate" finds "Chocolate"), its best
+        ``catalogue.SEARCH_CANDIDATES`` only; the product whose id it is comes first. For a
+        contact with a history (``identity``), matches among their personal list's top
+        ``MAX_LIMIT`` rise, the higher the more (a match never appears because of it). Ties:
+        in stock first, then by title and id; the same query gives the same pages."""
+        boosts = None
+        if len(query.strip()) >= catalogue.MIN_INDEXED_QUERY and not identity.is_empty():
+            boosts = await self._personal_boosts(identity)
         async with self.database.sessions() as session:
-            return await catalogue.search_products(session, query, limit=limit)
+            return await catalogue.search_products(
+                session, query, limit=limit, offset=offset, boosts=boosts
+            )
+
+    async def _personal_boosts(self, identity: Identity) -> dict[ProductId, float] | None:
+        """The contact's personal ranking as search boosts; None for nobody with a history."""
+        async with self.database.sessions() as session:
+            history = await recommendations.history(session, self._identifiers, identity)
+        if history is None:
+            return None
+        serving = await self._serving.current()
+        request = serving.request(
+            SEARCH_BOOST_SOURCE, history=history, products=(), category=None, now=self._now()
+        )
+        return rank_boosts(rank(request))
 
     # --- orders and events -------------------------------------------------------------
     async def import_orders(

@@ -152,7 +152,15 @@ class FakeEngine:
         self._check_up()
         return self.cards.get(product_id)
 
-    async def search(self, query: str, limit: int = 10) -> list[ProductCard]:
+    async def search(
+        self,
+        query: str,
+        limit: int = 10,
+        *,
+        offset: int = 0,
+        customer: CustomerKey | None = None,
+    ) -> list[ProductCard]:
+        """Cards whose id, name or brand holds the query (any case), by id: no typos."""
         self._check_up()
         needle = query.strip().lower()
         found = [
@@ -160,7 +168,7 @@ class FakeEngine:
             for card in self.cards.values()
             if needle and needle in f"{card.id} {card.name} {card.brand}".lower()
         ]
-        return sorted(found, key=lambda card: card.id)[:limit]
+        return sorted(found, key=lambda card: card.id)[offset : offset + limit]
 
     async def profile(self, customer: CustomerKey) -> CustomerProfile | None:
         self._check_up()

@@ -95,6 +95,10 @@ async def test_product_based_lists_and_products(
     assert (await remote.product(long_id)) == await embedded.product(long_id)
     assert await remote.product("no-such-product") is None
     assert {card.id for card in await remote.search("lamp")} == {"lamp-1", "lamp-2", "lamp-3"}
+    typo = await remote.search("lamps", 2, offset=1, customer=OLENA)
+    assert typo == await embedded.search("lamps", 2, offset=1, customer=OLENA)
+    assert len(typo) == 2
+    assert await remote.search("   ") == []
 
 
 async def test_an_unlinked_telegram_user_gets_the_visitor_fallback(

@@ -17,6 +17,7 @@ from recoms.storage.repositories.products import (
     product_from_row,
     product_values,
 )
+from recoms.storage.repositories.search import ProductSearchRepository
 from recoms.storage.repositories.snapshots import CounterRepository, Snapshot, SnapshotRepository
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "NewOrder",
     "OrderRepository",
     "ProductRepository",
+    "ProductSearchRepository",
     "Snapshot",
     "SnapshotRepository",
     "bulk_insert",

@@ -147,7 +147,9 @@ class ProductRepository:
             )
         return len(gone)
 
-    async def search(self, query: str, limit: int) -> list[Product]:
+    async def search(self, query: str, limit: int, offset: int = 0) -> list[Product]:
+        """Active products whose id, title or brand holds ``query`` literally (any case), by
+        title then id."""
         pattern = f"%{escape_like(query.lower())}%"
         rows = await self.session.scalars(
             select(ProductRow)
@@ -161,6 +163,7 @@ class ProductRepository:
             )
             .order_by(ProductRow.title, ProductRow.id)
             .limit(limit)
+            .offset(offset)
         )
         return [product_from_row(row) for row in rows]
 
