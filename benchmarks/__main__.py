@@ -1,5 +1,6 @@
 """`make bench`: import speed, rebuild time and memory, recommend latency in-process and over
-HTTP, and the support relay's added latency per message.
+HTTP (wrk), tracker events ingested over HTTP, the rebuild at 10M order lines, and the support
+relay's added latency per message. ``--database-url`` runs it on PostgreSQL.
 
 Every figure that depends on the machine is printed beside a baseline measured in the same run
 (the bare aiohttp handler for HTTP), because the machine is shared and its speed varies.
@@ -9,22 +10,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import gzip
 import os
 import random
-import resource
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from argparse import Namespace
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+import numpy as np
 
-from benchmarks.load import LoadResult, run_load
+from benchmarks.databases import count_rows, is_postgres, kind, scratch_database
+from benchmarks.synthetic import Shop, make_shop
+from benchmarks.synthetic import load as load_shop
+from benchmarks.wrk import WRK_MISSING, have_wrk, load_paths, post_events
 from recoms.config import RecomsSettings
 from recoms.domain import DataSourceId, Identity, ProductId
 from recoms.service import open_service
@@ -79,32 +87,42 @@ async def bench_import(orders: Path, database_url: str) -> None:
     )
 
 
-def bench_rebuild(database_url: str) -> None:
-    """The whole `recoms rebuild` command in a child process, so its peak RSS is its own:
-    untuned (`--no-tune`, the built-in settings) and tuned, the tuned time also as a ratio of
-    the untuned one measured in the same run."""
-    seconds = {}
-    for name, flags in (("--no-tune", ["--no-tune"]), ("tuned", [])):
-        started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "recoms", "rebuild", *flags],
-            check=True,
-            env={**os.environ, "RECOMS_DATABASE_URL": database_url},
-            stdout=subprocess.DEVNULL,
-        )
-        seconds[name] = time.perf_counter() - started
-    # The largest of the children so far: the tuned rebuild's (it holds the untuned's arrays
-    # and the holdout's at once at most).
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"rebuild         {seconds['--no-tune']:6.1f} s --no-tune (whole process)")
+def _run_measured(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Run ``command``; its wall time (s), its own peak RSS (MB) and its output."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, output)
+    return seconds, usage.ru_maxrss / 1024, output
+
+
+def bench_rebuild(database_url: str, label: str = "") -> None:
+    """The whole ``recoms rebuild`` command (the read from the database included) in a child
+    process, so its peak RSS is its own: untuned (``--no-tune``, the built-in settings) and
+    tuned, the tuned time also as a ratio of the untuned one measured in the same run."""
+    env = {**os.environ, "RECOMS_DATABASE_URL": database_url}
+    rebuild = [sys.executable, "-m", "recoms", "rebuild"]
+    untuned, untuned_mb, _ = _run_measured([*rebuild, "--no-tune"], env)
     print(
-        f"rebuild         {seconds['tuned']:6.1f} s tuned (whole process) = "
-        f"{seconds['tuned'] / seconds['--no-tune']:.1f}x --no-tune   peak RSS {peak_mb:,.0f} MB"
+        f"rebuild{label}  {untuned:6.1f} s --no-tune (whole process)   "
+        f"peak RSS {untuned_mb:,.0f} MB"
+    )
+    tuned, tuned_mb, _ = _run_measured(rebuild, env)
+    print(
+        f"rebuild{label}  {tuned:6.1f} s tuned (whole process) = {tuned / untuned:.1f}x "
+        f"--no-tune   peak RSS {tuned_mb:,.0f} MB"
     )
 
 
-async def bench_latency(orders: Path, database_url: str, requests: int) -> None:
-    asks = _sample_requests(orders, requests)
+async def bench_latency(
+    asks: list[tuple[str, list[ProductId]]], database_url: str, label: str
+) -> None:
+    """``recommend`` in this process, one ask at a time, for each customer of ``asks``."""
     service = await open_service(RecomsSettings(database_url=database_url))
     try:
         for source, name in ((PERSONAL, "personal"), (ALSO_BOUGHT, "also_bought")):
@@ -115,14 +133,17 @@ async def bench_latency(orders: Path, database_url: str, requests: int) -> None:
                 started = time.perf_counter()
                 await service.recommend(source, Identity(external_id=customer), products=products)
                 samples.append((time.perf_counter() - started) * 1000)
-            print(f"recommend {name:<12} in-process  {len(samples)} asks  {_percentiles(samples)}")
+            print(
+                f"recommend {name:<12} in-process  {len(samples)} asks  "
+                f"{_percentiles(samples)}   ({label})"
+            )
     finally:
         await service.close()
 
 
 async def _wait_for(url: str) -> None:
     async with aiohttp.ClientSession() as session:
-        for _ in range(200):
+        for _ in range(600):
             try:
                 async with session.get(url) as response:
                     if response.status < 500:
@@ -133,59 +154,253 @@ async def _wait_for(url: str) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def _print_load(name: str, result: LoadResult) -> None:
-    print(
-        f"http {name:<22} {result.rate:>8,.0f} req/s   p50 {result.percentile(50):6.2f} ms   "
-        f"p99 {result.percentile(99):6.2f} ms   errors {result.errors}"
-    )
+def _has_workers() -> bool:
+    """Whether ``recoms serve`` takes ``--workers N``."""
+    usage = subprocess.run(
+        [sys.executable, "-m", "recoms", "serve", "--help"], capture_output=True, text=True
+    ).stdout
+    return "--workers" in usage
 
 
-async def _load_both(
-    asks: list[tuple[str, list[ProductId]]],
-    api_port: int,
-    bare_port: int,
-    seconds: float,
-    concurrency: int,
-) -> None:
-    await _wait_for(f"http://127.0.0.1:{api_port}/healthz")
-    await _wait_for(f"http://127.0.0.1:{bare_port}/")
-    base = f"http://127.0.0.1:{api_port}/api/v2/contacts/recoms"
-    personal = [f"{base}/1?externalCustomerId={c}" for c, _ in asks]
-    also = [f"{base}/3?externalCustomerId={c}&products={','.join(p)}" for c, p in asks]
-    await run_load(personal[:50], concurrency=8, seconds=1)  # warm-up
-    bare_url = [f"http://127.0.0.1:{bare_port}/"]
-    floor = await run_load(bare_url, concurrency=concurrency, seconds=seconds)
-    _print_load("bare aiohttp floor", floor)
-    for name, urls in (("personal", personal), ("also_bought", also)):
-        result = await run_load(urls, concurrency=concurrency, seconds=seconds)
-        _print_load(name, result)
-        print(
-            f"     {name}: {result.rate / floor.rate:.0%} of the floor's throughput "
-            f"at {concurrency} connections"
-        )
+@contextlib.contextmanager
+def _serving(database_url: str, *, workers: int | None = None) -> Iterator[str]:
+    """``recoms serve`` on ``database_url`` in a process of its own (``--workers`` when given),
+    its base URL; it answers once it has loaded the model."""
+    port = _free_port()
+    command = [sys.executable, "-m", "recoms", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    env = {**os.environ, "RECOMS_DATABASE_URL": database_url}
+    # The access log stays on, as a shop runs it, but goes to a file, not the terminal.
+    log = Path(tempfile.mkstemp(prefix="recoms-serve-", suffix=".log")[1])
+    with log.open("w") as output:
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=output)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            asyncio.run(_wait_for(f"{base}/readyz"))
+            yield base
+        except BaseException:
+            print(f"recoms serve failed; its log: {log}", file=sys.stderr)
+            raise
+        else:
+            log.unlink()
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
-def bench_http(orders: Path, database_url: str, seconds: float, concurrency: int) -> None:
-    """The API and the bare floor each in a process of its own, loaded from this one."""
-    asks = _sample_requests(orders, 500)
-    api_port, bare_port = _free_port(), _free_port()
-    serve = [sys.executable, "-m", "benchmarks.serve", "--database-url", database_url]
-    api = subprocess.Popen([*serve, "--port", str(api_port)])
-    bare = subprocess.Popen([sys.executable, "-m", "benchmarks.bare", "--port", str(bare_port)])
+@contextlib.contextmanager
+def _bare() -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.bare", "--port", str(port)])
+    base = f"http://127.0.0.1:{port}"
     try:
-        asyncio.run(_load_both(asks, api_port, bare_port, seconds, concurrency))
+        asyncio.run(_wait_for(f"{base}/"))
+        yield base
     finally:
-        for process in (api, bare):
-            process.terminate()
-            process.wait()
+        process.terminate()
+        process.wait()
+
+
+def _list_paths(asks: list[tuple[str, list[ProductId]]]) -> dict[str, list[str]]:
+    """The paths of each list, one per known customer (with their last order's products)."""
+    api = "/api/v2/contacts/recoms"
+    paths: dict[str, list[str]] = {name: [] for name, _, _ in LISTS}
+    for customer, products in asks:
+        for name, source, needs in LISTS:
+            path = f"{api}/{source}?externalCustomerId={customer}"
+            if needs == "products":
+                path += "&products=" + ",".join(products[:3])
+            elif needs == "product":
+                path += "&products=" + products[0]
+            paths[name].append(path)
+    return paths
+
+
+# Each list: its data source id and what it needs besides the customer.
+LISTS = (
+    ("personal", 1, ""),
+    ("bestsellers", 2, ""),
+    ("also_bought", 3, "products"),
+    ("you_may_also_like", 4, "products"),
+    ("alternatives", 5, "product"),
+    ("other (curated)", 6, ""),
+)
+
+
+def bench_http(
+    asks: list[tuple[str, list[ProductId]]], database_url: str, args: Namespace
+) -> None:
+    """Each list of one ``recoms serve`` process, then personal with 1 and 2 workers, beside
+    the bare floor (its own process), each loaded by wrk for ``--seconds``."""
+    load = {"seconds": args.seconds, "connections": args.connections}
+    paths = _list_paths(asks)
+    print(
+        f"# HTTP: wrk 1 thread, {args.connections} connections, {args.seconds:g} s each, "
+        f"a random customer per request ({len(asks)} customers); ratios to the bare floor"
+    )
+    with _bare() as bare, _serving(database_url) as api:
+        load_paths(api, paths["personal"][:50], seconds=1, connections=8)  # warm-up
+        floor = load_paths(bare, paths["personal"], **load)
+        print(floor.line("bare aiohttp floor"))
+        for name, _, _ in LISTS:
+            print(load_paths(api, paths[name], **load).line(name, floor))
+        floor_after = load_paths(bare, paths["personal"], **load)
+        print(floor_after.line("bare aiohttp floor (again)"))
+    if not _has_workers():
+        print("personal, recoms serve --workers 1 / 2: not available (no --workers option)")
+        return
+    for workers in (1, 2):
+        with _serving(database_url, workers=workers) as api:
+            load_paths(api, paths["personal"][:50], seconds=1, connections=8)
+            figures = load_paths(api, paths["personal"], **load)
+            print(figures.line(f"personal, --workers {workers}", floor))
+
+
+def bench_events(database_url: str, products: list[str], args: Namespace) -> None:
+    """Tracker events posted by wrk to ``POST /api/v1/events`` of one ``recoms serve``,
+    one event per request and ``--events-batch`` per request, each for ``--events-seconds``;
+    the events stored counted after each run."""
+    if not have_wrk():
+        print("events: " + WRK_MISSING.split(":")[0] + ": events are posted with wrk only")
+        return
+    target = 5000 if is_postgres(database_url) else 2000
+    print(
+        f"# events: wrk 1 thread, {args.connections} connections, {args.events_seconds:g} s "
+        f"each, ProductPage events of random products; target >= {target:,}/s on "
+        f"{kind(database_url)}"
+    )
+    with _serving(database_url) as api:
+        for per_request in (1, args.events_batch):
+            before = asyncio.run(count_rows(database_url, "events"))
+            figures = post_events(
+                api,
+                products,
+                per_request=per_request,
+                seconds=args.events_seconds,
+                connections=args.connections,
+                prefix=f"wrk{per_request}",
+            )
+            time.sleep(1)  # what was in flight when wrk stopped
+            stored = asyncio.run(count_rows(database_url, "events")) - before
+            acknowledged = (figures.requests - figures.errors) * per_request
+            rate = acknowledged / figures.seconds
+            verdict = "met" if rate >= target else "NOT met"
+            print(
+                f"events, {per_request:>3} a request  {rate:>9,.0f} events/s acknowledged   "
+                f"({figures.rate:,.0f} req/s, p99 {figures.p99_ms:.1f} ms, errors "
+                f"{figures.errors})   stored {stored:,} of {acknowledged:,} acknowledged "
+                f"({stored - acknowledged:+,} in flight at the stop)   target {verdict}"
+            )
+            if stored < acknowledged:
+                print(f"  LOST: {acknowledged - stored:,} acknowledged events are not stored")
 
 
 def bench_rebuild_synthetic(quick: bool) -> None:
+    """``build_model`` alone on the shared file and on synthetic arrays in memory."""
     script = ROOT / "benchmarks" / "rebuild.py"
-    if not script.exists():
-        print("rebuild (synthetic): benchmarks/rebuild.py is missing")
-        return
     subprocess.run([sys.executable, str(script), *(["--quick"] if quick else [])], check=True)
+
+
+def _rebuilt(url: str) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "recoms", "rebuild", "--no-tune"],
+        env={**os.environ, "RECOMS_DATABASE_URL": url},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _shop_asks(shop: Shop, count: int) -> list[tuple[str, list[ProductId]]]:
+    """Customers of a synthetic shop who ordered, with the products of their last order."""
+    rng = np.random.default_rng(7)
+    named = np.flatnonzero(shop.order_contact >= 0)
+    last_of: dict[int, int] = {}
+    for order in named.tolist():
+        last_of[int(shop.order_contact[order])] = order
+    customers = rng.choice(sorted(last_of), size=min(count, len(last_of)), replace=False)
+    starts = np.searchsorted(shop.line_order, np.arange(shop.n_orders + 1))
+    asks = []
+    for customer in customers.tolist():
+        order = last_of[customer]
+        products = shop.line_product[starts[order] : starts[order + 1]][:5]
+        asks.append((f"C{customer}", [ProductId(f"P{p:06d}") for p in products.tolist()]))
+    return asks
+
+
+def bench_synthetic_latency(server_url: str | None, folder: Path, args: Namespace) -> None:
+    """In-process latency on the synthetic 100k customers x 1M lines shop (100k products),
+    loaded into a database of the bench's kind and rebuilt (``--no-tune``) first."""
+    contacts, lines = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
+    shop = make_shop(contacts, contacts, lines)
+    label = f"synthetic {contacts:,} customers x {shop.n_lines:,} lines"
+
+    async def run() -> None:
+        async with scratch_database(server_url, folder, "shop100k") as url:
+            await load_shop(url, shop)
+            await asyncio.to_thread(_rebuilt, url)
+            await bench_latency(_shop_asks(shop, args.requests), url, label)
+
+    asyncio.run(run())
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """A process's resident memory now and at its peak (MB)."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _serving_memory(url: str, asks: list[tuple[str, list[ProductId]]]) -> str:
+    """What one ``recoms serve`` process holds once it has answered each list a few times."""
+    paths = _list_paths(asks[:200])
+    with _serving(url) as api:
+        for name, _, _ in LISTS:
+            load_paths(api, paths[name], seconds=1, connections=8)
+        port = int(api.rsplit(":", 1)[1])
+        pid = next(
+            int(line.split("pid=")[1].split(",")[0])
+            for line in subprocess.run(
+                ["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True
+            ).stdout.splitlines()
+            if "pid=" in line
+        )
+        now, peak = _rss_mb(pid)
+    return f"{now:,.0f} MB resident ({peak:,.0f} MB peak) per serving process"
+
+
+def bench_scale(server_url: str | None, folder: Path, args: Namespace) -> None:
+    """The next scale: 10M order lines, 1M contacts, 200k products bulk-loaded, then rebuilt
+    from the database (the read included) untuned and tuned; then one serving process's
+    memory. ``--quick``: a tenth of each."""
+    tenth = 10 if args.quick else 1
+    shop = make_shop(200_000 // tenth, 1_000_000 // tenth, 10_000_000 // tenth)
+    print(
+        f"# scale: {shop.n_lines:,} order lines in {shop.n_orders:,} orders, "
+        f"{shop.n_contacts:,} contacts, {shop.n_products:,} products on {kind(server_url or '')};"
+        " targets: rebuild <= 120 s, peak RSS <= 4 GB"
+    )
+
+    async def load() -> str:
+        started = time.perf_counter()
+        await load_shop(url, shop)
+        return f"bulk load {time.perf_counter() - started:.1f} s"
+
+    async def run() -> None:
+        nonlocal url
+        async with scratch_database(server_url, folder, "scale") as url:
+            print(f"scale: {await load()}")
+            await asyncio.to_thread(bench_rebuild, url, " (scale)")
+            line = await asyncio.to_thread(_serving_memory, url, _shop_asks(shop, 500))
+            print(f"scale: {line}")
+
+    url = ""
+    asyncio.run(run())
 
 
 def bench_support(quick: bool) -> None:
@@ -195,34 +410,66 @@ def bench_support(quick: bool) -> None:
     subprocess.run([sys.executable, "-m", "benchmarks.support", *messages], check=True)
 
 
+SECTIONS = ("import", "latency", "http", "events", "synthetic", "scale", "build", "support")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__)
     parser.add_argument("--orders", type=Path, default=SHARED_ORDERS)
     parser.add_argument(
         "--database-url",
-        help="benchmark on this database instead of a fresh SQLite file (it must be empty)",
+        help="benchmark on this database instead of a fresh SQLite file (it must be empty; "
+        "on PostgreSQL the synthetic shops go to new databases on the same server)",
     )
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--requests", type=int, default=2000, help="in-process asks")
+    parser.add_argument("--seconds", type=float, default=10.0, help="each HTTP load run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--events-seconds", type=float, default=30.0)
+    parser.add_argument("--events-batch", type=int, default=50, help="events a request")
     parser.add_argument("--quick", action="store_true", help="smaller synthetic data")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=SECTIONS,
+        help="run only this section (repeatable); import runs whenever a later one needs it",
+    )
     parser.add_argument(
         "--rebuild-only", action="store_true", help="import and rebuild the orders file, no more"
     )
     args = parser.parse_args()
     if not args.orders.exists():
         sys.exit(f"orders file not found: {args.orders} (pass --orders PATH)")
+    wanted = set(args.only or SECTIONS)
+    if args.rebuild_only:
+        wanted = {"import"}
     print(f"# {os.cpu_count()} cores; figures vary with the machine's load: compare within a run")
+    print(f"# database: {kind(args.database_url or '')}")
+    if not have_wrk():
+        print(f"# {WRK_MISSING}")
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        asyncio.run(bench_import(args.orders, url))
-        bench_rebuild(url)
-        if args.rebuild_only:
-            return
-        asyncio.run(bench_latency(args.orders, url, args.requests))
-        bench_http(args.orders, url, args.seconds, args.concurrency)
-    bench_rebuild_synthetic(args.quick)
-    bench_support(args.quick)
+        if wanted & {"import", "latency", "http", "events"}:
+            asyncio.run(bench_import(args.orders, url))
+            if "import" in wanted:
+                bench_rebuild(url)
+            else:
+                _rebuilt(url)
+        asks = _sample_requests(args.orders, args.requests)
+        if "latency" in wanted:
+            asyncio.run(bench_latency(asks, url, args.orders.name))
+        if "http" in wanted:
+            bench_http(asks[:500], url, args)
+        if "events" in wanted:
+            products = sorted({p for _, ps in asks for p in ps})
+            bench_events(url, products, args)
+        if "synthetic" in wanted:
+            bench_synthetic_latency(args.database_url, Path(tmp), args)
+        if "scale" in wanted:
+            bench_scale(args.database_url, Path(tmp), args)
+    if "build" in wanted:
+        bench_rebuild_synthetic(args.quick)
+    if "support" in wanted:
+        bench_support(args.quick)
 
 
 if __name__ == "__main__":

@@ -32,8 +32,7 @@ async def post_events(request: web.Request) -> web.Response:
         raise InvalidRequest(f"at most {MAX_EVENTS} events per request, got {len(body)}")
     report = EventsAccepted(accepted=0)
     refusals: list[RecomsError] = []
-    for index, event in enumerate(body):
-        refusal = await tracker.refusal(event)
+    for index, refusal in enumerate(await tracker.track_many(body)):
         if refusal is None:
             report.accepted += 1
         else:
@@ -56,12 +55,6 @@ class Tracker:
     async def track(self, event: dict[str, object]) -> None:
         await self.service.track(event, visitor_only=self.visitor_only)
 
-    async def refusal(self, event: object) -> RecomsError | None:
-        """Why ``event`` was refused, or None once it is recorded."""
-        if not isinstance(event, dict):
-            return InvalidRequest("an event must be a JSON object")
-        try:
-            await self.track(event)
-        except RecomsError as error:
-            return error
-        return None
+    async def track_many(self, events: list[object]) -> list[RecomsError | None]:
+        """For each event, in order, None once it is recorded or why it was refused."""
+        return await self.service.track_many(events, visitor_only=self.visitor_only)

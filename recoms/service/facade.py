@@ -11,6 +11,7 @@ is written.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import inspect
@@ -46,14 +47,15 @@ from recoms.domain import (
     ProductId,
     TelegramLink,
 )
-from recoms.errors import Busy, Forbidden, InvalidRequest, Unavailable
+from recoms.errors import Busy, Forbidden, InvalidRequest, RecomsError, Unavailable
 from recoms.importing import fetch
-from recoms.importing.events import parse_event
+from recoms.importing.events import TrackerEvent, parse_event
 from recoms.runtime import locks
 from recoms.service import catalogue, datasources, orders, recommendations, tracking
 from recoms.service.answers import EVERYTHING, Change, Subject
-from recoms.service.batches import retrying, write
+from recoms.service.batches import retrying
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.eventqueue import EventQueue
 from recoms.service.freshness import Freshness
 from recoms.service.intake import Intake
 from recoms.service.jobs import FeedJob, FeedJobs
@@ -157,12 +159,14 @@ class RecomsService:
             allowed_networks=fetch.parse_networks(settings.feed_allow_networks),
         )
         self._feed_jobs = FeedJobs(clock=self._now)
+        self._events = EventQueue(database, self._identifiers, self._freshness)
         self.intake = Intake()
         """What this process took in: events and imports, for metrics."""
 
     async def close(self) -> None:
         """Stop running feed imports (what they wrote stays) and close the database."""
         await self._feed_jobs.close()
+        await self._events.close()
         await self._freshness.close()
         await self.database.dispose()
 
@@ -416,7 +420,43 @@ class RecomsService:
         event may name the visitor by the ``sc`` cookie only. One that names a person (see
         ``TrackerEvent.names_a_person``) would link anyone's cookie to that person's contact
         and lists; it raises ``Forbidden``, and nothing is recorded. Either refusal counts as
-        a rejected event in ``intake``."""
+        a rejected event in ``intake``.
+
+        Returns once the event is committed. Events recorded at the same time (other requests)
+        are committed together, a group a transaction (``recoms.service.eventqueue``)."""
+        await self._events.record(self._parsed(payload, visitor_only=visitor_only))
+        self.intake.events["accepted"] += 1
+
+    async def track_many(
+        self, payloads: Sequence[object], *, visitor_only: bool = False
+    ) -> list[RecomsError | None]:
+        """Record several tracker events (a JSON array's), each standing alone: for each, in
+        order, None once it is committed or the refusal (as ``track`` raises it) that kept it
+        out. They are committed together, so an array costs about one transaction."""
+        outcomes: list[RecomsError | None] = []
+        waiting: list[tuple[int, asyncio.Future[None]]] = []
+        for index, payload in enumerate(payloads):
+            try:
+                if not isinstance(payload, Mapping):
+                    self.intake.events["rejected"] += 1
+                    raise InvalidRequest("an event must be a JSON object")
+                event = self._parsed(payload, visitor_only=visitor_only)
+            except RecomsError as refusal:
+                outcomes.append(refusal)
+                continue
+            outcomes.append(None)
+            waiting.append((index, await self._events.submit(event)))
+        results = await asyncio.gather(*(done for _, done in waiting), return_exceptions=True)
+        for (index, _), result in zip(waiting, results, strict=True):
+            if isinstance(result, RecomsError):
+                outcomes[index] = result
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                self.intake.events["accepted"] += 1
+        return outcomes
+
+    def _parsed(self, payload: Mapping[str, Any], *, visitor_only: bool) -> TrackerEvent:
         try:
             event = parse_event(payload, received_at=self._now())
             if visitor_only and event.names_a_person:
@@ -424,15 +464,7 @@ class RecomsService:
         except (InvalidRequest, Forbidden):
             self.intake.events["rejected"] += 1
             raise
-
-        async def record(session: AsyncSession) -> Change:
-            recorder = tracking.EventRecorder(session, self._identifiers, ImportReport())
-            change = await recorder.record(event)
-            await self._freshness.publish(session, change)
-            return change
-
-        self._freshness.applied(await write(self.database.sessions, record))
-        self.intake.events["accepted"] += 1
+        return event
 
     # --- contacts ----------------------------------------------------------------------
     async def find_contact(self, identity: Identity) -> Contact | None:

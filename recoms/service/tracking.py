@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -79,10 +79,7 @@ def _recorded(
 ) -> Work[tuple[ImportReport, Change]]:
     async def work(session: AsyncSession) -> tuple[ImportReport, Change]:
         report = ImportReport()
-        recorder = EventRecorder(session, identifiers, report)
-        change = NOTHING
-        for event in events:
-            change |= await recorder.record(event)
+        change = await EventRecorder(session, identifiers, report).record_all(events)
         await freshness.publish(session, change)
         return report, change
 
@@ -101,6 +98,34 @@ class EventRecorder:
         self.contacts = Contacts(session, identifiers)
         self._linked = False
 
+    async def record_all(self, events: Sequence[TrackerEvent]) -> Change:
+        """Apply and log ``events`` in order, as :meth:`record` one after another would;
+        what they changed. A run of plain events (:func:`_plain`: only a web id names the
+        visitor, and nothing but the event log changes) takes one query for the contacts of
+        its web ids and one insert."""
+        change = NOTHING
+        run: list[TrackerEvent] = []
+        for event in events:
+            if _plain(event):
+                run.append(event)
+                continue
+            change |= await self._record_plain(run)
+            run = []
+            change |= await self.record(event)
+        return change | await self._record_plain(run)
+
+    async def _record_plain(self, events: list[TrackerEvent]) -> Change:
+        if not events:
+            return NOTHING
+        web_ids = [event.web_id for event in events if event.web_id]
+        owners = await self.contacts.repository.ids_of_web_ids(web_ids) if web_ids else {}
+        contacts = [owners.get(event.web_id or "") for event in events]
+        await EventRepository(self.session).add_many(
+            [_log_row(event, contact) for event, contact in zip(events, contacts, strict=True)]
+        )
+        self.report.created += len(events)
+        return Change.of(contacts, web_ids)
+
     async def record(self, event: TrackerEvent) -> Change:
         """Apply and log ``event``; what it changed for the lists answered before it."""
         contact_id = await self._contact(event)
@@ -111,21 +136,7 @@ class EventRecorder:
             )
         elif isinstance(payload, TrackedPurchase):
             await self._purchase(payload, event.occurred_at, contact_id)
-        product_id, details = _logged(payload)
-        if event.site_id:
-            details["site_id"] = event.site_id
-        await EventRepository(self.session).add_many(
-            [
-                {
-                    "name": event.name,
-                    "contact_id": contact_id,
-                    "web_id": event.web_id,
-                    "occurred_at": event.occurred_at,
-                    "product_id": product_id,
-                    "payload": {key: value for key, value in details.items() if value is not None},
-                }
-            ]
-        )
+        await EventRepository(self.session).add_many([_log_row(event, contact_id)])
         self.report.created += 1
         # Identifiers given may have been filled in or created, and a web id linked: who an
         # identity names may differ now.
@@ -184,6 +195,34 @@ class EventRecorder:
             [(order_id, line.product_id, line.quantity, line.price) for line in purchase.lines]
         )
         self.report.lines += len(purchase.lines)
+
+
+def _plain(event: TrackerEvent) -> bool:
+    """Whether ``event`` names nobody but by its web id and changes only the event log (no
+    contact, cart or order): what ``EventRecorder.record_all`` writes in bulk."""
+    return (
+        isinstance(event.payload, PLAIN_PAYLOADS)
+        and event.contact_id is None
+        and not (event.external_id or event.email or event.phone)
+    )
+
+
+PLAIN_PAYLOADS = (ProductView, CategoryView, WishlistAdd, SearchRequest, PageView)
+
+
+def _log_row(event: TrackerEvent, contact_id: int | None) -> dict[str, Any]:
+    """The event log's row of ``event``, about ``contact_id``."""
+    product_id, details = _logged(event.payload)
+    if event.site_id:
+        details["site_id"] = event.site_id
+    return {
+        "name": event.name,
+        "contact_id": contact_id,
+        "web_id": event.web_id,
+        "occurred_at": event.occurred_at,
+        "product_id": product_id,
+        "payload": {key: value for key, value in details.items() if value is not None},
+    }
 
 
 def _logged(payload: EventPayload) -> tuple[ProductId | None, dict[str, Any]]:

@@ -85,6 +85,16 @@ class ContactRepository:
             found.update({str(value): int(contact_id) for value, contact_id in rows})
         return found
 
+    async def ids_of_web_ids(self, web_ids: Sequence[str]) -> dict[str, int]:
+        """``{web id: contact id}`` for the web ids of ``web_ids`` linked to a contact."""
+        found: dict[str, int] = {}
+        for chunk in chunked(list(dict.fromkeys(web_ids))):
+            rows = await self.session.execute(
+                select(WebIdRow.web_id, WebIdRow.contact_id).where(WebIdRow.web_id.in_(chunk))
+            )
+            found.update({str(web_id): int(contact_id) for web_id, contact_id in rows})
+        return found
+
     async def named(self, text: str, limit: int) -> list[Contact]:
         """Contacts whose name contains ``text`` (any case), by name, at most ``limit``."""
         pattern = f"%{escape_like(text.lower())}%"
