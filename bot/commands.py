@@ -21,6 +21,7 @@ def customer_commands() -> list[BotCommand]:
     return [
         BotCommand(command="start", description=_("Start and link your shop account")),
         BotCommand(command="menu", description=_("Show the menu")),
+        BotCommand(command="alerts", description=_("My back-in-stock and price alerts")),
         BotCommand(command="language", description=_("Choose the language")),
         BotCommand(command="forget", description=_("Unlink and delete my data")),
         BotCommand(command="help", description=_("What I can do")),

@@ -141,6 +141,18 @@ class BotSettings(BaseSettings):
         description="Seconds Telegram may answer the same user's same inline query (`@bot "
         "text`) from its cache; answers are personal.",
     )
+    alerts_interval: timedelta = Field(
+        default=timedelta(seconds=60),
+        description="How often alerts are checked against the catalogue (back in stock, "
+        "cheaper) and their cards sent: 60s, 5m, or seconds.",
+    )
+    alerts_per_second: float = Field(
+        default=25,
+        gt=0,
+        le=30,
+        description="Alert cards one process sends a second at most (Telegram allows about 30 "
+        "in all; with several replicas or --workers, share it out).",
+    )
     # Spelled out rather than imported: handlers read this module and reach nothing of the
     # engine (recoms.runtime.logs' LogFormat is the same two words).
     log_format: Literal["text", "json"] = Field(
@@ -164,7 +176,7 @@ class BotSettings(BaseSettings):
             return [value]
         return value
 
-    @field_validator("link_ttl", "update_timeout", "stop_grace", mode="before")
+    @field_validator("link_ttl", "update_timeout", "stop_grace", "alerts_interval", mode="before")
     @classmethod
     def _read_duration(cls, value: Any) -> Any:
         if isinstance(value, str) and (match := _DURATION.fullmatch(value)):
@@ -183,7 +195,7 @@ class BotSettings(BaseSettings):
             raise ValueError("a deep link must live longer than no time at all")
         return value
 
-    @field_validator("update_timeout", "stop_grace")
+    @field_validator("update_timeout", "stop_grace", "alerts_interval")
     @classmethod
     def _some_time(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -17,7 +17,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.webhook.aiohttp_server import setup_application
 from aiohttp import web
 
+from bot.alerts import Subscriptions
 from bot.config import BotSettings
+from bot.delivery import AlertWorker, Clock
 from bot.filters import PrivateOrOperators
 from bot.flood import FloodGate, MemoryFloodGate
 from bot.handlers import get_routers
@@ -109,6 +111,7 @@ def create_dispatcher(
     dp["store"] = store
     dp["refs"] = refs
     dp["lists"] = lists
+    dp["subscriptions"] = Subscriptions(recommender, store.alerts)
     staff = dp["staff"] = StaffDirectory(store, settings.admin_ids())
     desk = dp["desk"] = SupportDesk(
         store=store,
@@ -149,6 +152,23 @@ def create_dispatcher(
     return dp
 
 
+def create_alert_worker(
+    dp: Dispatcher, bot: Bot, settings: BotSettings, *, clock: Clock | None = None
+) -> AlertWorker:
+    """The alert worker on what the dispatcher was wired with; ``create_web_app(alerts=...)``
+    starts and stops it with the web app."""
+    return AlertWorker(
+        bot=bot,
+        recommender=dp["recommender"],
+        store=dp["store"],
+        presenter=dp["presenter"],
+        i18n=dp["i18n"],
+        interval=settings.alerts_interval,
+        per_second=settings.alerts_per_second,
+        clock=clock,
+    )
+
+
 def create_web_app(
     dp: Dispatcher,
     bot: Bot,
@@ -157,6 +177,7 @@ def create_web_app(
     api_app: web.Application | None = None,
     api_key: str | None = None,
     readiness: Readiness | None = None,
+    alerts: AlertWorker | None = None,
 ) -> web.Application:
     """One aiohttp app: the engine's API (``api_app``, when the engine is embedded), /healthz
     and /readyz (``readiness``'s checks, and not while stopping), /metrics (the bot's and
@@ -165,7 +186,8 @@ def create_web_app(
 
     ``api_app`` must declare the webhook open (Telegram sends no API key; the webhook answers
     401 without Telegram's secret-token header) and the deep-link endpoint admin-only, which
-    also wants HTTP Basic with ``api_key`` as the password, as the engine's API does."""
+    also wants HTTP Basic with ``api_key`` as the password, as the engine's API does.
+    ``alerts`` runs while the app does (started on its startup, stopped on its cleanup)."""
     app = api_app if api_app is not None else web.Application()
     app[BOT_KEY] = bot
     app[LINKS_KEY] = dp["links"]
@@ -185,6 +207,8 @@ def create_web_app(
         # The API's /metrics (admin key) serves the bot's figures beside the engine's.
         app[METRICS].append(bot_metrics.registry)
     app.router.add_post(DEEPLINK_PATH, post_deeplink)
+    if alerts is not None:
+        app.cleanup_ctx.append(alerts.lifespan)
     if settings.webhook_url:
         secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
         webhook = Webhook(

@@ -235,6 +235,11 @@ class Recommender(Protocol):
 
     async def product(self, product_id: str) -> ProductCard | None: ...
 
+    async def products(self, product_ids: Sequence[str]) -> list[ProductCard]:
+        """The known ones of these products as they stand now, in the order asked, without
+        repeats (unknown ids left out): one call for many, as alerts check them."""
+        ...
+
     async def search(
         self,
         query: str,

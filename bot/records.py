@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.alerts import AlertStore
 from bot.conversations import ConversationStore
 
 
@@ -65,6 +66,11 @@ class BotStore(Protocol):
         """Support conversations, kept in the same database."""
         ...
 
+    @property
+    def alerts(self) -> AlertStore:
+        """Back-in-stock and price-drop alerts and their deliveries."""
+        ...
+
     async def user(self, telegram_user_id: int) -> BotUser | None: ...
 
     async def language(self, telegram_user_id: int) -> str | None: ...
@@ -97,7 +103,7 @@ class BotStore(Protocol):
 
     async def forget(self, telegram_user_id: int) -> None:
         """Delete what the bot stored about the user (language, link, blocked flag, saved
-        products)."""
+        products, alerts)."""
         ...
 
     async def mark_blocked(self, telegram_user_id: int) -> None: ...

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CALLER_WAITS_OUT_429: ContextVar[bool] = ContextVar("caller_waits_out_429", default=False)
+"""Set by code that paces its own sends (the alert worker): its 429s reach it at once, to hold
+back all its sends, instead of being slept through by ``RetryAfter`` one request at a time."""
+
 
 class RetryAfter(BaseRequestMiddleware):
     """Waits as long as Telegram asks (429 ``retry_after``) and sends the request again.
@@ -44,6 +49,8 @@ class RetryAfter(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
+        if CALLER_WAITS_OUT_429.get():
+            return await make_request(bot, method)
         for attempt in range(1, self.attempts + 1):
             try:
                 return await make_request(bot, method)

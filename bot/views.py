@@ -10,6 +10,7 @@ from aiogram.types import User
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime, format_timedelta
 
+from bot.alerts import AlertFigures
 from bot.cards import (
     TEXT_LIMIT,
     clean,
@@ -323,6 +324,26 @@ def support_lines(figures: SupportFigures, locale: str) -> list[str]:
             )
         )
     return lines
+
+
+def alert_lines(figures: AlertFigures) -> list[str]:
+    """Alert figures for /stats: subscriptions waiting, and what became of those that fired."""
+    return [
+        "",
+        "<b>" + html.quote(_("Alerts")) + "</b>",
+        html.quote(_("Alerts waiting: {active}").format(active=figures.active)),
+        html.quote(
+            _(
+                "Fired in the last 30 days: {sent} sent, {pending} pending, {blocked} blocked, "
+                "{failed} failed"
+            ).format(
+                sent=figures.sent,
+                pending=figures.pending,
+                blocked=figures.blocked,
+                failed=figures.failed,
+            )
+        ),
+    ]
 
 
 def preview_text(title: str, cards: Sequence[ProductCard], line: str, locale: str) -> str:

@@ -120,6 +120,11 @@ class EmbeddedRecommender:
             except NotFound:
                 return None
 
+    async def products(self, product_ids: Sequence[str]) -> list[ProductCard]:
+        with _engine_errors():
+            found = await self._service.get_products([ProductId(pid) for pid in product_ids])
+        return [to_card(product) for product in found]
+
     async def search(
         self,
         query: str,

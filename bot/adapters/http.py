@@ -38,6 +38,8 @@ from bot.ports import (
 )
 
 log = logging.getLogger(__name__)
+IDS_PER_CALL = 100
+"""Product ids in one ``GET /api/v1/products?ids=...`` (the API's own limit)."""
 
 MAX_SEARCH_LENGTH = 200
 """The longest search the engine's API takes; a longer one is cut rather than refused."""
@@ -327,6 +329,17 @@ class HttpRecommender:
         if body is None:
             return None
         return _products([body])[0]
+
+    async def products(self, product_ids: Sequence[str]) -> list[ProductCard]:
+        wanted = list(dict.fromkeys(product_ids))
+        cards: list[ProductCard] = []
+        for start in range(0, len(wanted), IDS_PER_CALL):
+            chunk = wanted[start : start + IDS_PER_CALL]
+            body = await self._call(
+                "GET", "/api/v1/products", params=[("ids", product) for product in chunk]
+            )
+            cards += _products(body)
+        return cards
 
     async def search(
         self,

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from bot.commands import register_commands
 from bot.config import BotSettings
-from bot.factory import create_bot, create_dispatcher, create_web_app
+from bot.factory import create_alert_worker, create_bot, create_dispatcher, create_web_app
 from bot.i18n import create_i18n
 from bot.inflight import InFlight
 from bot.metrics import BotMetrics
@@ -171,6 +171,7 @@ async def run(
             api_app=engine.api_app,
             api_key=engine.api_key,
             readiness=readiness,
+            alerts=create_alert_worker(dp, bot, settings),
         )
         # Updates still running after the grace period are cut off when the listener closes:
         # unanswered, Telegram sends them again (to another replica).

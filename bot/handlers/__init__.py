@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.handlers import (
+    alerts,
     errors,
     fallback,
     forget,
@@ -35,6 +36,7 @@ def get_routers() -> list[Router]:
         lists.create_router(),
         shop.create_router(),
         inline.create_router(),
+        alerts.create_router(),
         support.create_agents_router(),
         search.create_router(),
         support.create_router(),

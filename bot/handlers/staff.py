@@ -7,7 +7,7 @@ unknown-command answer, so nothing hints that these commands exist.
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, F, Router, html
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
@@ -43,6 +43,7 @@ from bot.relay import SupportDesk
 from bot.staff import StaffDirectory
 from bot.support import Support, split_recs_args
 from bot.views import (
+    alert_lines,
     compact_list_text,
     product_detail_text,
     profile_text,
@@ -327,6 +328,7 @@ async def cmd_stats(
     audit = await store.audit_log(limit=10)
     members = await staff.member_ids()
     figures = await desk.figures()
+    alerts = await store.alerts.figures(since=datetime.now(UTC) - timedelta(days=30))
     await support.audit(event_from_user.id, "stats", target="")
     await message.answer(
         stats_text(
@@ -334,7 +336,7 @@ async def cmd_stats(
             audit,
             len(members),
             i18n.current_locale,
-            support=support_lines(figures, i18n.current_locale),
+            support=support_lines(figures, i18n.current_locale) + alert_lines(alerts),
         )
     )
 

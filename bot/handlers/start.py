@@ -193,6 +193,7 @@ async def cmd_help(
                 "",
                 _("/start: begin and link your shop account"),
                 _("/menu: show the menu"),
+                _("/alerts: your back-in-stock and price-drop alerts (🔔 under a card)"),
                 _("/language: choose the language"),
                 _("/forget: unlink your account and delete what I stored about you"),
             )

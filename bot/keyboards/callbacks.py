@@ -140,3 +140,19 @@ class TextChoiceCB(CallbackData, prefix="tc"):
     action: str
     ref: str
     message: int
+
+
+class AlertCB(CallbackData, prefix="al"):
+    """ "🔔" under a product card: subscribe to (``on``) or drop a back-in-stock (``b``) or
+    price-drop (``p``) alert on the product (``ref``: bot.refs). "al:p:1:" and a 49-character
+    ref make 56 bytes."""
+
+    code: str
+    on: bool
+    ref: str
+
+
+class AlertRemoveCB(CallbackData, prefix="alx"):
+    """A button of ``/alerts``: remove the alert with this id."""
+
+    alert: int

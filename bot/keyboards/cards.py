@@ -1,4 +1,5 @@
-"""Buttons under a product card: the shop link, ❤️ Save, related lists, ◀ n/m ▶ paging."""
+"""Buttons under a product card: the shop link, ❤️ Save, related lists, alerts, ◀ n/m ▶
+paging."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.cards import with_utm
+from bot.keyboards.alerts import alert_row
 from bot.keyboards.callbacks import ListCB, NoopCB, SaveCB
 from bot.ports import ListKind, ProductCard
 
@@ -71,6 +73,10 @@ def card_keyboard(
             )
         )
     rows.append(related)
+    # Alerts go to the presser's own chat: offered where a ❤️ is (a private chat), not in
+    # the operators' group.
+    if saved is not None and (alerts := alert_row(card, card_ref)):
+        rows.append(alerts)
     if pager is None and kind is not None:
         list_kind = kind
 

@@ -1,5 +1,5 @@
 """The bot's own tables (SQLAlchemy): languages, linked customers, staff, audit log, blocks,
-support conversations.
+support conversations, alerts.
 
 The ``Base`` with its type map and the Alembic environment look much like ``recoms.storage``'s
 on purpose: the bot may run against a remote engine with its own database, so it shares no

@@ -203,3 +203,46 @@ class SavedItemRow(Base):
     telegram_user_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     product_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     saved_at: Mapped[datetime]
+
+
+class AlertRow(Base):
+    """A customer's back-in-stock or price-drop alert, until it fires. Prices are kept as
+    decimal text (exact on SQLite and PostgreSQL alike)."""
+
+    __tablename__ = "bot_alerts"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    telegram_user_id: Mapped[int]
+    product_id: Mapped[str] = mapped_column(Text, index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    price: Mapped[str | None] = mapped_column(String(40))
+    currency: Mapped[str | None] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("telegram_user_id", "product_id", "kind"),)
+
+
+class AlertDeliveryRow(Base):
+    """A fired alert: one card to one chat, pending until sent (or refused). A worker holds
+    it by ``claim`` until ``claimed_until``; a dead worker's claim runs out."""
+
+    __tablename__ = "bot_alert_deliveries"
+
+    id: Mapped[int] = mapped_column(Serial, primary_key=True, autoincrement=True)
+    telegram_user_id: Mapped[int] = mapped_column(index=True)
+    product_id: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(8))
+    price_then: Mapped[str | None] = mapped_column(String(40))
+    currency: Mapped[str | None] = mapped_column(String(16))
+    locale: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    fired_at: Mapped[datetime] = mapped_column(index=True)
+    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim: Mapped[str | None] = mapped_column(String(36))
+    claimed_until: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_bot_alert_deliveries_due", "state", "not_before"),)

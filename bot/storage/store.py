@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.records import AuditEntry, BotUser, LinkToken, Role, StaffMember
+from bot.storage.alerts import SqlAlertStore
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.models import (
     AuditRow,
@@ -44,6 +45,7 @@ class SqlBotStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self.conversations = SqlConversationStore(sessions)
+        self.alerts = SqlAlertStore(sessions)
 
     @staticmethod
     def _insert(session: AsyncSession) -> Any:
@@ -152,7 +154,8 @@ class SqlBotStore:
 
     async def forget(self, telegram_user_id: int) -> None:
         """Delete what the bot stored about the user (language, link, blocked flag, saved
-        products)."""
+        products, alerts)."""
+        await self.alerts.forget(telegram_user_id)
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(UserRow).where(UserRow.telegram_user_id == telegram_user_id)

@@ -152,6 +152,10 @@ class FakeEngine:
         self._check_up()
         return self.cards.get(product_id)
 
+    async def products(self, product_ids: Sequence[str]) -> list[ProductCard]:
+        self._check_up()
+        return [self.cards[pid] for pid in dict.fromkeys(product_ids) if pid in self.cards]
+
     async def search(
         self,
         query: str,

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestServer
 from bot.adapters.embedded import EmbeddedRecommender
 from bot.adapters.http import HttpRecommender
 from bot.config import BotSettings
-from bot.factory import create_dispatcher
+from bot.factory import create_alert_worker, create_dispatcher
 from bot.ports import (
     AlreadyLinked,
     Availability,
@@ -28,6 +28,7 @@ from bot.ports import (
     RequestRejected,
     UnsupportedByBackend,
 )
+from bot.presenter import ListPage
 from bot.records import BotStore
 from recoms.api import create_app, recommendations
 from recoms.api.keys import SERVICE, SETTINGS
@@ -35,6 +36,7 @@ from recoms.api.middleware import auth_middleware, errors_middleware
 from recoms.config import RecomsSettings
 from recoms.service import RecomsService
 from tests.bot.chat import IRYNA, TARAS, Chat
+from tests.bot.conftest import FEED
 from tests.bot.telegram import RecordingSession
 
 API_KEY = "remote-api-key"
@@ -324,3 +326,43 @@ async def test_both_adapters_carry_the_feeds_stock_states(
         assert card is not None
         assert card == await embedded.product(f"stock-{n}")
         assert (card.availability, card.in_stock) == (state, state.buyable_now)
+
+
+async def test_many_products_at_once_over_http_equal_the_embedded_ones(
+    remote: HttpRecommender, embedded: EmbeddedRecommender
+) -> None:
+    wanted = ["pen-1", "no-such-product", "lamp-1", "pen-1", *(f"x-{n}" for n in range(150))]
+    over_http = await remote.products(wanted)
+    assert [card.id for card in over_http] == ["pen-1", "lamp-1"]
+    assert over_http == await embedded.products(wanted)
+
+
+async def test_alerts_fire_on_a_remote_engine_too(
+    remote: HttpRecommender,
+    service: RecomsService,
+    settings: BotSettings,
+    store: BotStore,
+    i18n: I18n,
+    bot: Bot,
+    session: RecordingSession,
+    tmp_path: Path,
+) -> None:
+    dp = create_dispatcher(
+        settings=settings, recommender=remote, store=store, i18n=i18n, phone_region="UA"
+    )
+    chat = Chat(dp, bot, session)
+    lamp = await remote.product("lamp-1")
+    assert lamp is not None
+    assert not lamp.in_stock
+    with i18n.context(), i18n.use_locale("en"):
+        await dp["presenter"].send(bot, TARAS.id, ListPage(kind=None, cards=[lamp], page=0))
+    await chat.press(TARAS, session.last(TARAS.id), "Tell me when it's back")
+    worker = create_alert_worker(dp, bot, settings)
+    assert (await worker.run_once()).sent == 0
+    feed = FEED.read_text()
+    at = feed.index("<g:id>lamp-1</g:id>")
+    back = tmp_path / "back.xml"
+    back.write_text(feed[:at] + feed[at:].replace("out of stock", "in stock", 1))
+    await service.import_feed(back)
+    assert (await worker.run_once()).sent == 1
+    assert session.last(TARAS.id).visible.startswith("🔔 Back in stock")

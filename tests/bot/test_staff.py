@@ -243,6 +243,7 @@ async def test_at_start_everyone_gets_the_customer_commands_and_staff_theirs(
     assert session.commands[("default", None, None)] == [
         "start",
         "menu",
+        "alerts",
         "language",
         "forget",
         "help",
