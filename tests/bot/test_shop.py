@@ -174,3 +174,17 @@ async def test_save_is_an_add_to_wishlist_event_of_the_contact(
     finally:
         await engine.dispose()
     assert [tuple(row) for row in rows] == [("AddToWishlist", contact.id, "mug-1")]
+
+
+async def test_an_out_of_stock_product_found_and_saved_opens_from_saved(
+    chat: Chat, session: RecordingSession
+) -> None:
+    await chat.send(TARAS, "Lost Hope")
+    found = session.last(TARAS.id)
+    assert "Out of stock" in found.visible
+    await chat.press(TARAS, found, "❤️ Save")
+    await chat.send(TARAS, "❤️ Saved")
+    saved = session.last(TARAS.id)
+    assert "Lamp of Lost Hope" in saved.visible
+    assert "Out of stock" in saved.visible
+    assert any("Alternatives" in text for text in texts(saved))
