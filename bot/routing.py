@@ -4,7 +4,10 @@ Text a customer types is a product search or a question for support, by this rul
 
 - text with a question mark, an ``@`` or a link, a reply to a message, more than one line,
   more than six words or more than 60 characters is a question: it goes to support;
-- a short phrase (one to three words, at most 40 characters) is a search;
+- so is a short phrase that speaks to a person (a greeting, thanks, yes or no, please, a
+  pronoun: "hello", "thanks", "me too", "please forget me"; ``CHAT_WORDS``, English and
+  Ukrainian) and anything shorter than three characters ("ok", "q");
+- any other short phrase (one to three words, at most 40 characters) is a search;
 - four to six words are either: the customer is offered "Search products" and "Ask a person";
 - while the customer's support conversation is open, everything they write goes to support
   (checked by the handlers: it is the conversation's state, not the message's);
@@ -58,7 +61,22 @@ SEARCH_WORDS = 3
 SEARCH_CHARS = 40
 EITHER_WORDS = 6
 EITHER_CHARS = 60
+SHORTEST_SEARCH = 3
 _QUESTION_MARKS = ("?", "？", "¿", "@", "http://", "https://", "www.")
+_PUNCTUATION = ".,!;:…\"'«»()-–—"
+# Words of a person talking to a person, not of a product name. Short on purpose: a word here
+# sends any one-to-three-word phrase holding it to support.
+CHAT_WORDS = frozenset(
+    """
+    hi hello hey hiya thanks thank thx ty ok okay yes yeah yep no nope please pls plz sorry
+    bye goodbye cheers help good morning afternoon evening night i me my mine you your we us
+    our anyone anybody someone somebody
+    привіт привітик вітаю дякую дякуємо спасибі так ні будь ласка вибачте перепрошую добрий
+    доброго день ранку вечора допоможіть допомога я мені мене мій моя моє мої ви вам вас ми
+    нам нас хтось
+    привет здравствуйте спасибо да нет пожалуйста извините помогите
+    """.split()  # noqa: SIM905 (a block of words reads better than a list of quoted ones)
+)
 
 
 def reads_as(text: str) -> Route:
@@ -69,6 +87,10 @@ def reads_as(text: str) -> Route:
     if not words or "\n" in stripped or any(mark in lowered for mark in _QUESTION_MARKS):
         return Route.SUPPORT
     if len(words) <= SEARCH_WORDS and len(stripped) <= SEARCH_CHARS:
+        if len(stripped) < SHORTEST_SEARCH:
+            return Route.SUPPORT
+        if any(word.strip(_PUNCTUATION) in CHAT_WORDS for word in lowered.split()):
+            return Route.SUPPORT
         return Route.SEARCH
     if len(words) <= EITHER_WORDS and len(stripped) <= EITHER_CHARS:
         return Route.EITHER

@@ -99,9 +99,15 @@ class Shop:
         customer = await self._lists.customer_of(telegram_user_id)
         return await self._lists.products(ListKind.FOR_YOU, customer)
 
-    async def search(self, telegram_user_id: int, text: str) -> list[ProductCard]:
-        """Products matching ``text``, best match first, at most a list's length."""
-        return await self._recommender.search(text.strip(), limit=self._lists.size)
+    async def search(
+        self, telegram_user_id: int, text: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[ProductCard]:
+        """Products matching ``text``, best match first (the customer's own picks raised),
+        from the ``offset``-th on, at most ``limit`` (a list's length)."""
+        customer = await self._lists.customer_of(telegram_user_id)
+        return await self._recommender.search(
+            text.strip(), limit=limit or self._lists.size, offset=offset, customer=customer
+        )
 
 
 def orders_text(orders: MyOrders, locale: str) -> str:

@@ -32,6 +32,8 @@ from bot.shop import Shop
 TITLE_CHARS = 100
 DESCRIPTION_CHARS = 100
 CAMPAIGN = "inline"
+PAGE = 20  # results per answer (Telegram takes 50 at most)
+MAX_RESULTS = 200  # the engine ranks its best 200 matches only
 
 
 def _description(card: ProductCard, locale: str) -> str:
@@ -95,8 +97,15 @@ async def on_inline_query(
     i18n: I18n,
 ) -> None:
     text = inline_query.query.strip()
+    offset = int(inline_query.offset) if inline_query.offset.isdigit() else 0
+    next_offset = ""
     if text:
-        cards = await shop.search(event_from_user.id, text)
+        # Telegram asks for more as the user scrolls, with the offset the last page gave.
+        cards = await shop.search(event_from_user.id, text, offset=offset, limit=PAGE)
+        if len(cards) == PAGE and offset + PAGE < MAX_RESULTS:
+            next_offset = str(offset + PAGE)
+    elif offset:
+        cards = []  # the personal list comes whole on the first page
     else:
         cards = await shop.new_for_you(event_from_user.id)
     results: list[InlineQueryResultUnion] = []
@@ -107,7 +116,12 @@ async def on_inline_query(
             continue
         seen.add(result_id)
         results.append(inline_result(card, result_id, settings, i18n.current_locale))
-    await inline_query.answer(results, cache_time=settings.inline_cache_time, is_personal=True)
+    await inline_query.answer(
+        results,
+        cache_time=settings.inline_cache_time,
+        is_personal=True,
+        next_offset=next_offset,
+    )
 
 
 def create_router() -> Router:

@@ -228,7 +228,9 @@ class Chat:
         }
         return await self.feed(update)
 
-    async def inline(self, person: Person, query: str, *, chat_type: str = "sender") -> Any:
+    async def inline(
+        self, person: Person, query: str, *, chat_type: str = "sender", offset: str = ""
+    ) -> Any:
         """Type ``@bot query`` in a chat; returns the bot's AnswerInlineQuery (None: none)."""
         query_id = f"iq{next(self._message_ids)}"
         self.session.inline_asked.append(query_id)
@@ -238,7 +240,7 @@ class Chat:
                 "id": query_id,
                 "from": person.user(),
                 "query": query,
-                "offset": "",
+                "offset": offset,
                 "chat_type": chat_type,
             },
         }

@@ -69,6 +69,18 @@ async def test_nothing_found_is_an_empty_answer(chat: Chat, session: RecordingSe
     assert session.inline_results[answer.inline_query_id] == []
 
 
+async def test_results_come_in_pages_while_there_are_more(
+    chat: Chat, session: RecordingSession
+) -> None:
+    first = await chat.inline(TARAS, "e")
+    assert first is not None
+    assert 0 < len(session.inline_results[first.inline_query_id]) < 20
+    assert first.next_offset == "", "one page holds them all: Telegram asks for no more"
+    further = await chat.inline(TARAS, "e", offset="20")
+    assert further is not None
+    assert session.inline_results[further.inline_query_id] == []
+
+
 @pytest.mark.engine
 async def test_inline_search_on_the_engine(chat: Chat, session: RecordingSession) -> None:
     answer = await chat.inline(TARAS, "lamp")

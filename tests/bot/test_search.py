@@ -29,6 +29,15 @@ def texts(sent: Sent) -> list[str]:
         ("write to me at a@b.example", Route.SUPPORT),
         ("my order has not arrived yet and it is late", Route.SUPPORT),
         ("lamp\nmug", Route.SUPPORT),
+        ("hello", Route.SUPPORT),
+        ("Thanks!", Route.SUPPORT),
+        ("me too", Route.SUPPORT),
+        ("please forget me", Route.SUPPORT),
+        ("Привіт", Route.SUPPORT),
+        ("ok", Route.SUPPORT),
+        ("q", Route.SUPPORT),
+        ("first", Route.SEARCH),
+        ("червона чашка", Route.SEARCH),
         ("   ", Route.SUPPORT),
     ],
 )
@@ -68,6 +77,12 @@ async def test_a_question_goes_to_support_and_so_does_what_follows(
 async def test_a_search_that_finds_nothing_is_passed_on_as_a_question(
     chat: Chat, session: RecordingSession
 ) -> None:
+    await chat.send(TARAS, "first")
+    assert ACK in session.last(TARAS.id).visible
+    assert session.chat(IRYNA.id)[-1].text == "first"
+
+
+async def test_a_greeting_is_for_a_person(chat: Chat, session: RecordingSession) -> None:
     await chat.send(TARAS, "hello")
     assert ACK in session.last(TARAS.id).visible
     assert session.chat(IRYNA.id)[-1].text == "hello"
