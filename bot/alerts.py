@@ -133,6 +133,13 @@ class AlertStore(Protocol):
 
     async def figures(self, since: datetime) -> AlertFigures: ...
 
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the job's lease for ``ttl``: True when ``holder`` has it now (it held
+        it, nobody did, or its holder's ran out)."""
+        ...
+
+    async def release_lease(self, name: str, holder: str) -> None: ...
+
 
 def fires(alert: Alert, card: ProductCard) -> bool:
     """Whether the product as it stands now sets the alert off: back in stock, or a price

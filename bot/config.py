@@ -150,8 +150,8 @@ class BotSettings(BaseSettings):
         default=25,
         gt=0,
         le=30,
-        description="Alert cards one process sends a second at most (Telegram allows about 30 "
-        "in all; with several replicas or --workers, share it out).",
+        description="Alert cards the bot sends a second at most (Telegram allows about 30 in "
+        "all); one process at a time sends them, however many replicas run.",
     )
     # Spelled out rather than imported: handlers read this module and reach nothing of the
     # engine (recoms.runtime.logs' LogFormat is the same two words).

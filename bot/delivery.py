@@ -10,19 +10,25 @@ batches, and fires those that are back in stock or cheaper than at subscription,
 changed them: a feed import, a partial feed, the API, the shop's admin. The cost is one batch
 call per hundred watched products a minute, and up to one interval of delay.
 
+One process at a time runs the passes, whatever the number of replicas or ``--workers``: it
+holds a lease in the bot's database (``bot_worker_leases``), renewed before each batch, so the
+limits below hold for the whole bot rather than per process. The others stand by and take
+over when it stops (it gives the lease back) or within ``LEASE`` when it dies.
+
 Delivery state lives in the bot's database, so a restart loses nothing and repeats nothing:
 
 - Firing deletes the subscription and adds its delivery in one transaction; the replica
   whose delete took the row is the only one that adds it, so an alert fires once.
 - A worker claims a batch of pending deliveries for a lease (a conditional UPDATE: two
-  replicas never hold one row), sends, and records each outcome right after its send. A stop
-  lets the send in hand finish and be recorded, then gives the rest of the batch back.
+  workers never hold one row, should two ever run), sends, and records each outcome right
+  after its send. A stop lets the send in hand finish and be recorded, then gives the rest of
+  the batch back.
 - A worker killed outright leaves its claims to run out; the next worker takes them over.
   Only the one card that was on the wire at the kill can then go twice (Telegram has no
   idempotent send): a missed back-in-stock costs a sale, a doubled one a glance.
 
-Limits: at most ``BOT_ALERTS_PER_SECOND`` messages a second from this process (Telegram allows
-about 30 in all, and customers' answers need room) and one a second per chat; a 429 pauses
+Limits: at most ``BOT_ALERTS_PER_SECOND`` alert messages a second (Telegram allows about 30 in
+all, and customers' answers need room) and one a second per chat; a 429 pauses
 every send for its ``retry_after`` and the card is tried again. A user who blocked the bot is
 recorded as blocked and skipped. Counts go to the log after each pass and to staff ``/stats``.
 """
@@ -70,6 +76,7 @@ MAX_ATTEMPTS = 5
 """Passes that took a card and failed to send it (network, Telegram down) before it counts
 as failed."""
 RETRY_DELAY = timedelta(seconds=30)
+LEASE_NAME = "alerts"
 
 
 class Clock(Protocol):
@@ -138,6 +145,8 @@ class PassReport:
     waited_out: int = 0
     """429s obeyed."""
     errors: list[str] = field(default_factory=list)
+    standby: bool = False
+    """Another process holds the lease: this one did nothing."""
 
     def __bool__(self) -> bool:
         return bool(
@@ -172,6 +181,7 @@ class AlertWorker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._unsupported = False
+        self._id = uuid.uuid4().hex
 
     # --- lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -184,14 +194,17 @@ class AlertWorker:
         after ``grace`` seconds (a long 429 wait, say) with nothing lost either way."""
         self._stopping.set()
         task, self._task = self._task, None
-        if task is None:
-            return
+        if task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(task), grace)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         try:
-            await asyncio.wait_for(asyncio.shield(task), grace)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await self._alerts.release_lease(LEASE_NAME, self._id)
+        except Exception as error:  # it runs out on its own
+            log.warning("could not give back the alerts lease: %s", error)
 
     def request_stop(self) -> None:
         """Finish the card in hand and stop (``run_once`` returns early)."""
@@ -216,6 +229,9 @@ class AlertWorker:
     async def run_once(self) -> PassReport:
         """Fire what is due, then send every pending card (or until asked to stop)."""
         report = PassReport()
+        if not await self._lead():
+            report.standby = True
+            return report
         # Our sends wait out 429s here, with the other sends held back too, rather than in
         # the session's retry middleware.
         token = CALLER_WAITS_OUT_429.set(True)
@@ -224,6 +240,9 @@ class AlertWorker:
             await self._deliver_all(report)
         finally:
             CALLER_WAITS_OUT_429.reset(token)
+            if self._stopping.is_set():
+                # Another process takes over at once rather than when the lease runs out.
+                await self._alerts.release_lease(LEASE_NAME, self._id)
         if report:
             log.info(
                 "alerts: %s fired, %s sent, %s blocked, %s failed, %s postponed, %s 429s "
@@ -236,6 +255,10 @@ class AlertWorker:
                 report.waited_out,
             )
         return report
+
+    async def _lead(self) -> bool:
+        """Take or renew the lease: whether this process is the one to send."""
+        return await self._alerts.take_lease(LEASE_NAME, self._id, self._clock.now(), LEASE)
 
     async def _fire(self, report: PassReport) -> None:
         if self._unsupported:
@@ -271,6 +294,10 @@ class AlertWorker:
 
     async def _deliver_all(self, report: PassReport) -> None:
         while not self._stopping.is_set():
+            if not await self._lead():
+                log.warning("alerts: another process took over the sending")
+                report.standby = True
+                return
             claim = uuid.uuid4().hex
             batch = await self._alerts.claim_deliveries(
                 claim, now=self._clock.now(), lease=LEASE, limit=DELIVERY_BATCH

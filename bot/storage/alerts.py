@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.alerts import Alert, AlertDelivery, AlertFigures, AlertKind, DeliveryState
-from bot.storage.models import AlertDeliveryRow, AlertRow
+from bot.storage.models import AlertDeliveryRow, AlertRow, WorkerLeaseRow
 
 _ERROR_CHARS = 500
 
@@ -267,3 +267,33 @@ class SqlAlertStore:
             blocked=counts.get(DeliveryState.BLOCKED.value, 0),
             failed=counts.get(DeliveryState.FAILED.value, 0),
         )
+
+    async def take_lease(self, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+        async with self._sessions.begin() as session:
+            renewed = await session.execute(
+                update(WorkerLeaseRow)
+                .where(
+                    WorkerLeaseRow.name == name,
+                    or_(WorkerLeaseRow.holder == holder, WorkerLeaseRow.until < now),
+                )
+                .values(holder=holder, until=now + ttl)
+            )
+            if getattr(renewed, "rowcount", 0):
+                return True
+            insert = (
+                pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+            )
+            taken = await session.execute(
+                insert(WorkerLeaseRow)
+                .values(name=name, holder=holder, until=now + ttl)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            return bool(getattr(taken, "rowcount", 0))
+
+    async def release_lease(self, name: str, holder: str) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(WorkerLeaseRow).where(
+                    WorkerLeaseRow.name == name, WorkerLeaseRow.holder == holder
+                )
+            )

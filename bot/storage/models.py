@@ -246,3 +246,14 @@ class AlertDeliveryRow(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (Index("ix_bot_alert_deliveries_due", "state", "not_before"),)
+
+
+class WorkerLeaseRow(Base):
+    """Which process runs a job that must run in one place at a time (the alert worker, which
+    paces Telegram sends for the whole bot), until when; renewed while it runs."""
+
+    __tablename__ = "bot_worker_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(36))
+    until: Mapped[datetime]

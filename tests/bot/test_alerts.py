@@ -412,3 +412,34 @@ async def test_the_worker_runs_while_the_web_app_does(
         task = worker._task
     assert task.done()
     assert worker._task is None
+
+
+async def test_one_process_sends_at_a_time_and_another_takes_over_when_it_stops(
+    chat: Chat,
+    session: RecordingSession,
+    engine: FakeEngine,
+    worker: AlertWorker,
+    dispatcher: Dispatcher,
+    bot: Bot,
+    settings: BotSettings,
+    clock: FakeClock,
+) -> None:
+    await subscribe_back(chat, TARAS, "lamp-1")
+    other = create_alert_worker(dispatcher, bot, settings, clock=clock)
+    assert not (await worker.run_once()).standby, "the first to ask leads"
+    engine.cards["lamp-1"] = replace(engine.cards["lamp-1"], availability=Availability.IN_STOCK)
+    standing_by = await other.run_once()
+    assert standing_by.standby
+    assert standing_by.fired == standing_by.sent == 0
+    await worker.stop()  # gives the lease back
+    assert (await other.run_once()).sent == 1
+    lamp = engine.cards["lamp-2"]
+    engine.cards["lamp-2"] = replace(lamp, availability=Availability.OUT_OF_STOCK)
+    await subscribe_back(chat, OLENA, "lamp-2")
+    engine.cards["lamp-2"] = lamp
+    # ``other`` dies holding the lease: a new process waits for it to run out, then leads.
+    restarted = create_alert_worker(dispatcher, bot, settings, clock=clock)
+    assert (await restarted.run_once()).standby
+    clock.t += LEASE.total_seconds() + 1
+    assert (await restarted.run_once()).sent == 1
+    assert len(cards_in(session, TARAS)) == len(cards_in(session, OLENA)) == 1
