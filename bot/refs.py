@@ -1,4 +1,7 @@
-"""Product ids in callback data: short safe ids travel as they are, others by a stored key."""
+"""Product ids in callback data: short safe ids travel as they are, others by a stored key.
+
+The same keys carry a customer's search text under the search buttons (``SearchCB``,
+``TextChoiceCB``): any string may be named this way."""
 
 from __future__ import annotations
 

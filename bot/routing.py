@@ -79,6 +79,13 @@ CHAT_WORDS = frozenset(
 )
 
 
+def _via_this_bot(message: Message) -> bool:
+    """The person chose one of this bot's inline results in its own chat: our card, not theirs."""
+    if message.via_bot is None or message.bot is None:
+        return False
+    return message.via_bot.id == message.bot.id
+
+
 def reads_as(text: str) -> Route:
     """A plain text message (not a reply) by the rule in the module docstring."""
     stripped = text.strip()
@@ -101,7 +108,8 @@ def route(message: Message) -> Route:
     """The one rule for a customer's message that nothing more specific took.
 
     - a ``/command`` the bot does not know gets the unknown-command answer;
-    - a service message (a pin, a member joining, a topic change) gets nothing;
+    - a service message (a pin, a member joining, a topic change) gets nothing, nor does a
+      card the person shared from this bot's inline mode into the bot's own chat;
     - plain text is a search, a question or either (``reads_as``);
     - everything else a person sends (a photo, a file, a voice note, a sticker, a location, a
       reply to any message) goes to support, as a question for an agent.
@@ -109,6 +117,8 @@ def route(message: Message) -> Route:
     if message.text is not None and message.text.startswith("/"):
         return Route.UNKNOWN_COMMAND
     if any(getattr(message, field, None) for field in _SERVICE_FIELDS):
+        return Route.IGNORE
+    if _via_this_bot(message):
         return Route.IGNORE
     if message.text is not None and message.reply_to_message is None:
         return reads_as(message.text)

@@ -8,8 +8,8 @@ from aiogram.methods import AnswerInlineQuery
 
 from bot.config import BotSettings
 from bot.records import BotStore
-from tests.bot.chat import OLENA, TARAS, Chat
-from tests.bot.telegram import RecordingSession
+from tests.bot.chat import IRYNA, OLENA, TARAS, Chat
+from tests.bot.telegram import BOT_ID, BOT_USERNAME, RecordingSession
 
 
 async def test_a_query_lists_matching_products_as_cards_to_share(
@@ -88,3 +88,16 @@ async def test_inline_search_on_the_engine(chat: Chat, session: RecordingSession
     titles = [result["title"] for result in session.inline_results[answer.inline_query_id]]
     assert titles
     assert all("Lamp" in title for title in titles)
+
+
+async def test_a_card_shared_into_the_bots_own_chat_is_not_a_question(
+    chat: Chat, session: RecordingSession
+) -> None:
+    update = chat._message(
+        TARAS,
+        photo=[{"file_id": "p", "file_unique_id": "p", "width": 800, "height": 800}],
+        caption="🏷 Product\nLamp of Lost Hope",
+        via_bot={"id": BOT_ID, "is_bot": True, "first_name": "Shop", "username": BOT_USERNAME},
+    )
+    assert await chat.feed(update) == []
+    assert not session.chat(IRYNA.id), "nothing reached support"
