@@ -37,6 +37,8 @@ def also_bought(request: Request) -> list[ProductId]:
             ),
         )
     )
+    if params.similarity_power != 1.0:
+        scores = Scores(scores.index, np.power(scores.score, params.similarity_power))
     if params.factor_weight > 0:
         # The basket as one order of each product, placed in the factor model's space of
         # tastes: it knows pairs no basket held, at the price of precision.

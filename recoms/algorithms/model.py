@@ -332,12 +332,13 @@ class ModelBuilder:
                 dtype=np.bool_,
                 count=n_items,
             )
+        moment = history.timestamp[first_line].astype(np.int64)
         _, order_row = np.unique(order, return_inverse=True)
-        self._baskets = _binary(order_row, product, n_items)
+        self._baskets = _binary(order_row, product, n_items, moment)
         named = contact >= 0
         _, self._contact_row = np.unique(contact[named], return_inverse=True)
         self._named_product = product[named]
-        self._customers = _binary(self._contact_row, self._named_product, n_items)
+        self._customers = _binary(self._contact_row, self._named_product, n_items, moment[named])
         self._repeat_rate = _repeat_rate(contact[named], product[named], n_items)
         self._basket_parts: dict[NeighbourParams, sp.csr_matrix] = {}
         self._customer_parts: dict[NeighbourParams, sp.csr_matrix] = {}
@@ -348,11 +349,11 @@ class ModelBuilder:
         params = settings.build
         basket = self._basket_parts.get(params.basket)
         if basket is None:
-            basket = _neighbours(self._baskets, self._offered, params.basket)
+            basket = _neighbours(*self._baskets, self._offered, params.basket, self._now)
             self._basket_parts[params.basket] = basket
         customer = self._customer_parts.get(params.customer)
         if customer is None:
-            customer = _neighbours(self._customers, self._offered, params.customer)
+            customer = _neighbours(*self._customers, self._offered, params.customer, self._now)
             self._customer_parts[params.customer] = customer
         factors = self._factor_parts.get(params.factors)
         if factors is None:
@@ -424,15 +425,27 @@ def _repeat_rate(
 
 
 def _binary(
-    rows: npt.NDArray[np.int64], columns: npt.NDArray[np.int64], n_columns: int
-) -> sp.csr_matrix:
+    rows: npt.NDArray[np.int64],
+    columns: npt.NDArray[np.int64],
+    n_columns: int,
+    moments: npt.NDArray[np.int64],
+) -> tuple[sp.csr_matrix, npt.NDArray[np.int64]]:
+    """The binary rows x columns matrix of the pairs given, and the latest of ``moments``
+    (Unix seconds) of each of its entries, in the matrix's entry order."""
     n_rows = int(rows.max()) + 1 if rows.size else 0
+    key = rows * max(n_columns, 1) + columns
+    order = np.lexsort((moments, key))
+    last = np.r_[key[order][1:] != key[order][:-1], True] if key.size else np.zeros(0, bool)
+    chosen = order[last]
+    # Keys sorted: rows in order, columns in order within each row, as CSR keeps them.
+    row, column = rows[chosen], columns[chosen]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
     matrix = sp.csr_matrix(
-        (np.ones(rows.size, dtype=np.float32), (rows, columns)), shape=(n_rows, n_columns)
+        (np.ones(chosen.size, dtype=np.float32), column.astype(np.int32), indptr),
+        shape=(n_rows, n_columns),
     )
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix
+    return matrix, moments[chosen].astype(np.int64)
 
 
 # Rows of the co-occurrence matrix computed at once; bounds the memory of one block product.
@@ -440,15 +453,27 @@ _BLOCK_PAIRS = 8_000_000
 
 
 def _neighbours(
-    incidence: sp.csr_matrix, offered: npt.NDArray[np.bool_], params: NeighbourParams
+    incidence: sp.csr_matrix,
+    moments: npt.NDArray[np.int64],
+    offered: npt.NDArray[np.bool_],
+    params: NeighbourParams,
+    now: datetime,
 ) -> sp.csr_matrix:
-    """Top-``params.neighbours`` similar columns of each column of a binary row x item matrix."""
+    """Top-``params.neighbours`` similar columns of each column of a binary row x item matrix
+    (``moments``: when each entry was bought, for ``params.half_life_days``)."""
     n_items = incidence.shape[1]
     sizes = np.diff(incidence.indptr).astype(np.float32)
     weight = np.power(np.maximum(sizes - 1.0, 1.0), -params.row_power)
     weight = weight.astype(np.float32)
     weighted = sp.csr_matrix(sp.diags(weight) @ incidence)
-    right = sp.csr_matrix(incidence @ sp.diags(offered.astype(np.float32)))
+    bought = incidence
+    if params.half_life_days > 0:
+        # What sells together now: the neighbour's side of each pair counts
+        # 0.5 ** (age / half-life) of its purchase.
+        age = np.maximum(now.timestamp() - moments, 0) / _DAY
+        decay = np.power(0.5, age / params.half_life_days).astype(np.float32)
+        bought = sp.csr_matrix((decay, incidence.indices, incidence.indptr), shape=incidence.shape)
+    right = sp.csr_matrix(bought @ sp.diags(offered.astype(np.float32)))
     right.eliminate_zeros()
     items_by_row = sp.csr_matrix(weighted.T)
     count = np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()

@@ -24,7 +24,9 @@ class NeighbourParams:
     ``i``", so every product in a cart has an equal say; ``neighbour_power`` divides by the
     neighbour's own popularity, so that bestsellers, which are bought with everything, do
     not swamp every list; ``shrink`` distrusts pairs seen only a few times. Each product
-    keeps its ``neighbours`` best.
+    keeps its ``neighbours`` best. With ``half_life_days`` (0: off) the neighbour ``j`` of
+    each pair counts ``0.5 ** (age / half_life_days)`` of its purchase in ``co(i, j)``, so
+    that what sells with ``i`` lately (a season, a new range) outweighs what did years ago.
     """
 
     neighbours: int = 50
@@ -32,6 +34,7 @@ class NeighbourParams:
     seed_power: float = 1.0
     neighbour_power: float = 0.5
     shrink: float = 2.0
+    half_life_days: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,9 @@ class BuildParams:
     factor model's."""
 
     basket: NeighbourParams = NeighbourParams()
-    customer: NeighbourParams = NeighbourParams()
+    # What customers with similar purchases bought lately says most about what they buy next
+    # (a range or a season comes and goes); a tuned rebuild may turn the ageing off.
+    customer: NeighbourParams = NeighbourParams(half_life_days=30.0)
     factors: FactorParams = FactorParams()
 
 
@@ -90,10 +95,13 @@ class AlsoBoughtParams:
     """``customer_weight``: how much "bought by the same customers" adds to "bought in the same
     order" (it knows more pairs, but they are looser); ``factor_weight``: how much the factor
     model's taste of the whole basket adds (scaled so that its best is that, the
-    neighbours' best 1)."""
+    neighbours' best 1). Each neighbour's similarity counts to the power
+    ``similarity_power``: above 1 one product that nearly always comes with a cart item
+    outranks several that come with many of them now and then."""
 
     customer_weight: float = 0.1
     factor_weight: float = 0.0
+    similarity_power: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,8 @@ class Settings:
 
     build: BuildParams = BuildParams()
     personal: PersonalParams = PersonalParams()
-    personal_new: PersonalParams = PersonalParams()
+    # New products: similar customers' recent purchases tell more than the same baskets.
+    personal_new: PersonalParams = PersonalParams(basket_weight=0.0)
     also_bought: AlsoBoughtParams = AlsoBoughtParams()
     popularity: PopularityParams = PopularityParams()
 

@@ -50,6 +50,9 @@ HOLDOUT_DAYS = 30
 SHORT_SHARE = 0.25
 # Customers (or baskets) a list needs in the holdout for its scores to mean something.
 MIN_CASES = 20
+# Baskets the first rung of also-bought scores each candidate on: a hit or a miss says less
+# than a customer's list, and a basket's list costs little.
+MIN_BASKETS = 50
 K = 10
 _DAY = 86_400
 
@@ -63,18 +66,23 @@ METRICS = {
 }
 
 SPACES: Mapping[str, Mapping[str, Sequence[Any]]] = {
-    # New products only: how far to trust similar customers, the factor model and what is
-    # popular (lately, trending or always); what the factor model and neighbours learn.
+    # New products only: how far to trust similar customers (and how fast what they bought
+    # ages), the same baskets, the factor model and what is popular (lately, trending or
+    # always); what the factor model learns.
     PERSONAL_NEW: {
         "personal_new.half_life_days": (30.0, 90.0, 180.0, 365.0, 730.0),
         "personal_new.factor_weight": (0.5, 1.0, 2.0),
-        "personal_new.basket_weight": (0.25, 0.5, 1.0),
+        "personal_new.basket_weight": (0.0, 0.25, 0.5, 1.0),
         "personal_new.popularity_weight": (0.0, 0.1, 0.3, 1.0),
         "popularity.window_days": (14, 30, 90, 365),
         "popularity.trend_weight": (0.0, 1.0),
         # Each variant of a learned part costs a build of that part: few, far apart.
         "build.factors": (FactorParams(), FactorParams(factors=32, regularization=0.5)),
-        "build.customer": (NeighbourParams(), NeighbourParams(neighbours=100)),
+        "build.customer": (
+            NeighbourParams(half_life_days=30.0),
+            NeighbourParams(half_life_days=0.0),
+            NeighbourParams(half_life_days=14.0, neighbours=100),
+        ),
     },
     # Repeat purchases: how much they weigh, how fast they age, how much the shop's repeat
     # habits and popularity count.
@@ -85,11 +93,13 @@ SPACES: Mapping[str, Mapping[str, Sequence[Any]]] = {
         "personal.popularity_weight": (0.0, 0.1, 0.3),
         "personal.factor_weight": (0.5, 1.0, 2.0),
     },
-    # Cross-sell: basket neighbours, the default or many and specific, and how much
-    # "bought by the same customers" and the factor model's taste of the basket add.
+    # Cross-sell: basket neighbours, the default or many and specific, how much "bought by
+    # the same customers" and the factor model's taste of the basket add, and whether one
+    # strong pair outranks several weak ones.
     ALSO_BOUGHT: {
         "also_bought.customer_weight": (0.0, 0.05, 0.1, 0.3, 1.0),
         "also_bought.factor_weight": (0.0, 0.15, 0.3),
+        "also_bought.similarity_power": (1.0, 1.5, 2.0),
         "build.basket": (
             NeighbourParams(),
             NeighbourParams(neighbours=100, neighbour_power=0.75, shrink=8.0),
@@ -106,6 +116,8 @@ class Budget:
     customers: int = 150
     baskets: int = 500
     candidates: int = 9
+    # Also-bought lists cost a fraction of a personal list's: they can try more.
+    basket_candidates: int = 16
     eta: int = 3
     seed: int = 0
 
@@ -297,8 +309,10 @@ def tune(history: OrderHistory, *, budget: Budget = Budget()) -> Tuning:
             return holdout.case_scores(name, settings, n)
 
         n = holdout.size(name)
-        candidates = _candidates(current, SPACES[name], budget.candidates, random)
-        best, scores = _halving(candidates, score, n, budget.eta)
+        count = budget.basket_candidates if name == ALSO_BOUGHT else budget.candidates
+        candidates = _candidates(current, SPACES[name], count, random)
+        least = MIN_BASKETS if name == ALSO_BOUGHT else MIN_CASES
+        best, scores = _halving(candidates, score, n, budget.eta, least)
         default = scores.get(DEFAULTS)
         rows.append(
             ListTuning(
@@ -325,22 +339,34 @@ def _candidates(
     count: int,
     random: np.random.Generator,
 ) -> list[Settings]:
-    """``current`` first, then ``count - 1`` draws of ``space`` applied to it (every
-    combination when there are no more than that). The draws are a Latin hypercube: each
-    setting's values take turns in a shuffled order, so that every value of every setting
-    is tried even by a handful of candidates."""
+    """``current`` first, then ``current`` with each other value of one setting alone:
+    of each learned part (``build.*``), since those change the most and a draw that varies
+    everything at once can hide a better part behind worse weights, and of every other
+    setting too when that leaves a third of ``count`` for draws; then draws of ``space``
+    applied to it, up to ``count`` in all (every combination when there are no more than
+    that). The draws are a Latin hypercube: each setting's values take turns in a shuffled
+    order, so that every value of every setting is tried even by a handful of candidates."""
     names = list(space)
     sizes = [len(space[name]) for name in names]
     combinations = math.prod(sizes)
-    if combinations <= count - 1:
+    found = [current]
+
+    def singles(chosen: list[str]) -> list[Settings]:
+        variants = [_with(current, name, value) for name in chosen for value in space[name]]
+        return [v for v in dict.fromkeys(variants) if v != current]
+
+    found += singles([name for name in names if name.startswith("build.")])
+    others = [v for v in singles(names) if v not in found]
+    if len(found) + len(others) <= count - count // 3:
+        found += others
+    draws = max(count - len(found), 0)
+    if combinations <= draws:
         picks = [tuple(int(p) for p in np.unravel_index(i, sizes)) for i in range(combinations)]
     else:
         columns = [
-            np.resize(random.permutation(size), count - 1)[random.permutation(count - 1)]
-            for size in sizes
+            np.resize(random.permutation(size), draws)[random.permutation(draws)] for size in sizes
         ]
-        picks = [tuple(int(column[row]) for column in columns) for row in range(count - 1)]
-    found = [current]
+        picks = [tuple(int(column[row]) for column in columns) for row in range(draws)]
     for pick in picks:
         candidate = current
         for name, position in zip(names, pick, strict=True):
@@ -369,13 +395,14 @@ def _halving(
     score: Callable[[Settings, int], npt.NDArray[np.float64]],
     n_cases: int,
     eta: int,
+    least: int = MIN_CASES,
 ) -> tuple[Settings, dict[Settings, float]]:
     """Successive halving over ``candidates`` (the first is the incumbent and stays to the
     end): the best of the last rung, scored on every case, ties to the earlier candidate,
     if it leads the incumbent by ``MARGIN`` standard errors of their paired per-case
     difference, else the incumbent; and each survivor's mean score on every case."""
     rungs = math.ceil(math.log(max(len(candidates), 1), eta))
-    size = max(n_cases // eta**rungs, min(MIN_CASES, n_cases))
+    size = max(n_cases // eta**rungs, min(least, n_cases))
     alive = list(range(len(candidates)))
     while True:
         size = min(size, n_cases)

@@ -99,6 +99,29 @@ def test_basket_neighbours_follow_the_formula_across_blocks(
         assert np.allclose(neighbours.data[start:stop], [s for _, s in wanted], rtol=1e-5)
 
 
+@pytest.mark.parametrize("part", ["basket", "customer"])
+def test_with_a_half_life_what_sells_with_a_product_lately_comes_first(part: str) -> None:
+    # Tea went with mugs for years, lately with honey: fewer baskets, but recent ones.
+    orders = [(c, 300, ("tea", "mug")) for c in range(1, 5)]
+    orders += [(c, 5, ("tea", "honey")) for c in range(5, 8)]
+
+    def first_neighbour(half_life_days: float) -> str:
+        params = NeighbourParams(half_life_days=half_life_days)
+        build = dataclasses.replace(DEFAULTS.build, **{part: params})
+        built = build_model(
+            shop.history(orders),
+            CatalogView.from_products([]),
+            now=shop.NOW,
+            settings=dataclasses.replace(DEFAULTS, build=build),
+        )
+        matrix: sp.csr_matrix = getattr(built, f"{part}_neighbours")
+        tea = built.product_ids.index(ProductId("tea"))
+        return built.product_ids[matrix.indices[matrix.indptr[tea]]]
+
+    assert first_neighbour(0.0) == "mug"
+    assert first_neighbour(30.0) == "honey"
+
+
 def test_only_catalogue_products_become_neighbours() -> None:
     view = shop.catalog()
     built = shop.model(view=view)
