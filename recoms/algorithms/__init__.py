@@ -27,6 +27,7 @@ from recoms.algorithms.request import Request
 from recoms.algorithms.settings import (
     DEFAULTS,
     AlsoBoughtParams,
+    BestsellersParams,
     BuildParams,
     FactorParams,
     NeighbourParams,
@@ -42,6 +43,7 @@ __all__ = [
     "DEFAULTS",
     "Aligned",
     "AlsoBoughtParams",
+    "BestsellersParams",
     "BuildParams",
     "CatalogView",
     "ContactHistory",

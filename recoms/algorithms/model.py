@@ -206,10 +206,13 @@ def popularity_key(model: Model, *, window_days: int, now: datetime) -> tuple[in
 
 
 def list_window(model: Model, source: DataSource) -> int:
-    """The popularity window ``source``'s lists rank with: a bestsellers list's own; for every
-    other list, which leans on popularity only as a prior and to fill up, the model's."""
+    """The popularity window ``source``'s lists rank with: a bestsellers list's own, or the
+    model's ``settings.bestsellers`` window when that is shorter; for every other list,
+    which leans on popularity only as a prior and to fill up, the model's."""
     if source.algorithm is Algorithm.BESTSELLERS:
-        return source.params.window_days
+        bound = model.settings.bestsellers.window_days
+        own = source.params.window_days
+        return min(own, bound) if bound > 0 else own
     return model.settings.popularity.window_days
 
 

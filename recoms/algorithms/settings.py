@@ -119,6 +119,15 @@ class PopularityParams:
 
 
 @dataclass(frozen=True)
+class BestsellersParams:
+    """``window_days`` (0: none) bounds a bestsellers list's window further than its data
+    source does: a shop whose sales follow what is new or in season sells next what sold in
+    the last weeks, another what sold all quarter."""
+
+    window_days: int = 0
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything a model is built and ranked with. ``personal_new`` ranks personal lists
     with ``exclude_purchased`` (only new products count there, so they fit apart)."""
@@ -129,6 +138,7 @@ class Settings:
     personal_new: PersonalParams = PersonalParams(basket_weight=0.0)
     also_bought: AlsoBoughtParams = AlsoBoughtParams()
     popularity: PopularityParams = PopularityParams()
+    bestsellers: BestsellersParams = BestsellersParams()
 
     def to_json(self) -> str:
         """The settings as a JSON object, nested as the dataclasses are."""

@@ -1,10 +1,12 @@
 """Synthetic shops whose structure is known, to check that tuning finds it.
 
-Two regimes real shops differ in: a grocery, where most purchases are a few hundred
+Regimes real shops differ in: a grocery, where most purchases are a few hundred
 bestsellers, customers restock their own staples every week and what they try next is what
 sells now (a few products are in season, their sales rising towards the end); and a gift
 wholesaler, with a long catalogue of themed collections, orders a month apart that take
-several products of one of the customer's themes, and almost no product bought twice.
+several products of one of the customer's themes, and almost no product bought twice. And
+a fashion shop where new products come out every day and sell for a few weeks: what sells
+next is what sold lately.
 """
 
 from __future__ import annotations
@@ -110,6 +112,40 @@ def gift_wholesaler(shape: GiftWholesaler = GiftWholesaler(), *, seed: int = 0) 
                 orders.add(customer, day, basket)
             day += float(random.exponential(shape.order_gap_days))
     return orders.history("w")
+
+
+@dataclass(frozen=True)
+class Trending:
+    """A fashion shop: ``launches`` new products a day, each selling ``0.5 ** (age /
+    half_life_days)`` of its launch-day rate (times a Zipf-ranked appeal), so that what sells
+    now is what came out lately; each customer orders ``basket`` products about every
+    ``order_gap_days``."""
+
+    customers: int = 300
+    days: int = 120
+    launches: int = 10
+    half_life_days: float = 7.0
+    order_gap_days: float = 10.0
+    basket: int = 4
+
+
+def trending(shape: Trending = Trending(), *, seed: int = 0) -> OrderHistory:
+    """Orders of a fashion shop shaped by ``shape`` from ``START`` on; the same seed, the
+    same orders."""
+    random = np.random.default_rng(seed)
+    n = shape.days * shape.launches
+    launched = np.repeat(np.arange(shape.days), shape.launches).astype(np.float64)
+    appeal = 1.0 / random.permutation(np.arange(1, n + 1)) ** 0.5
+    orders = _Orders()
+    for customer in range(shape.customers):
+        day = float(random.uniform(0, shape.order_gap_days))
+        while day < shape.days:
+            out = launched <= day
+            weight = np.where(out, appeal * 0.5 ** ((day - launched) / shape.half_life_days), 0)
+            chosen = random.choice(n, size=shape.basket, replace=False, p=_share(weight))
+            orders.add(customer, day, set(chosen.tolist()))
+            day += float(random.exponential(shape.order_gap_days))
+    return orders.history("t")
 
 
 def _share(weight: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -4,7 +4,8 @@ The last ``HOLDOUT_DAYS`` of the orders are held out (a ``SHORT_SHARE`` of the h
 is shorter than ``HOLDOUT_DAYS / SHORT_SHARE``): models learn from the orders before and are
 scored on the purchases after, with the protocol of ``recoms evaluate`` (whole-catalogue
 ranking; all-item targets for personal lists, new-item targets for ``exclude_purchased``, one
-hidden product of each basket for also-bought). Each list's candidates vary the settings that
+hidden product of each basket for also-bought, all-item targets for the bestsellers list
+everyone sees). Each list's candidates vary the settings that
 real shops differ in (``SPACES``); successive halving scores them all on a few customers, the
 better third on three times as many, and so on up to every case held out; the best of the last
 rung replaces the incumbent only when it leads by ``MARGIN`` standard errors. The draws are
@@ -59,10 +60,12 @@ _DAY = 86_400
 PERSONAL = "personal"
 PERSONAL_NEW = "personal exclude_purchased"
 ALSO_BOUGHT = "also_bought"
+BESTSELLERS = "bestsellers"
 METRICS = {
     PERSONAL: "all items NDCG@10",
     PERSONAL_NEW: "new items NDCG@10",
     ALSO_BOUGHT: "hidden item HR@10",
+    BESTSELLERS: "all items NDCG@10",
 }
 
 SPACES: Mapping[str, Mapping[str, Sequence[Any]]] = {
@@ -104,6 +107,10 @@ SPACES: Mapping[str, Mapping[str, Sequence[Any]]] = {
             NeighbourParams(),
             NeighbourParams(neighbours=100, neighbour_power=0.75, shrink=8.0),
         ),
+    },
+    # Bestsellers: sold lately (new ranges, seasons) or over the data source's whole window.
+    BESTSELLERS: {
+        "bestsellers.window_days": (0, 7, 14, 30, 60),
     },
 }
 
@@ -233,7 +240,8 @@ class Holdout:
         """How many of them have targets (customers with new purchases, for new items)."""
         if name == ALSO_BOUGHT:
             return len(self._baskets)
-        return sum(1 for targets in self._targets[name] if targets)
+        targets = self._targets[PERSONAL if name == BESTSELLERS else name]
+        return sum(1 for wanted in targets if wanted)
 
     def score(self, name: str, settings: Settings, n: int | None = None) -> float:
         """``METRICS[name]`` of the list ``name`` under ``settings`` over the first ``n``
@@ -251,6 +259,13 @@ class Holdout:
             lists = ranked_lists(aligned, source, self.split_at, asks)
             pairs = zip(lists, self._hidden, strict=False)
             return np.array([hit_rate(ranked, hidden, K) for ranked, hidden in pairs])
+        if name == BESTSELLERS:
+            # One list for everyone (it leaves nothing out), scored on each customer's
+            # purchases.
+            source = data_source(Algorithm.BESTSELLERS, K)
+            (ranked,) = ranked_lists(aligned, source, self.split_at, [(None, ())])
+            targets = self._targets[PERSONAL][:n]
+            return np.array([ndcg(ranked, wanted, K) for wanted in targets if wanted])
         source = data_source(Algorithm.PERSONAL, K, exclude_purchased=name == PERSONAL_NEW)
         histories = self._histories[:n]
         lists = ranked_lists(aligned, source, self.split_at, ((h, ()) for h in histories))
@@ -284,7 +299,7 @@ def tune(history: OrderHistory, *, budget: Budget = Budget()) -> Tuning:
     module's docstring). Too little history (or too few customers and baskets on both sides)
     keeps the defaults, and the note says so. Lists are tuned in turn, each from the
     previous one's choice: new items (which also choose the learned parts and popularity),
-    then all items, then also-bought."""
+    then all items, then also-bought, then the bestsellers window."""
     started = time.perf_counter()
     split_at = holdout_start(history)
     if split_at is None:

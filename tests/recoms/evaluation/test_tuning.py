@@ -13,6 +13,7 @@ from recoms.algorithms import DEFAULTS, OrderHistory
 from recoms.evaluation import synthetic
 from recoms.evaluation.tuning import (
     ALSO_BOUGHT,
+    BESTSELLERS,
     PERSONAL,
     PERSONAL_NEW,
     Holdout,
@@ -37,6 +38,12 @@ def grocery() -> tuple[Tuning, Holdout]:
 
 
 @pytest.fixture(scope="module")
+def trending() -> tuple[Tuning, Holdout]:
+    past, future = split(synthetic.trending(seed=1), synthetic.Trending().days)
+    return tune(past), future
+
+
+@pytest.fixture(scope="module")
 def wholesaler() -> tuple[Tuning, Holdout]:
     past, future = split(synthetic.gift_wholesaler(seed=1), synthetic.GiftWholesaler().days)
     return tune(past), future
@@ -49,6 +56,19 @@ def test_a_grocery_gets_heavy_repeats_and_what_sells_now(grocery: tuple[Tuning, 
     # What customers try next is what sells now: similar customers' purchases age fast.
     assert 0 < chosen.build.customer.half_life_days <= 30
     assert chosen.personal_new.popularity_weight > 0
+
+
+def test_a_fashion_shop_gets_the_bestsellers_of_the_last_weeks(
+    trending: tuple[Tuning, Holdout], wholesaler: tuple[Tuning, Holdout]
+) -> None:
+    # New products every day, each selling for a few weeks: what sold lately sells next,
+    # and those bestsellers beat the data source's 90 days on the month after.
+    tuning, future = trending
+    assert 0 < tuning.settings.bestsellers.window_days <= 30
+    assert 0 < tuning.settings.build.customer.half_life_days <= 30
+    assert future.score(BESTSELLERS, tuning.settings) > 2 * future.score(BESTSELLERS, DEFAULTS)
+    # The wholesaler's sales do not move: its bestsellers keep a long window.
+    assert wholesaler[0].settings.bestsellers.window_days in (0, 60)
 
 
 def test_a_wholesaler_gets_light_repeats_and_lasting_tastes(
@@ -104,7 +124,12 @@ def test_the_summary_names_what_changed_and_the_scores(grocery: tuple[Tuning, Ho
     summary = tuning.summary()
     assert summary["tuned"] is True
     assert summary["settings"]["popularity.window_days"] == tuning.settings.popularity.window_days
-    assert [row["name"] for row in summary["lists"]] == [PERSONAL_NEW, PERSONAL, ALSO_BOUGHT]
+    assert [row["name"] for row in summary["lists"]] == [
+        PERSONAL_NEW,
+        PERSONAL,
+        ALSO_BOUGHT,
+        BESTSELLERS,
+    ]
     text = "\n".join(tuning.lines())
     assert f"popularity.window_days = {tuning.settings.popularity.window_days}" in text
     assert "(defaults " in text
