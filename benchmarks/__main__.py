@@ -25,6 +25,7 @@ import time
 from argparse import Namespace
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import aiohttp
 import numpy as np
@@ -212,11 +213,11 @@ def _list_paths(asks: list[tuple[str, list[ProductId]]]) -> dict[str, list[str]]
     paths: dict[str, list[str]] = {name: [] for name, _, _ in LISTS}
     for customer, products in asks:
         for name, source, needs in LISTS:
-            path = f"{api}/{source}?externalCustomerId={customer}"
-            if needs == "products":
-                path += "&products=" + ",".join(products[:3])
-            elif needs == "product":
-                path += "&products=" + products[0]
+            if needs and not products:
+                continue
+            path = f"{api}/{source}?externalCustomerId={quote(customer)}"
+            if needs:
+                path += "&products=" + quote(",".join(products[: 3 if needs == "products" else 1]))
             paths[name].append(path)
     return paths
 
