@@ -9,6 +9,7 @@ pg_trgm counts it, or one letter off). Case and accents do not count.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -48,10 +49,12 @@ def normalise(text: str) -> str:
     return " ".join(_WORD.findall(bare.replace("_", " ")))
 
 
-def words(text: str) -> list[str]:
-    return normalise(text).split()
+@functools.lru_cache(maxsize=16_384)
+def words(text: str) -> tuple[str, ...]:
+    return tuple(normalise(text).split())
 
 
+@functools.lru_cache(maxsize=16_384)
 def trigrams(word: str) -> frozenset[str]:
     """pg_trgm's trigrams of one word: padded with two spaces before and one after."""
     padded = f"  {word} "
@@ -85,6 +88,7 @@ def one_letter_off(left: str, right: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=65_536)
 def word_match(query: str, word: str) -> float:
     """How well one query word matches one product word, 0 to 1."""
     if query == word:
@@ -104,7 +108,7 @@ def word_match(query: str, word: str) -> float:
     return best if best >= 0.3 else 0.0
 
 
-def _fields(product: Product) -> list[tuple[float, list[str]]]:
+def _fields(product: Product) -> list[tuple[float, tuple[str, ...]]]:
     return [
         (_FIELD_WEIGHTS["title"], words(product.title)),
         (_FIELD_WEIGHTS["id"], words(product.id)),

@@ -43,15 +43,23 @@ MAX_PG_WORDS = 8
 MAX_TRIGRAMS = 64
 """Trigrams asked of SQLite's index at most; a longer query is cut (its start counts most)."""
 
-# The bm25 weights of the FTS table's columns: id, title, brand, category.
+# FTS5 ranks and cuts its own matches first (``ORDER BY rank LIMIT``, bm25 weights of the
+# columns id, title, brand, category), so a word thousands of products share costs a sort of
+# rowids, not a join per match; the pool is then joined, and inactive products left out.
 _SQLITE_CANDIDATES = text(
-    "SELECT products.* FROM product_search"
-    " JOIN product_search_keys AS keys ON keys.key = product_search.rowid"
+    "SELECT products.* FROM ("
+    " SELECT rowid, rank FROM product_search"
+    " WHERE product_search MATCH :match AND rank MATCH 'bm25(2.0, 3.0, 2.0, 1.0)'"
+    " ORDER BY rank LIMIT :pool"
+    ") AS hits"
+    " JOIN product_search_keys AS keys ON keys.key = hits.rowid"
     " JOIN products ON products.id = keys.product_id"
-    " WHERE product_search MATCH :match AND products.active"
-    " ORDER BY bm25(product_search, 2.0, 3.0, 2.0, 1.0), products.id"
+    " WHERE products.active"
+    " ORDER BY hits.rank, products.id"
     " LIMIT :limit"
 )
+POOL = 2
+"""Index matches taken per candidate wanted: room for inactive products left out after."""
 
 
 def fts_query(query: str) -> str:
@@ -86,7 +94,7 @@ class ProductSearchRepository:
             if not match:
                 return []
             statement = select(ProductRow).from_statement(
-                _SQLITE_CANDIDATES.bindparams(match=match, limit=limit)
+                _SQLITE_CANDIDATES.bindparams(match=match, pool=limit * POOL, limit=limit)
             )
             rows = await self.session.scalars(statement)
             return [product_from_row(row) for row in rows]
