@@ -133,6 +133,13 @@ class BotSettings(BaseSettings):
         default="telegram", description="utm_source of the shop links on product cards."
     )
     utm_medium: str = Field(default="bot", description="utm_medium of the shop links on cards.")
+    recoms_public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/?#]+[^\s?#]*$",
+        description="Public base URL of the engine's API (the bot's own with the embedded "
+        "engine). Set: card shop links go through its click redirect, which counts "
+        "click-through per list; unset: they go straight to the shop with UTM tags.",
+    )
     list_size: int = Field(default=10, ge=1, le=50, description="Cards in one list.")
     inline_cache_time: int = Field(
         default=30,

@@ -130,7 +130,12 @@ def create_dispatcher(
     dp["linking"] = Linking(recommender, store, links)
     dp["support"] = Support(recommender, store, lists, phone_region)
     dp["presenter"] = CardPresenter(
-        refs, utm_source=settings.utm_source, utm_medium=settings.utm_medium, store=store
+        refs,
+        utm_source=settings.utm_source,
+        utm_medium=settings.utm_medium,
+        store=store,
+        recommender=recommender,
+        click_base_url=settings.recoms_public_url,
     )
     dp["shop"] = Shop(recommender, store, lists)
     dp.message.filter(PrivateOrOperators())

@@ -193,6 +193,31 @@ class TunedList:
 
 
 @dataclass(frozen=True, slots=True)
+class ShopLink:
+    """A card's shop link to go through the engine's click redirect: the list (the link's
+    campaign), the customer it was shown to, the product, and the UTM source and medium."""
+
+    list_name: str
+    customer: CustomerKey
+    product_id: str
+    utm_source: str
+    utm_medium: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListClicks:
+    """One list's click-through: cards shown in the chat and their shop links followed."""
+
+    list_name: str
+    shown: int
+    clicks: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.clicks / self.shown if self.shown else None
+
+
+@dataclass(frozen=True, slots=True)
 class EngineStats:
     products: int
     products_in_stock: int
@@ -288,6 +313,21 @@ class Recommender(Protocol):
         that their lists learn from the chat. Only ``customer.contact_id`` names whom it is
         about (other identifiers would create a contact): without it nothing is recorded.
         ``UnsupportedByBackend`` when the engine takes no events (a plain Yespo API)."""
+        ...
+
+    async def shop_link(self, base_url: str, link: ShopLink) -> str:
+        """The URL under ``base_url`` (the engine API's public address) that counts the click
+        and forwards to the product's shop page with the UTM tags; signed, so it counts for
+        this customer, list and product only. ``RequestRejected`` for a list name or tag the
+        engine cannot sign (a-z, 0-9, _; tags letters, digits, _ . -)."""
+        ...
+
+    async def record_shown(self, list_name: str, customer: CustomerKey, product_id: str) -> None:
+        """Count a card of the list shown in the chat (to the customer's contact, if any)."""
+        ...
+
+    async def list_clicks(self, days: int | None = None) -> list[ListClicks]:
+        """Click-through per list over the last ``days`` (all time: None), by list name."""
         ...
 
     async def stats(self) -> EngineStats: ...

@@ -24,9 +24,17 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.cards import RenderedCard, render_card
 from bot.edits import is_done_already, is_gone
-from bot.keyboards.cards import Pager, card_keyboard
+from bot.keyboards.cards import Pager, campaign_of, card_keyboard
 from bot.keyboards.menu import list_title, offer_bestsellers
-from bot.ports import ListKind, ProductCard
+from bot.ports import (
+    ChatActivity,
+    CustomerKey,
+    ListKind,
+    ProductCard,
+    Recommender,
+    RecommenderError,
+    ShopLink,
+)
 from bot.records import BotStore
 from bot.refs import ProductRefs
 
@@ -74,6 +82,9 @@ class ListPage:
     empty: str | None = None
     campaign: str | None = None
     shop_label: str | None = None
+    staff: bool = False
+    """Shown by staff (to themselves, or sent to a customer): not the customer's own opening,
+    so neither a view of theirs nor a card of the list's click-through."""
 
     @property
     def heading(self) -> str:
@@ -88,7 +99,12 @@ class ListPage:
 
 class CardPresenter:
     """Cards in a private chat carry ❤️ Save for that chat's user (read from ``store``); in a
-    group (the operators') they do not."""
+    group (the operators') they do not.
+
+    With a ``recommender``, a card a customer opens in their private chat is recorded: a
+    ProductPage view for a linked customer, and a card shown of its list for click-through.
+    With ``click_base_url`` too (``BOT_RECOMS_PUBLIC_URL``), its shop link goes through the
+    engine's click redirect, signed for that customer and list."""
 
     def __init__(
         self,
@@ -97,9 +113,13 @@ class CardPresenter:
         utm_source: str,
         utm_medium: str,
         store: BotStore | None = None,
+        recommender: Recommender | None = None,
+        click_base_url: str | None = None,
     ) -> None:
         self._refs = refs
         self._store = store
+        self._recommender = recommender
+        self._click_base_url = click_base_url
         self._utm_source = utm_source
         self._utm_medium = utm_medium
         self._bad_photos: OrderedDict[str, None] = OrderedDict()
@@ -114,8 +134,57 @@ class CardPresenter:
             self._bad_photos.popitem(last=False)
         return True
 
+    async def _viewer(self, view: ListPage, chat_id: int) -> CustomerKey | None:
+        """The customer a card is shown to on their own: a private chat's user (its id is
+        the chat's), with their contact when linked."""
+        if view.staff or chat_id <= 0 or self._store is None or self._recommender is None:
+            return None
+        user = await self._store.user(chat_id)
+        contact_id = user.contact_id if user is not None else None
+        return CustomerKey(contact_id=contact_id, telegram_user_id=chat_id)
+
+    async def _shop_url(
+        self, view: ListPage, card: ProductCard, viewer: CustomerKey | None
+    ) -> str | None:
+        """The click redirect for the card's shop link, or None for the direct link (no
+        public URL set, or the engine cannot sign one now)."""
+        if viewer is None or self._recommender is None or not self._click_base_url:
+            return None
+        link = ShopLink(
+            campaign_of(view.kind, view.campaign),
+            viewer,
+            card.id,
+            self._utm_source,
+            self._utm_medium,
+        )
+        try:
+            return await self._recommender.shop_link(self._click_base_url, link)
+        except RecommenderError as error:
+            log.info("shop link of %r goes straight to the shop: %s", card.id, error)
+            return None
+
+    async def _record(self, view: ListPage, viewer: CustomerKey | None) -> None:
+        """The card a customer opened, for their lists and the list's click-through. The
+        card is out already: an engine that cannot take it now costs only the record."""
+        if viewer is None or self._recommender is None or not view.cards:
+            return
+        card = view.card
+        try:
+            if viewer.contact_id is not None:
+                await self._recommender.record_activity(viewer, ChatActivity.VIEWED, card.id)
+            await self._recommender.record_shown(
+                campaign_of(view.kind, view.campaign), viewer, card.id
+            )
+        except RecommenderError as error:
+            log.info("could not record the card %r shown: %s", card.id, error)
+
     async def _render(
-        self, view: ListPage, chat_id: int, *, photo: bool = True
+        self,
+        view: ListPage,
+        chat_id: int,
+        *,
+        photo: bool = True,
+        viewer: CustomerKey | None = None,
     ) -> tuple[RenderedCard, InlineKeyboardMarkup]:
         page = view.page % len(view.cards)
         card = view.cards[page]
@@ -141,6 +210,7 @@ class CardPresenter:
             pager=view.pager,
             campaign=view.campaign,
             shop_label=view.shop_label,
+            shop_url=await self._shop_url(view, card, viewer),
         )
         return rendered, markup
 
@@ -148,7 +218,15 @@ class CardPresenter:
         """A new message with the view's page (or the empty-list message)."""
         if not view.cards:
             return await self.send_empty(bot, chat_id, view.kind, view.empty)
-        rendered, markup = await self._render(view, chat_id)
+        viewer = await self._viewer(view, chat_id)
+        sent = await self._send(bot, chat_id, view, viewer)
+        await self._record(view, viewer)
+        return sent
+
+    async def _send(
+        self, bot: Bot, chat_id: int, view: ListPage, viewer: CustomerKey | None
+    ) -> Message:
+        rendered, markup = await self._render(view, chat_id, viewer=viewer)
         if rendered.photo is not None:
             try:
                 return await bot.send_photo(
@@ -157,7 +235,7 @@ class CardPresenter:
             except TelegramBadRequest as error:
                 if not self._photo_refused(error, view, rendered.photo):
                     raise
-                rendered, markup = await self._render(view, chat_id, photo=False)
+                rendered, markup = await self._render(view, chat_id, photo=False, viewer=viewer)
         return await bot.send_message(
             chat_id, rendered.text, reply_markup=markup, link_preview_options=_NO_PREVIEW
         )
@@ -183,7 +261,8 @@ class CardPresenter:
             if await self._delete(bot, message):
                 await self.send_empty(bot, message.chat.id, view.kind, view.empty)
             return
-        rendered, markup = await self._render(view, message.chat.id)
+        viewer = await self._viewer(view, message.chat.id)
+        rendered, markup = await self._render(view, message.chat.id, viewer=viewer)
         if _shows(message, markup) and (rendered.photo is not None) == bool(message.photo):
             # The buttons name this very card and page: the message shows it already (the
             # second of a double tap, after the first one's edit). Telegram would refuse the
@@ -197,6 +276,7 @@ class CardPresenter:
                     message_id=message.message_id,
                     reply_markup=markup,
                 )
+                await self._record(view, viewer)
                 return
             if rendered.photo is None and not message.photo:
                 await bot.edit_message_text(
@@ -206,6 +286,7 @@ class CardPresenter:
                     reply_markup=markup,
                     link_preview_options=_NO_PREVIEW,
                 )
+                await self._record(view, viewer)
                 return
         except TelegramBadRequest as error:
             if is_done_already(error):
@@ -215,7 +296,8 @@ class CardPresenter:
                 raise
         # Telegram cannot turn a photo message into a text one or back: a new message it is.
         if await self._delete(bot, message):
-            await self.send(bot, message.chat.id, view)
+            await self._send(bot, message.chat.id, view, viewer)
+            await self._record(view, viewer)
 
     async def _delete(self, bot: Bot, message: Message) -> bool:
         """Whether the message may be replaced: False when it is gone already (an earlier

@@ -24,7 +24,7 @@ from bot.cards import (
 from bot.conversations import Conversation, SupportFigures
 from bot.i18n import N_
 from bot.keyboards.menu import list_title
-from bot.ports import CustomerProfile, EngineStats, ListKind, ProductCard
+from bot.ports import CustomerProfile, EngineStats, ListClicks, ListKind, ProductCard
 from bot.records import AuditEntry, BotUser
 
 _FIELD = 120
@@ -292,6 +292,26 @@ def queue_text(conversations: Sequence[Conversation], now: datetime) -> str:
 
 def _minutes(value: timedelta | None, locale: str) -> str:
     return format_timedelta(value, locale=locale) if value is not None else "—"
+
+
+def click_lines(figures: Sequence[ListClicks]) -> list[str]:
+    """Click-through per list for /stats: shop links followed over cards shown."""
+    lines = ["", "<b>" + html.quote(_("Click-through, last 30 days")) + "</b>"]
+    if not figures:
+        lines.append(html.quote(_("No cards shown yet.")))
+    for row in figures:
+        try:
+            name = list_title(ListKind(row.list_name))
+        except ValueError:
+            name = row.list_name
+        if row.rate is None:
+            text = _("{list}: {clicks} shop links followed").format(list=name, clicks=row.clicks)
+        else:
+            text = _(
+                "{list}: {clicks} of {shown} cards shown led to the shop ({rate:.1%})"
+            ).format(list=name, clicks=row.clicks, shown=row.shown, rate=row.rate)
+        lines.append("• " + html.quote(text))
+    return lines
 
 
 def support_lines(figures: SupportFigures, locale: str) -> list[str]:

@@ -34,6 +34,12 @@ class RecomsSettings(BaseSettings):
         description="A second key for a shop's web pages: recommendation lists (by webId) "
         "and tracker events only.",
     )
+    click_secret: SecretStr | None = Field(
+        default=None,
+        description="Key that signs the chat's shop links (GET /api/v1/click), so that a "
+        "click cannot be counted for another customer. Without it the engine makes a random "
+        "one and keeps it in its database.",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated origins (https://shop.example) whose pages may call the "
@@ -112,7 +118,7 @@ class RecomsSettings(BaseSettings):
                     ) from None
         return value
 
-    @field_validator("api_key", "public_key", mode="after")
+    @field_validator("api_key", "public_key", "click_secret", mode="after")
     @classmethod
     def _empty_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         # RECOMS_API_KEY= in a .env file means "no key", not a key of "".

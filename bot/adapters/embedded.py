@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
-from bot.adapters.tracking import tracker_event
+from bot.adapters.tracking import click_link, tracker_event
 from bot.ports import (
     AlreadyLinked,
     Availability,
@@ -16,10 +16,12 @@ from bot.ports import (
     EngineStats,
     ForgottenCustomer,
     LinkedCustomer,
+    ListClicks,
     OrderSummary,
     ProductCard,
     RecommenderUnavailable,
     RequestRejected,
+    ShopLink,
     TunedList,
 )
 from recoms.domain import (
@@ -193,6 +195,21 @@ class EmbeddedRecommender:
             return
         with _engine_errors():
             await self._service.track(tracker_event(customer.contact_id, activity, product_id))
+
+    async def shop_link(self, base_url: str, link: ShopLink) -> str:
+        click = click_link(link)
+        with _engine_errors():
+            await self._service.sign_click(click)  # refuses what it could not verify
+            return click.url(base_url, await self._service.click_key())
+
+    async def record_shown(self, list_name: str, customer: CustomerKey, product_id: str) -> None:
+        with _engine_errors():
+            await self._service.record_shown(list_name, product_id, contact_id=customer.contact_id)
+
+    async def list_clicks(self, days: int | None = None) -> list[ListClicks]:
+        with _engine_errors():
+            figures = await self._service.list_figures(days=days)
+        return [ListClicks(f.list_name, f.shown, f.clicks) for f in figures]
 
     async def stats(self) -> EngineStats:
         with _engine_errors():

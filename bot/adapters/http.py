@@ -8,6 +8,7 @@ endpoints; a plain Yespo account has none of them, and those calls raise
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ from urllib.parse import quote
 import aiohttp
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
-from bot.adapters.tracking import tracker_event
+from bot.adapters.tracking import click_link, tracker_event
 from bot.ports import (
     AlreadyLinked,
     Availability,
@@ -29,10 +30,12 @@ from bot.ports import (
     EngineStats,
     ForgottenCustomer,
     LinkedCustomer,
+    ListClicks,
     OrderSummary,
     ProductCard,
     RecommenderUnavailable,
     RequestRejected,
+    ShopLink,
     TunedList,
     UnsupportedByBackend,
 )
@@ -176,6 +179,20 @@ class _Stats(_Camel):
     model_tuning: _Tuning | None = Field(default=None, alias="modelTuning")
 
 
+class _ClickKey(_Camel):
+    key: str
+
+
+class _ListFigures(_Camel):
+    list_name: str = Field(alias="listName")
+    shown: int
+    clicks: int
+
+
+class _ListsFigures(_Camel):
+    lists: list[_ListFigures]
+
+
 def _profile(contact: _Contact, profile: _Profile | None = None) -> CustomerProfile:
     orders = [
         OrderSummary.from_lines(
@@ -242,6 +259,7 @@ class HttpRecommender:
         )
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
+        self._click_key: bytes | None = None
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -444,6 +462,34 @@ class HttpRecommender:
             "/api/v1/events",
             json=tracker_event(customer.contact_id, activity, product_id),
         )
+
+    async def shop_link(self, base_url: str, link: ShopLink) -> str:
+        click = click_link(link)
+        if not click.well_formed():
+            raise RequestRejected(f"cannot sign a shop link for list {link.list_name!r}")
+        if self._click_key is None:
+            body = await self._call("GET", "/api/v1/clicks/key")
+            try:
+                key = _ClickKey.model_validate(body).key
+                self._click_key = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+            except (ValidationError, ValueError) as error:
+                raise RecommenderUnavailable(f"unexpected click key: {error}") from error
+        return click.url(base_url, self._click_key)
+
+    async def record_shown(self, list_name: str, customer: CustomerKey, product_id: str) -> None:
+        payload: dict[str, Any] = {"listName": list_name, "productId": product_id}
+        if customer.contact_id is not None:
+            payload["contactId"] = customer.contact_id
+        await self._call("POST", "/api/v1/lists/shown", json=payload)
+
+    async def list_clicks(self, days: int | None = None) -> list[ListClicks]:
+        params = [] if days is None else [("days", str(days))]
+        body = await self._call("GET", "/api/v1/lists/figures", params=params)
+        try:
+            parsed = _ListsFigures.model_validate(body)
+        except ValidationError as error:
+            raise RecommenderUnavailable(f"unexpected figures from the API: {error}") from error
+        return [ListClicks(row.list_name, row.shown, row.clicks) for row in parsed.lists]
 
     async def stats(self) -> EngineStats:
         body = await self._call("GET", "/api/v1/stats")

@@ -1,10 +1,12 @@
-"""Chat activity as the engine's tracker events: one shape for both adapters."""
+"""Chat activity as the engine's tracker events, and shop links as the engine signs them:
+one shape for both adapters."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.ports import ChatActivity
+from bot.ports import ChatActivity, ShopLink
+from recoms.clicks import ClickLink
 
 SITE_ID = "telegram"
 """The ``siteId`` of events from the chat, so that the event log tells them from the site's."""
@@ -22,3 +24,14 @@ def tracker_event(contact_id: int, activity: ChatActivity, product_id: str) -> d
         },
         activity.value: {"Product": {"productKey": product_id}},
     }
+
+
+def click_link(link: ShopLink) -> ClickLink:
+    """The engine's click link for the port's: the customer by contact id, or nobody."""
+    return ClickLink(
+        link.list_name,
+        link.customer.contact_id,
+        link.product_id,
+        link.utm_source,
+        link.utm_medium,
+    )

@@ -174,12 +174,12 @@ async def _page(
     """What the preview in ``data`` sends: a list's cards or one product (None: nothing)."""
     if data.get("product"):
         card = await recommender.product(str(data["product"]))
-        return ListPage(kind=None, cards=[card], page=0) if card is not None else None
+        return ListPage(kind=None, cards=[card], page=0, staff=True) if card is not None else None
     kind = KINDS_BY_CODE.get(str(data.get("code", "")))
     if kind is None:
         return None
     cards = await lists.products(kind, await _customer_key(store, int(data["customer"])))
-    return ListPage(kind=kind, cards=cards, page=0) if cards else None
+    return ListPage(kind=kind, cards=cards, page=0, staff=True) if cards else None
 
 
 async def _preview(

@@ -35,7 +35,7 @@ from bot.filters import IsStaff
 from bot.keyboards.callbacks import KIND_CODES, CustomerPickCB, ProductSendCB, StaffCB
 from bot.keyboards.menu import MENU_LISTS, label, list_title
 from bot.links import DeepLinks
-from bot.ports import CustomerProfile, ListKind, Recommender
+from bot.ports import CustomerProfile, ListKind, Recommender, RecommenderError
 from bot.presenter import CardPresenter, ListPage
 from bot.records import BotStore, BotUser, Role
 from bot.refs import ProductRefs
@@ -44,6 +44,7 @@ from bot.staff import StaffDirectory
 from bot.support import Support, split_recs_args
 from bot.views import (
     alert_lines,
+    click_lines,
     compact_list_text,
     product_detail_text,
     profile_text,
@@ -205,7 +206,9 @@ async def cmd_product(
             ]
         await message.answer("\n".join(lines))
         return
-    await presenter.send(bot, message.chat.id, ListPage(kind=None, cards=[card], page=0))
+    await presenter.send(
+        bot, message.chat.id, ListPage(kind=None, cards=[card], page=0, staff=True)
+    )
     builder = InlineKeyboardBuilder()
     builder.button(
         text="📤 " + _("Send to a customer"),
@@ -263,7 +266,9 @@ async def on_product_customer(
     try:
         with i18n.use_locale(language):
             await bot.send_message(customer_id, _("Our shop assistant picked this for you:"))
-            await presenter.send(bot, customer_id, ListPage(kind=None, cards=[card], page=0))
+            await presenter.send(
+                bot, customer_id, ListPage(kind=None, cards=[card], page=0, staff=True)
+            )
     except TelegramForbiddenError:
         await store.mark_blocked(customer_id)
         await message.answer(_("This customer has blocked the bot, so nothing was sent."))
@@ -329,6 +334,11 @@ async def cmd_stats(
     members = await staff.member_ids()
     figures = await desk.figures()
     alerts = await store.alerts.figures(since=datetime.now(UTC) - timedelta(days=30))
+    try:
+        clicks = click_lines(await recommender.list_clicks(days=30))
+    except RecommenderError:
+        # A plain Yespo API counts no clicks; the rest of /stats stands.
+        clicks = []
     await support.audit(event_from_user.id, "stats", target="")
     await message.answer(
         stats_text(
@@ -336,7 +346,9 @@ async def cmd_stats(
             audit,
             len(members),
             i18n.current_locale,
-            support=support_lines(figures, i18n.current_locale) + alert_lines(alerts),
+            support=support_lines(figures, i18n.current_locale)
+            + alert_lines(alerts)
+            + clicks,
         )
     )
 
@@ -603,7 +615,9 @@ async def _deliver(
     try:
         with i18n.use_locale(language):
             await bot.send_message(customer_id, _("Our shop assistant picked these for you:"))
-            await presenter.send(bot, customer_id, ListPage(kind=kind, cards=cards, page=0))
+            await presenter.send(
+                bot, customer_id, ListPage(kind=kind, cards=cards, page=0, staff=True)
+            )
     except TelegramForbiddenError:
         await store.mark_blocked(customer_id)
         return None

@@ -29,6 +29,11 @@ def save_button(card_ref: str, *, saved: bool) -> InlineKeyboardButton:
     )
 
 
+def campaign_of(kind: ListKind | None, campaign: str | None = None) -> str:
+    """The name a card's list goes by in its shop link (``utm_campaign``) and click-through."""
+    return campaign or (kind.value if kind is not None else "product")
+
+
 def card_keyboard(
     card: ProductCard,
     *,
@@ -44,6 +49,7 @@ def card_keyboard(
     pager: Pager | None = None,
     campaign: str | None = None,
     shop_label: str | None = None,
+    shop_url: str | None = None,
 ) -> InlineKeyboardMarkup:
     """``list_ref`` names the list's own seed product (paging keeps it); ``card_ref`` names this
     card's product, for the lists that start from it. ``kind`` None is a lone product card
@@ -51,10 +57,13 @@ def card_keyboard(
 
     ``saved``: whether the viewer saved the product (None: no ❤️ button, as in the operators'
     group). ``pager`` pages a list that is not a ``kind`` (search, Saved); ``campaign`` and
-    ``shop_label`` name the shop link ("Buy again" under a product of an order)."""
-    campaign = campaign or (kind.value if kind is not None else "product")
+    ``shop_label`` name the shop link ("Buy again" under a product of an order). ``shop_url``
+    is the engine's click redirect to the shop, which counts the tap; without it the link
+    goes straight to the shop with the UTM tags."""
+    campaign = campaign_of(kind, campaign)
     rows: list[list[InlineKeyboardButton]] = []
-    if url := with_utm(card.url, source=utm_source, medium=utm_medium, campaign=campaign):
+    direct = with_utm(card.url, source=utm_source, medium=utm_medium, campaign=campaign)
+    if url := (shop_url if direct is not None and shop_url else direct):
         text = shop_label or "🛍 " + _("Open in the shop")
         rows.append([InlineKeyboardButton(text=text, url=url)])
     if saved is not None:

@@ -48,6 +48,11 @@ ROUTES: Mapping[Route, Access] = {
     ("GET", "/api/v1/products/search"): Access.ADMIN,
     ("GET", "/api/v1/products/{productId}"): Access.ADMIN,
     ("GET", "/api/v1/stats"): Access.ADMIN,
+    # A customer's browser follows it from a chat card: no key, its own signature instead.
+    ("GET", "/api/v1/click"): Access.OPEN,
+    ("POST", "/api/v1/lists/shown"): Access.ADMIN,
+    ("GET", "/api/v1/lists/figures"): Access.ADMIN,
+    ("GET", "/api/v1/clicks/key"): Access.ADMIN,
     # Figures of the shop's traffic and catalogue: for its monitoring, not for anyone.
     ("GET", "/metrics"): Access.ADMIN,
     ("GET", "/healthz"): Access.OPEN,

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from recoms.api import (
     catalog,
+    clicks,
     contacts,
     datasources,
     docs,
@@ -65,7 +66,7 @@ def create_app(
     app[RENDERED] = RenderedProducts()
     app[API_METRICS] = api_metrics = ApiMetrics(service)
     app[METRICS] = [api_metrics.registry]
-    modules = (recommendations, events, tracker, catalog, datasources, contacts, system)
+    modules = (recommendations, events, tracker, catalog, clicks, datasources, contacts, system)
     for module in (*modules, docs, metrics):
         app.add_routes(module.routes)
     for path in sorted(PUBLIC_PATHS):

@@ -15,6 +15,7 @@ from recoms.api.queries import IDENTIFIER_NAMES, INPUTS, MISSING_IDENTIFIER, Inp
 Json = dict[str, Any]
 
 MODELS: tuple[type[BaseModel], ...] = (
+    schemas.ClickKeyOut,
     schemas.ContactOut,
     schemas.DataSourceCreate,
     schemas.DataSourceOut,
@@ -26,6 +27,8 @@ MODELS: tuple[type[BaseModel], ...] = (
     schemas.FeedJobOut,
     schemas.Health,
     schemas.ImportReportOut,
+    schemas.ListShownIn,
+    schemas.ListsFiguresOut,
     schemas.ProductOut,
     schemas.ContactsOut,
     schemas.ProfileOut,
@@ -428,6 +431,57 @@ def paths() -> Json:
                 "summary": "Search active products, or look several up by id",
                 "description": "Give either `search` or `ids`.",
                 "responses": {"200": PRODUCT_LIST, **errors(400)},
+            }
+        },
+        "/api/v1/click": {
+            "get": {
+                "operationId": "followShopLink",
+                "tags": ["click-through"],
+                "summary": "A chat card's shop link: counts the click, forwards to the shop",
+                "description": (
+                    "The bot makes these links, signed with the engine's click key "
+                    "(RECOMS_CLICK_SECRET, else a random key the database keeps): the "
+                    "signature covers the list, contact, product and UTM tags, so a link "
+                    "cannot be made to count for anyone else. Where it forwards is the "
+                    "product's URL in the catalogue, never one from the request, with "
+                    "utm_source, utm_medium and utm_campaign (the list) set. The click counts "
+                    "for its list and as a ProductPage view of the contact."
+                ),
+                "responses": {
+                    "302": {
+                        "description": "Recorded; `Location` is the shop's product page.",
+                        "headers": {
+                            "Location": {"schema": {"type": "string", "format": "uri"}},
+                        },
+                    },
+                    "403": error("The signature does not match the link."),
+                    **errors(404),
+                },
+            }
+        },
+        "/api/v1/lists/shown": {
+            "post": {
+                "operationId": "recordListShown",
+                "tags": ["click-through"],
+                "summary": "Count a card of a list shown in the chat",
+                "requestBody": body("ListShownIn"),
+                "responses": {"204": {"description": "Counted."}},
+            }
+        },
+        "/api/v1/lists/figures": {
+            "get": {
+                "operationId": "getListFigures",
+                "tags": ["click-through"],
+                "summary": "Cards shown and shop links followed per list (click-through)",
+                "responses": {"200": ok("By list name.", ref("ListsFiguresOut"))},
+            }
+        },
+        "/api/v1/clicks/key": {
+            "get": {
+                "operationId": "getClickKey",
+                "tags": ["click-through"],
+                "summary": "The key that signs shop links, for a bot that signs them itself",
+                "responses": {"200": ok("The key.", ref("ClickKeyOut"))},
             }
         },
         "/api/v1/products/search": {

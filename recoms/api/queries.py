@@ -23,6 +23,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
 from recoms.api.access import EVENTS, RECOMS, Route
+from recoms.clicks import CLICK_PATH, LIST_NAME, SIGNATURE, UTM_VALUE, ClickLink
 from recoms.domain import MAX_ID_LENGTH, MAX_LIMIT, ContactId, Identity, ProductId
 from recoms.service.catalogue import SEARCH_CANDIDATES
 
@@ -304,6 +305,45 @@ class SearchQuery(IdentityQuery):
     )
 
 
+def _matching(pattern: str, words: str) -> Checked:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(words)
+        return value
+
+    return Checked(pattern, check)
+
+
+class ClickQuery(Parameters):
+    """A shop link of a chat card, as the bot signs it (``recoms.clicks``)."""
+
+    l: Annotated[str, Field(max_length=40), _matching(LIST_NAME, "a-z, 0-9 and _ only")] = (  # noqa: E741
+        Field(description="The list the card was shown in (`for_you`, `bestsellers`, ...).")
+    )
+    c: Id64 | None = Field(default=None, description="The contact the card was shown to.")
+    p: Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH), Printable] = Field(
+        description="The product's id."
+    )
+    us: Annotated[str, Field(max_length=64), _matching(UTM_VALUE, "letters, digits, _ . -")] = (
+        Field(description="`utm_source` of the shop URL.")
+    )
+    um: Annotated[str, Field(max_length=64), _matching(UTM_VALUE, "letters, digits, _ . -")] = (
+        Field(description="`utm_medium` of the shop URL.")
+    )
+    s: Annotated[str, Field(min_length=22, max_length=22), _matching(SIGNATURE, "base64url")] = (
+        Field(description="The link's signature (HMAC-SHA256 under the engine's click key).")
+    )
+
+    def link(self) -> ClickLink:
+        return ClickLink(self.l, self.c, self.p, self.us, self.um)
+
+
+class ListFiguresQuery(Parameters):
+    days: Annotated[int, Field(ge=1, le=3660), Digits] | None = Field(
+        default=None, description="The last this many days only (all time when absent)."
+    )
+
+
 class FeedImportQuery(Parameters):
     full: Flag = Field(
         default=True,
@@ -344,5 +384,9 @@ INPUTS: Mapping[Route, Inputs] = {
     ("GET", "/api/v1/products/search"): Inputs(query=SearchQuery),
     ("GET", "/api/v1/products/{productId}"): Inputs(path=ProductPath),
     ("GET", "/docs/{asset}"): Inputs(path=DocsAssetPath),
+    ("GET", CLICK_PATH): Inputs(query=ClickQuery),
+    ("POST", "/api/v1/lists/shown"): Inputs(),
+    ("GET", "/api/v1/lists/figures"): Inputs(query=ListFiguresQuery),
+    ("GET", "/api/v1/clicks/key"): Inputs(),
 }
 """Routes with parameters, by (method, path template); a route not named here takes none."""

@@ -26,6 +26,7 @@ from recoms.api.queries import (
     Printable,
     Text,
 )
+from recoms.clicks import LIST_NAME
 from recoms.domain import (
     MAX_LIMIT,
     Algorithm,
@@ -453,6 +454,35 @@ class StatsOut(ApiModel):
     @classmethod
     def from_domain(cls, stats: Stats) -> StatsOut:
         return cls.model_validate(stats, from_attributes=True)
+
+
+class ListShownIn(ApiModel):
+    """A card of a list shown in the chat."""
+
+    list_name: Annotated[str, Field(min_length=1, max_length=40, pattern=LIST_NAME)] = Field(
+        description="The list (`for_you`, `bestsellers`, ...)."
+    )
+    product_id: ItemId
+    contact_id: Id64 | None = Field(
+        default=None, description="The contact it was shown to, when linked."
+    )
+
+
+class ListFiguresOut(ApiModel):
+    list_name: str
+    shown: int = Field(description="Cards of the list shown in the chat.")
+    clicks: int = Field(description="Shop links of its cards followed.")
+
+
+class ListsFiguresOut(ApiModel):
+    lists: list[ListFiguresOut] = Field(description="By list name.")
+
+
+class ClickKeyOut(ApiModel):
+    key: str = Field(
+        description="The key that signs shop links, base64url: for a bot that signs them "
+        "itself (this engine over HTTP). Whoever holds it can count clicks for anyone."
+    )
 
 
 class Health(ApiModel):

@@ -17,7 +17,7 @@ import functools
 import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from recoms.algorithms import rank
 from recoms.algorithms.textmatch import rank_boosts
+from recoms.clicks import ClickLink
 from recoms.config import RecomsSettings
 from recoms.domain import (
     MAX_LIMIT,
@@ -51,7 +52,7 @@ from recoms.errors import Busy, Forbidden, InvalidRequest, RecomsError, Unavaila
 from recoms.importing import fetch
 from recoms.importing.events import TrackerEvent, parse_event
 from recoms.runtime import locks
-from recoms.service import catalogue, datasources, orders, recommendations, tracking
+from recoms.service import catalogue, clicks, datasources, orders, recommendations, tracking
 from recoms.service.answers import EVERYTHING, Change, Subject
 from recoms.service.batches import retrying
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
@@ -69,7 +70,12 @@ from recoms.storage.database import (
     refresh_statistics,
     schema_is_current,
 )
-from recoms.storage.repositories import ContactRepository, DataSourceRepository
+from recoms.storage.repositories import (
+    ContactRepository,
+    DataSourceRepository,
+    ListEventRepository,
+    ListFigures,
+)
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +168,7 @@ class RecomsService:
         self._events = EventQueue(database, self._identifiers, self._freshness)
         self.intake = Intake()
         """What this process took in: events and imports, for metrics."""
+        self._click_key: bytes | None = None
 
     async def close(self) -> None:
         """Stop running feed imports (what they wrote stays) and close the database."""
@@ -465,6 +472,76 @@ class RecomsService:
             self.intake.events["rejected"] += 1
             raise
         return event
+
+    # --- click-through of the chat's lists ----------------------------------------------
+    async def click_key(self) -> bytes:
+        """The key that signs shop links (``recoms.clicks``): ``RECOMS_CLICK_SECRET``'s, else
+        the one this database keeps (made on first use)."""
+        if self._click_key is None:
+            secret = self.settings.click_secret
+            self._click_key = (
+                clicks.configured_key(secret.get_secret_value())
+                if secret is not None
+                else await clicks.stored_key(self.database, self._now())
+            )
+        return self._click_key
+
+    async def sign_click(self, link: ClickLink) -> str:
+        """The signed query string of ``link`` (``recoms.clicks.ClickLink.query``). Raises
+        ``InvalidRequest`` for a link that could not be followed (a list name, UTM tag or
+        contact id not as links spell them)."""
+        return clicks.checked(link).query(await self.click_key())
+
+    async def follow_click(self, link: ClickLink, signature: str) -> str:
+        """Record a followed shop link and say where it forwards: the catalogue's URL of the
+        product with the link's UTM tags. The click counts for its list, and as a ProductPage
+        view of the contact it names (when that contact still exists).
+
+        Raises ``Forbidden`` for a signature that does not match the link (altered or made
+        up), ``NotFound`` for a product the catalogue lacks or has no web address for, and
+        ``InvalidRequest`` for a malformed link; nothing is recorded then."""
+        key = await self.click_key()
+
+        async def work(session: AsyncSession) -> tuple[str, int | None]:
+            return await clicks.follow(session, link, signature, key, self._now())
+
+        target, contact_id = await write(self.database.sessions, work)
+        if contact_id is not None:
+            await self.track(
+                {
+                    "GeneralInfo": {
+                        "eventName": "ProductPage",
+                        "siteId": "telegram",
+                        "user_es_contact_id": contact_id,
+                    },
+                    "ProductPage": {"Product": {"productKey": link.product_id}},
+                }
+            )
+        return target
+
+    async def record_shown(
+        self, list_name: str, product_id: str, *, contact_id: int | None = None
+    ) -> None:
+        """Count a card of ``list_name`` shown in the chat (to the contact, when given and
+        known). Raises ``InvalidRequest`` for a list name not as links spell it."""
+
+        async def work(session: AsyncSession) -> None:
+            await clicks.shown(
+                session,
+                list_name=list_name,
+                product_id=product_id,
+                contact_id=contact_id,
+                now=self._now(),
+            )
+
+        await write(self.database.sessions, work)
+
+    async def list_figures(self, *, days: int | None = None) -> list[ListFigures]:
+        """Cards shown and shop links followed per list over the last ``days`` (all time:
+        None), by list name."""
+        since = None if days is None else self._now() - timedelta(days=days)
+        async with self.database.sessions() as session:
+            return await ListEventRepository(session).figures(since)
 
     # --- contacts ----------------------------------------------------------------------
     async def find_contact(self, identity: Identity) -> Contact | None:

@@ -227,6 +227,32 @@ class ModelSnapshotRow(Base):
     tuning: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
+class ListEventRow(Base):
+    """A card of a list shown in the chat, or its shop link followed: click-through per list.
+    ``contact_id`` is None for a customer the shop does not know."""
+
+    __tablename__ = "list_events"
+    __table_args__ = (Index("ix_list_events_time", "occurred_at", "list_name", "action"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime]
+    list_name: Mapped[str] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(8))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    product_id: Mapped[str] = mapped_column(String(200))
+
+
+class SecretRow(Base):
+    """Keys the engine makes for itself when no setting gives one (the click-signing key),
+    shared by every process on the database."""
+
+    __tablename__ = "engine_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
 class SettingRow(Base):
     """Small named counters shared between processes (e.g. the catalogue version stamp)."""
 
@@ -242,9 +268,11 @@ __all__ = [
     "ContactRow",
     "DataSourceRow",
     "EventRow",
+    "ListEventRow",
     "ModelSnapshotRow",
     "OrderLineRow",
     "OrderRow",
     "ProductRow",
+    "SecretRow",
     "SettingRow",
 ]

@@ -26,10 +26,12 @@ from bot.ports import (
     EngineStats,
     ForgottenCustomer,
     LinkedCustomer,
+    ListClicks,
     OrderSummary,
     ProductCard,
     RecommenderUnavailable,
     RequestRejected,
+    ShopLink,
     TunedList,
 )
 from recoms.domain import Product
@@ -89,6 +91,10 @@ class FakeEngine:
     """When set, every call fails as an unreachable engine does."""
     activity: list[tuple[int, ChatActivity, str]] = field(default_factory=list)
     """What ``record_activity`` recorded, in order: (contact id, activity, product id)."""
+    shown: list[tuple[str, int | None, str]] = field(default_factory=list)
+    """What ``record_shown`` counted, in order: (list, contact id, product id)."""
+    clicks: dict[str, int] = field(default_factory=dict)
+    """Shop links followed per list, as a test sets them."""
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     # --- set-up and read-back for tests ------------------------------------------------
@@ -265,6 +271,24 @@ class FakeEngine:
         self._check_up()
         if customer.contact_id is not None:
             self.activity.append((customer.contact_id, activity, product_id))
+
+    async def shop_link(self, base_url: str, link: ShopLink) -> str:
+        """An unsigned stand-in for the engine's link; tests read the click it names."""
+        self._check_up()
+        contact = link.customer.contact_id
+        return f"{base_url}/api/v1/click?l={link.list_name}&c={contact}&p={link.product_id}"
+
+    async def record_shown(self, list_name: str, customer: CustomerKey, product_id: str) -> None:
+        self._check_up()
+        self.shown.append((list_name, customer.contact_id, product_id))
+
+    async def list_clicks(self, days: int | None = None) -> list[ListClicks]:
+        self._check_up()
+        shown = Counter(name for name, _, _ in self.shown)
+        return [
+            ListClicks(name, shown[name], self.clicks.get(name, 0))
+            for name in sorted(set(shown) | set(self.clicks))
+        ]
 
     async def stats(self) -> EngineStats:
         self._check_up()

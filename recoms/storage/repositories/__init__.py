@@ -11,6 +11,12 @@ from recoms.storage.repositories.datasources import (
     params_to_json,
 )
 from recoms.storage.repositories.events import CartRepository, EventRepository
+from recoms.storage.repositories.lists import (
+    ListAction,
+    ListEventRepository,
+    ListFigures,
+    SecretRepository,
+)
 from recoms.storage.repositories.orders import HistoryColumns, NewOrder, OrderRepository
 from recoms.storage.repositories.products import (
     ProductRepository,
@@ -29,10 +35,14 @@ __all__ = [
     "DataSourceRepository",
     "EventRepository",
     "HistoryColumns",
+    "ListAction",
+    "ListEventRepository",
+    "ListFigures",
     "NewOrder",
     "OrderRepository",
     "ProductRepository",
     "ProductSearchRepository",
+    "SecretRepository",
     "Snapshot",
     "SnapshotRepository",
     "bulk_insert",
