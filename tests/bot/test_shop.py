@@ -130,8 +130,9 @@ async def test_a_linked_customers_save_and_unsave_reach_the_engine(
     await chat.press(OLENA, card, "❤️ Save")
     await chat.press(OLENA, before, "❤️ Save")  # a double tap records nothing more
     await chat.press(OLENA, session.last(OLENA.id), "Remove from saved")
-    [saved_id] = {product for _, _, product in engine.activity}
-    assert engine.activity == [
+    saves = [entry for entry in engine.activity if entry[1] is not ChatActivity.VIEWED]
+    [saved_id] = {product for _, _, product in saves}
+    assert saves == [
         (contact.contact_id, ChatActivity.SAVED, saved_id),
         (contact.contact_id, ChatActivity.UNSAVED, saved_id),
     ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from aiohttp import BasicAuth
+from aiohttp import encode_basic_auth
 
 from recoms.clicks import ClickLink
 from recoms.domain import Identity
@@ -123,7 +123,7 @@ async def test_cards_shown_and_figures_need_the_admin_key(
     client = await make_client(service, api_key=API_KEY)
     shown = {"listName": "for_you", "productId": "k-mug", "contactId": await alice_id(service)}
     assert (await client.post("/api/v1/lists/shown", json=shown)).status == 401
-    auth = {"Authorization": BasicAuth("shop", API_KEY).encode()}
+    auth = {"Authorization": encode_basic_auth("shop", API_KEY)}
     for body in (shown, {"listName": "for_you", "productId": "k-cup"}):
         response = await client.post("/api/v1/lists/shown", json=body, headers=auth)
         assert response.status == 204, await response.text()
