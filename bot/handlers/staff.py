@@ -346,9 +346,7 @@ async def cmd_stats(
             audit,
             len(members),
             i18n.current_locale,
-            support=support_lines(figures, i18n.current_locale)
-            + alert_lines(alerts)
-            + clicks,
+            support=support_lines(figures, i18n.current_locale) + alert_lines(alerts) + clicks,
         )
     )
 

@@ -54,7 +54,7 @@ from recoms.importing.events import TrackerEvent, parse_event
 from recoms.runtime import locks
 from recoms.service import catalogue, clicks, datasources, orders, recommendations, tracking
 from recoms.service.answers import EVERYTHING, Change, Subject
-from recoms.service.batches import retrying
+from recoms.service.batches import retrying, write
 from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
 from recoms.service.eventqueue import EventQueue
 from recoms.service.freshness import Freshness
