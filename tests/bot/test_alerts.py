@@ -353,6 +353,8 @@ def test_the_rate_limiter_spaces_sends_overall_and_per_chat() -> None:
 async def test_alerts_lists_the_customers_alerts_and_removes_them(
     chat: Chat, session: RecordingSession, store: BotStore
 ) -> None:
+    await chat.send(TARAS, "/help")
+    assert "/alerts: your back-in-stock and price-drop alerts" in session.last(TARAS.id).visible
     await chat.send(TARAS, "/alerts")
     assert "You have no alerts" in session.last(TARAS.id).visible
     await subscribe_back(chat, TARAS, "lamp-1")
