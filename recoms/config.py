@@ -78,6 +78,12 @@ class RecomsSettings(BaseSettings):
         "until the contact does something, the model or catalogue changes or the day turns "
         "(0: compute every list).",
     )
+    warm_buyers: int = Field(
+        default=100_000,
+        ge=0,
+        description="Latest buyers whose personal lists a serving process computes in the "
+        "background after loading a model, ahead of their first ask (0: none).",
+    )
     tune: bool = Field(
         default=True,
         description="Let a rebuild choose the model's settings on the shop's latest orders "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import ipaddress
 import logging
@@ -94,8 +95,11 @@ def password_is(password: str | None, key: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1024)
 def is_loopback(host: str) -> bool:
-    """Whether listening on ``host`` (an address or ``localhost``) reaches this machine only."""
+    """Whether listening on ``host`` (an address or ``localhost``) reaches this machine only.
+
+    Asked of every request's host without a key: remembered for the few hosts there are."""
     name = host.strip().removeprefix("[").removesuffix("]")
     if name.lower() == "localhost":
         return True

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -80,6 +81,10 @@ class EngineCollector(Collector):
         )
 
 
+# Spellings of data source ids remembered ("7", "007"): a bound on what callers may send.
+MAX_LIST_CHILDREN = 1_000
+
+
 class ApiMetrics:
     """The API's registry and the request metrics its middleware records."""
 
@@ -104,16 +109,31 @@ class ApiMetrics:
             registry=self.registry,
         )
         self.registry.register(EngineCollector(service))
+        # Each labelled child looked up once: ``labels()`` costs more than the observation.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._list_children: dict[str, Any] = {}
 
     def observe(self, request: web.Request, status: int, seconds: float) -> None:
         method, route = route_of(request) or UNMATCHED
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(method, route),
+            )
+            self._children[method, route, status] = children
+        children[0].inc()
+        children[1].observe(seconds)
         if route == RECOMS and status == 200:
             # Only a data source that answered: its id is one the shop created, as a number
             # (``007`` is 7), so the labels stay as few as the data sources.
-            data_source = str(int(request.match_info["dataSourceId"]))
-            self.lists.labels(data_source).observe(seconds)
+            raw = request.match_info["dataSourceId"]
+            child = self._list_children.get(raw)
+            if child is None:
+                child = self.lists.labels(str(int(raw)))
+                if len(self._list_children) < MAX_LIST_CHILDREN:
+                    self._list_children[raw] = child
+            child.observe(seconds)
 
 
 API_METRICS = web.AppKey("api_metrics", ApiMetrics)

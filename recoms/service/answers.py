@@ -14,13 +14,14 @@ before the change): ``Ticket`` tracks each computation in flight.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from recoms.domain import DataSourceId, Identity, IdentityKey, Product, ProductId
+from recoms.domain import DataSourceId, IdentityKey, Product, ProductId
 
 Subject = tuple[str, int | str] | None
 """Whom a list is for: ``("c", contact id)``, ``("v", web id)`` for a visitor not linked to
@@ -109,11 +110,17 @@ NOTHING = Change()
 EVERYTHING = Change(everything=True)
 
 
+Keys = tuple[tuple[IdentityKey, str | int], ...]
+"""An identity as contacts are looked up by it: its keys in lookup order, spelled as stored
+(``recoms.service.contacts.lookup_keys``)."""
+
+
 @dataclass(eq=False)
 class Ticket:
-    """One list in computation. ``dirty`` once a change may have made what it read stale."""
+    """Lists in computation for one asker (``keys`` None: lists that read no history).
+    ``dirty`` once a change may have made what they read stale."""
 
-    identity: Identity | None
+    keys: Keys | None
     subject: Subject = None
     resolved: bool = False
     dirty: bool = False
@@ -128,21 +135,28 @@ class _Answer:
 @dataclass(eq=False)
 class AnswerCache:
     """At most ``size`` lists (least recently asked go first) and the subjects identities
-    named. Used from the event loop only: no locks."""
+    named. Used from the event loop only: no locks.
+
+    ``warming`` is the task computing lists ahead of the first ask (``RecomsService.warm``),
+    ``warmed`` is set once it is over."""
 
     size: int
     _answers: OrderedDict[AnswerKey, _Answer] = field(default_factory=OrderedDict)
     _by_subject: dict[Subject, set[AnswerKey]] = field(default_factory=dict)
-    _subjects: dict[Identity, Subject] = field(default_factory=dict)
+    _subjects: dict[Keys, Subject] = field(default_factory=dict)
     _flights: set[Ticket] = field(default_factory=set)
+    warming: asyncio.Task[int] | None = None
+    warmed: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __len__(self) -> int:
         return len(self._answers)
 
-    def subject(self, identity: Identity) -> tuple[bool, Subject]:
-        """Whether ``identity``'s subject is known here, and which it is."""
+    def subject(self, keys: Keys) -> tuple[bool, Subject]:
+        """Whether the subject ``keys`` name is known here, and which it is."""
+        if not keys:
+            return True, None
         try:
-            return True, self._subjects[identity]
+            return True, self._subjects[keys]
         except KeyError:
             return False, None
 
@@ -156,36 +170,39 @@ class AnswerCache:
         self._answers.move_to_end(key)
         return found.products
 
-    def begin(self, identity: Identity | None) -> Ticket:
-        """Start computing a list for ``identity`` (None: a list that reads no history)."""
-        known, subject = self.subject(identity) if identity is not None else (True, None)
-        ticket = Ticket(identity, subject, resolved=known)
+    def begin(self, keys: Keys | None) -> Ticket:
+        """Start computing lists for the asker ``keys`` name (None: lists that read no
+        history). Call ``end`` after, whatever happens."""
+        known, subject = self.subject(keys) if keys is not None else (True, None)
+        ticket = Ticket(keys, subject, resolved=known)
         self._flights.add(ticket)
         return ticket
 
-    def finish(
-        self,
-        ticket: Ticket,
-        key: AnswerKey,
-        products: Sequence[Product],
-        day: date,
+    def resolve(self, ticket: Ticket, subject: Subject, *aliases: Keys) -> None:
+        """The ticket's keys (and ``aliases``, other identities of the same contact) name
+        ``subject``: kept unless a change came meanwhile."""
+        ticket.subject, ticket.resolved = subject, True
+        if ticket.dirty or self.size <= 0 or ticket.keys is None:
+            return
+        if len(self._subjects) + 1 + len(aliases) > 4 * self.size:
+            self._subjects.clear()
+        for keys in (ticket.keys, *aliases):
+            if keys:
+                self._subjects[keys] = subject
+
+    def store(
+        self, ticket: Ticket, key: AnswerKey, products: Sequence[Product], day: date
     ) -> None:
-        """Keep the list (unless a change came meanwhile) and the subject the identity named."""
-        self._flights.discard(ticket)
+        """Keep a list computed under ``ticket`` (unless a change came meanwhile)."""
         if ticket.dirty or self.size <= 0:
             return
-        if ticket.identity is not None:
-            if len(self._subjects) >= self.size:
-                self._subjects.clear()
-            self._subjects[ticket.identity] = ticket.subject
         self._answers[key] = _Answer(list(products), day)
         self._answers.move_to_end(key)
         self._by_subject.setdefault(key[1], set()).add(key)
         while len(self._answers) > self.size:
-            oldest = next(iter(self._answers))
-            self._drop(oldest)
+            self._drop(next(iter(self._answers)))
 
-    def abandon(self, ticket: Ticket) -> None:
+    def end(self, ticket: Ticket) -> None:
         self._flights.discard(ticket)
 
     def apply(self, change: Change) -> None:
@@ -208,14 +225,12 @@ class AnswerCache:
                 self._answers.pop(key, None)
         if change.web_ids or change.identities:
             stale = [
-                identity
-                for identity, subject in self._subjects.items()
-                if identity.web_id in change.web_ids
-                or (change.identities and (subject is None or subject[0] == "v"))
-                or (change.identities and _several_keys(identity))
+                keys
+                for keys, subject in self._subjects.items()
+                if _stale_subject(change, keys, subject)
             ]
-            for identity in stale:
-                del self._subjects[identity]
+            for keys in stale:
+                del self._subjects[keys]
 
     def clear(self) -> None:
         self.apply(EVERYTHING)
@@ -229,19 +244,24 @@ class AnswerCache:
                 del self._by_subject[key[1]]
 
 
+def _web_id(keys: Keys) -> str | int | None:
+    return next((value for key, value in keys if key is IdentityKey.WEB_ID), None)
+
+
+def _stale_subject(change: Change, keys: Keys, subject: Subject) -> bool:
+    """Whether ``keys`` may name another subject after ``change``: their web id was linked,
+    or identifiers were added and they named nobody, a visitor, or gave several keys (a
+    later key's new contact does not move them, an earlier one's does)."""
+    if _web_id(keys) in change.web_ids:
+        return True
+    return change.identities and (subject is None or subject[0] == "v" or len(keys) > 1)
+
+
 def _touches(change: Change, ticket: Ticket) -> bool:
-    subject, identity = ticket.subject, ticket.identity
-    if identity is not None and identity.web_id in change.web_ids:
-        return True
-    if change.identities and (subject is None or subject[0] == "v"):
-        return True
-    if change.identities and identity is not None and _several_keys(identity):
+    keys, subject = ticket.keys, ticket.subject
+    if keys is not None and _stale_subject(change, keys, subject):
         return True
     if subject is None:
         return False
     kind, value = subject
     return (kind == "c" and value in change.contacts) or (kind == "v" and value in change.web_ids)
-
-
-def _several_keys(identity: Identity) -> bool:
-    return sum(getattr(identity, key) is not None for key in IdentityKey) > 1

@@ -29,7 +29,7 @@ from sqlalchemy.exc import (
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from recoms.algorithms import rank
+from recoms.algorithms import ContactHistory, rank
 from recoms.algorithms.textmatch import rank_boosts
 from recoms.clicks import ClickLink
 from recoms.config import RecomsSettings
@@ -44,6 +44,7 @@ from recoms.domain import (
     DataSourceParams,
     ForgottenLink,
     Identity,
+    IdentityKey,
     Product,
     ProductId,
     TelegramLink,
@@ -52,16 +53,30 @@ from recoms.errors import Busy, Forbidden, InvalidRequest, RecomsError, Unavaila
 from recoms.importing import fetch
 from recoms.importing.events import TrackerEvent, parse_event
 from recoms.runtime import locks
-from recoms.service import catalogue, clicks, datasources, orders, recommendations, tracking
-from recoms.service.answers import EVERYTHING, Change, Subject
+from recoms.service import (
+    answers,
+    catalogue,
+    clicks,
+    datasources,
+    orders,
+    recommendations,
+    tracking,
+)
+from recoms.service.answers import EVERYTHING, Change, Keys, Subject, Ticket
 from recoms.service.batches import retrying, write
-from recoms.service.contacts import Contacts, Identifiers, clean_external_id, clean_name
+from recoms.service.contacts import (
+    Contacts,
+    Identifiers,
+    clean_external_id,
+    clean_name,
+    lookup_keys,
+)
 from recoms.service.eventqueue import EventQueue
 from recoms.service.freshness import Freshness
 from recoms.service.intake import Intake
 from recoms.service.jobs import FeedJob, FeedJobs
 from recoms.service.reports import ImportReport, ModelFigures, Progress, RebuildReport, Stats
-from recoms.service.serving import ServingModel
+from recoms.service.serving import Serving, ServingModel
 from recoms.service.stats import read_stats
 from recoms.storage.database import (
     Database,
@@ -71,6 +86,8 @@ from recoms.storage.database import (
     schema_is_current,
 )
 from recoms.storage.repositories import (
+    Buyer,
+    BuyerRepository,
     ContactRepository,
     DataSourceRepository,
     ListEventRepository,
@@ -95,6 +112,8 @@ MAX_PROFILE_ORDERS = 100
 # What an order import fills: the tables a contact's history is read from.
 ORDER_TABLES = ("contacts", "orders", "order_lines", "products")
 FEED_IMPORT = "feed import"
+# Buyers whose lists are computed ahead in one session.
+WARM_BATCH = 200
 MIN_NAME_QUERY = 2
 
 
@@ -158,6 +177,7 @@ class RecomsService:
             answers=settings.answer_cache_size,
         )
         self._freshness = Freshness(database, self.changed)
+        self._warming: set[asyncio.Task[int]] = set()
         self._fetch_policy = fetch.FetchPolicy(
             max_bytes=settings.feed_max_bytes,
             deadline=settings.feed_timeout_seconds,
@@ -174,6 +194,10 @@ class RecomsService:
         """Stop running feed imports (what they wrote stays) and close the database."""
         await self._feed_jobs.close()
         await self._events.close()
+        for warming in list(self._warming):
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
         await self._freshness.close()
         await self.database.dispose()
 
@@ -743,48 +767,57 @@ class RecomsService:
         # Answered from memory only while this process hears of every change (see
         # ``recoms.service.freshness``); until then each list is computed.
         await self._freshness.start()
-        cache = serving.answers if self._freshness.trusted() else None
+        trusted = self._freshness.trusted()
+        cache = serving.answers
         reads_history = recommendations.reads_history(source)
+        keys: Keys | None = None
         subject: Subject = None
-        if cache is not None:
-            known = True
-            if reads_history:
-                known, subject = cache.subject(identity)
+        if reads_history:
+            keys = tuple(lookup_keys(identity, self._identifiers))
+        if trusted:
+            self._start_warming(serving)
+            known, subject = cache.subject(keys) if keys is not None else (True, None)
             if known:
                 found = cache.get((source.id, subject, tuple(products), narrowed), day)
                 if found is not None:
-                    return found
-        ticket = None
-        if cache is not None:
-            ticket = cache.begin(identity if reads_history else None)
+                    return list(found)
+        ticket = cache.begin(keys)
         try:
             history = None
-            if reads_history:
+            if keys is not None:
                 asked = identity
-                if ticket is not None and ticket.resolved and subject and subject[0] == "c":
+                if ticket.resolved and subject is not None and subject[0] == "c":
                     asked = Identity(contact_id=ContactId(int(subject[1])))
                 async with self.database.sessions() as session:
                     subject, history = await recommendations.subject_history(
                         session, self._identifiers, asked
                     )
-                if ticket is not None:
-                    ticket.subject, ticket.resolved = subject, True
-            request = serving.request(
-                source, history=history, products=products, category=narrowed, now=now
-            )
-            ranked = rank(request)
-            shown = serving.catalogue.shown
-            wanted = list(dict.fromkeys(ranked))
-            if missing := [pid for pid in wanted if pid not in shown]:
-                shown.update((product.id, product) for product in await self.get_products(missing))
-            answer = [shown[pid] for pid in wanted if pid in shown]
-        except BaseException:
-            if cache is not None and ticket is not None:
-                cache.abandon(ticket)
-            raise
-        if cache is not None and ticket is not None:
-            cache.finish(ticket, (source.id, subject, tuple(products), narrowed), answer, day)
+            answer = await self._ranked(serving, source, history, products, narrowed, now)
+            if trusted:
+                cache.resolve(ticket, subject)
+                cache.store(ticket, (source.id, subject, tuple(products), narrowed), answer, day)
+        finally:
+            cache.end(ticket)
         return answer
+
+    async def _ranked(
+        self,
+        serving: Serving,
+        source: DataSource,
+        history: ContactHistory | None,
+        products: Sequence[ProductId],
+        category: str | tuple[str, ...] | None,
+        now: datetime,
+    ) -> list[Product]:
+        request = serving.request(
+            source, history=history, products=products, category=category, now=now
+        )
+        ranked = rank(request)
+        shown = serving.catalogue.shown
+        wanted = list(dict.fromkeys(ranked))
+        if missing := [pid for pid in wanted if pid not in shown]:
+            shown.update((product.id, product) for product in await self.get_products(missing))
+        return [shown[pid] for pid in wanted if pid in shown]
 
     def changed(self, change: Change) -> None:
         """Drop the lists ``change`` may have made wrong, here and (through the database's
@@ -792,6 +825,114 @@ class RecomsService:
         serving = self._serving.loaded()
         if serving is not None:
             serving.answers.apply(change)
+
+    async def warm(self) -> int:
+        """Compute the personal lists (those of data sources that read the asker's history
+        and need no products) of the latest buyers, up to ``RECOMS_ANSWER_CACHE_SIZE``, ahead
+        of their first ask, and return how many buyers were done. Each serving snapshot does
+        this once in the background from its first ask; this waits for that to finish (or
+        does it now)."""
+        await self._freshness.start()
+        serving = await self._serving.current()
+        if not self._freshness.trusted():
+            return 0
+        task = self._start_warming(serving)
+        return 0 if task is None else await asyncio.shield(task)
+
+    def _start_warming(self, serving: Serving) -> asyncio.Task[int] | None:
+        cache = serving.answers
+        if cache.warming is None and cache.size > 0:
+            task = asyncio.create_task(self._warm(serving), name="recoms warm-up")
+            cache.warming = task
+            self._warming.add(task)
+            task.add_done_callback(self._warming.discard)
+        return cache.warming
+
+    async def _warm(self, serving: Serving) -> int:
+        cache = serving.answers
+        sources = [
+            source
+            for source in serving.data_sources.values()
+            if recommendations.reads_history(source) and not source.algorithm.needs_products
+        ]
+        done = 0
+        try:
+            if not sources:
+                return 0
+            async with self.database.sessions() as session:
+                count = min(self.settings.warm_buyers, cache.size // len(sources))
+                buyers = await BuyerRepository(session).latest(count) if count > 0 else []
+            for start in range(0, len(buyers), WARM_BATCH):
+                if self._serving.loaded() is not serving or not self._freshness.trusted():
+                    break
+                done += await self._warm_batch(
+                    serving, sources, buyers[start : start + WARM_BATCH]
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Warming is an optimisation: lists are computed at their first ask instead.
+            log.exception("computing personal lists ahead failed after %d buyers", done)
+        finally:
+            cache.warmed.set()
+            log.info("personal lists of %d buyers computed ahead of their asks", done)
+        return done
+
+    async def _warm_batch(
+        self, serving: Serving, sources: Sequence[DataSource], buyers: Sequence[Buyer]
+    ) -> int:
+        """The lists of ``buyers`` in one session: opening one per buyer would cost as much
+        as reading the history. A session may read from one snapshot throughout (SQLite
+        does), so every buyer's ticket is open before the first read: a change committed
+        meanwhile spoils the lists it concerns."""
+        cache = serving.answers
+        tickets = []
+        for buyer in buyers:
+            ticket = cache.begin(((IdentityKey.CONTACT_ID, buyer.contact_id),))
+            ticket.subject, ticket.resolved = answers.contact(buyer.contact_id), True
+            tickets.append(ticket)
+        done = 0
+        try:
+            async with self.database.sessions() as session:
+                for buyer, ticket in zip(buyers, tickets, strict=True):
+                    if self._serving.loaded() is not serving:
+                        break
+                    await self._warm_buyer(session, serving, sources, buyer, ticket)
+                    done += 1
+                    # Requests go first: one buyer at a time between them.
+                    await asyncio.sleep(0)
+        finally:
+            for ticket in tickets:
+                cache.end(ticket)
+        return done
+
+    async def _warm_buyer(
+        self,
+        session: AsyncSession,
+        serving: Serving,
+        sources: Sequence[DataSource],
+        buyer: Buyer,
+        ticket: Ticket,
+    ) -> None:
+        cache = serving.answers
+        aliases: list[Keys] = [
+            ((key, value),)
+            for key, value in (
+                (IdentityKey.EXTERNAL_ID, buyer.external_id),
+                (IdentityKey.EMAIL, buyer.email),
+                (IdentityKey.PHONE, buyer.phone),
+                (IdentityKey.TELEGRAM_USER_ID, buyer.telegram_user_id),
+            )
+            if value is not None
+        ]
+        subject, history = await recommendations.subject_history(
+            session, self._identifiers, Identity(contact_id=buyer.contact_id)
+        )
+        cache.resolve(ticket, subject, *aliases)
+        for source in sources:
+            now = self._now()
+            answer = await self._ranked(serving, source, history, (), None, now)
+            cache.store(ticket, (source.id, subject, (), None), answer, now.date())
 
     # --- model and figures -------------------------------------------------------------
     async def rebuild(self, *, tune: bool | None = None) -> RebuildReport:
@@ -805,10 +946,15 @@ class RecomsService:
     async def not_ready(self) -> str | None:
         """Why this engine cannot serve yet (None when it can): the database unreachable, a
         migration pending, or the catalogue and model not in memory. Loads them when they
-        are not, so a starting process is ready once this says so."""
+        are not, so a starting process is ready once this says so, and starts computing the
+        latest buyers' personal lists in the background (``warm``)."""
         if not await schema_is_current(self.database):
             return "the schema is not at the newest migration"
-        await self._serving.current()
+        serving = await self._serving.current()
+        await self._freshness.start()
+        if self._freshness.trusted():
+            # Ready meanwhile: lists not computed yet are computed at their first ask.
+            self._start_warming(serving)
         return None
 
     def model_figures(self) -> ModelFigures | None:

@@ -2,6 +2,7 @@
 objects and never commit."""
 
 from recoms.storage.repositories.activity import Activity, ActivityRepository
+from recoms.storage.repositories.buyers import Buyer, BuyerRepository
 from recoms.storage.repositories.common import bulk_insert, chunked
 from recoms.storage.repositories.contacts import ContactRepository, contact_from_row
 from recoms.storage.repositories.datasources import (
@@ -29,6 +30,8 @@ from recoms.storage.repositories.snapshots import CounterRepository, Snapshot, S
 __all__ = [
     "Activity",
     "ActivityRepository",
+    "Buyer",
+    "BuyerRepository",
     "CartRepository",
     "ContactRepository",
     "CounterRepository",

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,8 @@ import aiohttp
 import pytest
 
 from recoms.demo import load_demo
-from recoms.service import open_service
+from recoms.domain import ContactId, DataSourceId, Identity
+from recoms.service import RecomsService, open_service
 from tests.conftest import POSTGRES_URL
 from tests.recoms.service.conftest import settings_for
 
@@ -34,6 +35,7 @@ STARTUP_SECONDS = 60.0
 PERSONAL = "/api/v2/contacts/recoms/1"
 EVENTS = "/api/v1/events"
 MUG = "meeting-email-mug"
+OLENA = Identity(external_id="olena-001")
 
 
 def free_port() -> int:
@@ -186,3 +188,42 @@ async def test_an_event_reaches_the_next_list_of_a_process_on_sqlite(
             await post(http, only, event)
             # In the same process the change counts at once: the very next list.
             assert await personal(http, only, **identity) != before, name
+
+
+async def test_lists_computed_ahead_are_the_lists_computed_at_the_ask(
+    database_url: str, now: datetime, clock: Callable[[], datetime]
+) -> None:
+    warm = await open_service(settings_for(database_url), clock=clock)
+    cold = await open_service(settings_for(database_url, answer_cache_size=0), clock=clock)
+    try:
+        await load_demo(warm, today=now.date())
+        assert await warm.warm() > 0
+        for identity in (OLENA, Identity(contact_id=ContactId(1)), Identity(web_id="nobody")):
+            for source in (DataSourceId(1), DataSourceId(2)):
+                expected = await cold.recommend(source, identity)
+                assert await warm.recommend(source, identity) == expected
+    finally:
+        await warm.close()
+        await cold.close()
+
+
+async def test_an_identity_that_named_nobody_names_the_contact_it_now_finds(
+    service: RecomsService, now: datetime
+) -> None:
+    await load_demo(service, today=now.date())
+    newcomer = Identity(email="newcomer@example.com")
+    before = await service.recommend(DataSourceId(1), newcomer)
+    assert await service.recommend(DataSourceId(1), newcomer) == before
+    await service.track(view("newcomer-phone"))
+    await service.track(
+        {
+            "GeneralInfo": {
+                "eventName": "CustomerData",
+                "cookies": {"sc": "newcomer-phone"},
+                "user_email": "newcomer@example.com",
+            },
+            "CustomerData": {"user_email": "newcomer@example.com"},
+        }
+    )
+    # The email now names a contact whose web id viewed the mug: their own list at once.
+    assert await service.recommend(DataSourceId(1), newcomer) != before
