@@ -53,7 +53,7 @@ SHORT_SHARE = 0.25
 MIN_CASES = 20
 # Baskets the first rung of also-bought scores each candidate on: a hit or a miss says less
 # than a customer's list, and a basket's list costs little.
-MIN_BASKETS = 50
+MIN_BASKETS = 40
 K = 10
 _DAY = 86_400
 
@@ -84,7 +84,6 @@ SPACES: Mapping[str, Mapping[str, Sequence[Any]]] = {
         "build.customer": (
             NeighbourParams(half_life_days=30.0),
             NeighbourParams(half_life_days=0.0),
-            NeighbourParams(half_life_days=14.0, neighbours=100),
         ),
     },
     # Repeat purchases: how much they weigh, how fast they age, how much the shop's repeat
@@ -100,7 +99,7 @@ SPACES: Mapping[str, Mapping[str, Sequence[Any]]] = {
     # the same customers" and the factor model's taste of the basket add, and whether one
     # strong pair outranks several weak ones.
     ALSO_BOUGHT: {
-        "also_bought.customer_weight": (0.0, 0.05, 0.1, 0.3, 1.0),
+        "also_bought.customer_weight": (0.0, 0.1, 0.3, 1.0),
         "also_bought.factor_weight": (0.0, 0.15, 0.3),
         "also_bought.similarity_power": (1.0, 1.5, 2.0),
         "build.basket": (
@@ -124,7 +123,7 @@ class Budget:
     baskets: int = 500
     candidates: int = 9
     # Also-bought lists cost a fraction of a personal list's: they can try more.
-    basket_candidates: int = 16
+    basket_candidates: int = 13
     eta: int = 3
     seed: int = 0
 

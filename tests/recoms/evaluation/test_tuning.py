@@ -53,9 +53,10 @@ def test_a_grocery_gets_heavy_repeats_and_what_sells_now(grocery: tuple[Tuning, 
     tuning, _ = grocery
     chosen = tuning.settings
     assert chosen.personal.repeat_weight >= DEFAULTS.personal.repeat_weight
-    # What customers try next is what sells now: similar customers' purchases age fast.
+    # What customers try next is what sells now: popularity of the last weeks, similar
+    # customers' purchases that age within a month.
+    assert chosen.popularity.window_days <= 30
     assert 0 < chosen.build.customer.half_life_days <= 30
-    assert chosen.personal_new.popularity_weight > 0
 
 
 def test_a_fashion_shop_gets_the_bestsellers_of_the_last_weeks(
