@@ -81,8 +81,9 @@ class RecomsSettings(BaseSettings):
     warm_buyers: int = Field(
         default=100_000,
         ge=0,
-        description="Latest buyers whose personal lists a serving process computes in the "
-        "background after loading a model, ahead of their first ask (0: none).",
+        description="Contacts (the latest buyers first, then the newest others) whose personal "
+        "lists a serving process computes in the background after loading a model, ahead of "
+        "their first ask (0: none).",
     )
     tune: bool = Field(
         default=True,

@@ -828,8 +828,9 @@ class RecomsService:
 
     async def warm(self) -> int:
         """Compute the personal lists (those of data sources that read the asker's history
-        and need no products) of the latest buyers, up to ``RECOMS_ANSWER_CACHE_SIZE``, ahead
-        of their first ask, and return how many buyers were done. Each serving snapshot does
+        and need no products) of the latest buyers, then of the other contacts, newest first
+        (``RECOMS_WARM_BUYERS`` in all, within ``RECOMS_ANSWER_CACHE_SIZE``), ahead of their
+        first ask, and return how many contacts were done. Each serving snapshot does
         this once in the background from its first ask; this waits for that to finish (or
         does it now)."""
         await self._freshness.start()
