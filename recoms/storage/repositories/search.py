@@ -2,8 +2,9 @@
 
 SQLite: the FTS5 trigram table of migration 0005, asked for any of the query's trigrams and
 ordered by bm25 (rare shared trigrams count most). PostgreSQL: pg_trgm's word similarity over
-the product's document, through its GIN index. Either way the database narrows the catalogue
-to the best few hundred; ``recoms.algorithms.textmatch`` ranks those the same way everywhere.
+the product's document, nearest first from its GiST index (migration 0007), for each word.
+Either way the database narrows the catalogue to the best few hundred;
+``recoms.algorithms.textmatch`` ranks those the same way everywhere.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ import functools
 import unicodedata
 
 from sqlalchemy import (
-    Boolean,
     Float,
     Integer,
     Select,
     String,
     bindparam,
-    func,
     literal_column,
-    or_,
     select,
     text,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,8 +35,8 @@ PG_DOCUMENT = (
 )
 """What PostgreSQL's trigram index holds per product; equal to migration 0005's, or the index
 goes unused."""
-PG_THRESHOLD = 0.3
-"""The least word similarity of a PostgreSQL candidate: "choclate" is 0.58 to "chocolate"."""
+PG_PER_WORD = 100
+"""Products nearest to each word of a query that PostgreSQL hands over at least."""
 MAX_PG_WORDS = 8
 """Words asked of PostgreSQL's index at most."""
 MAX_TRIGRAMS = 64
@@ -101,13 +100,10 @@ class ProductSearchRepository:
         wanted = pg_words(query)
         if not wanted:
             return []
-        # For this transaction only: the index answers "at least this similar".
-        await self.session.execute(
-            select(func.set_config("pg_trgm.word_similarity_threshold", str(PG_THRESHOLD), True))
-        )
+        each = max(PG_PER_WORD, limit // len(wanted))
         params: dict[str, str | int] = {f"word_{n}": word for n, word in enumerate(wanted)}
-        rows = await self.session.scalars(_pg_candidates(len(wanted)), params | {"limit": limit})
-        return [product_from_row(row) for row in rows]
+        rows = await self.session.scalars(_pg_candidates(len(wanted)), params | {"each": each})
+        return [product_from_row(row) for row in rows][:limit]
 
 
 def pg_words(query: str) -> list[str]:
@@ -124,17 +120,15 @@ def pg_words(query: str) -> list[str]:
 
 @functools.lru_cache(maxsize=MAX_PG_WORDS)
 def _pg_candidates(words: int) -> Select[ProductRow]:
-    """Products similar to any of the words (``word_0``...), by their summed similarity."""
+    """For each word (``word_0``...), the ``each`` active products nearest to it by word
+    similarity, straight from the GiST index (migration 0007); together, by id."""
     document = literal_column(PG_DOCUMENT, String)
-    wanted = [bindparam(f"word_{n}", type_=String) for n in range(words)]
-    similar = [word.op("<%", return_type=Boolean)(document) for word in wanted]
-    total = sum(
-        (func.word_similarity(word, document, type_=Float) for word in wanted[1:]),
-        start=func.word_similarity(wanted[0], document, type_=Float),
-    )
-    return (
-        select(ProductRow)
-        .where(ProductRow.active.is_(True), or_(*similar))
-        .order_by(total.desc(), ProductRow.id)
-        .limit(bindparam("limit", type_=Integer))
-    )
+    nearest = [
+        select(ProductRow.id)
+        .where(ProductRow.active.is_(True))
+        .order_by(bindparam(f"word_{n}", type_=String).op("<<->", return_type=Float)(document))
+        .limit(bindparam("each", type_=Integer))
+        for n in range(words)
+    ]
+    ids = union(*nearest).subquery() if words > 1 else nearest[0].subquery()
+    return select(ProductRow).where(ProductRow.id.in_(select(ids.c.id))).order_by(ProductRow.id)
