@@ -28,16 +28,38 @@ log = logging.getLogger(__name__)
 class ListSources(BaseModel):
     """Which data source of the engine backs each menu list, as a shop on Yespo configures it.
 
-    Set as JSON (``BOT_LISTS='{"for_you": 7}'``) or one by one (``BOT_LISTS__FOR_YOU=7``).
+    Set as JSON (``BOT_LISTS='{"new_for_you": 8}'``) or one by one
+    (``BOT_LISTS__NEW_FOR_YOU=8``).
     """
 
-    for_you: int = Field(default=1, description="Data source of the For you list.")
-    bestsellers: int = Field(default=2, description="Data source of the Bestsellers list.")
+    buy_again: int = Field(
+        default=7,
+        description="Data source of Buy again: only what the customer bought (the engine's "
+        "personal list with purchased_only).",
+    )
+    new_for_you: int = Field(
+        default=8,
+        description="Data source of New for you: only what the customer never bought (the "
+        "engine's personal list with exclude_purchased).",
+    )
+    bestsellers: int = Field(default=2, description="Data source of the Popular now list.")
     also_bought: int = Field(default=3, description="Data source of the Also bought list.")
     you_may_also_like: int = Field(
         default=4, description="Data source of the You may also like list."
     )
     alternatives: int = Field(default=5, description="Data source of the Alternatives list.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_for_you(cls, value: Any) -> Any:
+        # A deployment that set For you's source would otherwise lose it without a word.
+        if isinstance(value, dict) and "for_you" in value:
+            raise ValueError(
+                "BOT_LISTS__FOR_YOU is no longer read: For you became two lists. Set "
+                "BOT_LISTS__NEW_FOR_YOU (a personal source with exclude_purchased) and "
+                "BOT_LISTS__BUY_AGAIN (a personal source with purchased_only) instead."
+            )
+        return value
 
 
 class BotSettings(BaseSettings):

@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import translations
-from bot.keyboards.menu import MENU_LISTS
+from bot.keyboards.menu import MENU_BUTTONS
 from bot.relay import SupportDesk
 from bot.staff import StaffDirectory
 
@@ -32,13 +32,14 @@ class MenuButton(Filter):
 
 
 class MenuList(Filter):
-    """A press of one of the list buttons; hands the handler its ``kind``."""
+    """A press of one of the list buttons, under any label it has had; hands the handler its
+    ``kind``."""
 
     def __init__(self) -> None:
-        self._buttons = {kind: MenuButton(*label) for kind, label in MENU_LISTS.items()}
+        self._buttons = [(kind, MenuButton(*label)) for kind, label in MENU_BUTTONS]
 
     async def __call__(self, message: Message, i18n: I18n) -> bool | dict[str, Any]:
-        for kind, button in self._buttons.items():
+        for kind, button in self._buttons:
             if await button(message, i18n):
                 return {"kind": kind}
         return False

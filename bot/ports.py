@@ -13,7 +13,8 @@ from typing import Protocol
 class ListKind(enum.StrEnum):
     """The lists a customer can open; each is backed by a configurable data source."""
 
-    FOR_YOU = "for_you"
+    BUY_AGAIN = "buy_again"
+    NEW_FOR_YOU = "new_for_you"
     BESTSELLERS = "bestsellers"
     ALSO_BOUGHT = "also_bought"
     YOU_MAY_ALSO_LIKE = "you_may_also_like"
@@ -22,6 +23,11 @@ class ListKind(enum.StrEnum):
     @property
     def needs_products(self) -> bool:
         return self in (ListKind.ALSO_BOUGHT, ListKind.YOU_MAY_ALSO_LIKE, ListKind.ALTERNATIVES)
+
+    @property
+    def is_personal(self) -> bool:
+        """Made from the customer's own history: a list for linked customers only."""
+        return self in (ListKind.BUY_AGAIN, ListKind.NEW_FOR_YOU)
 
 
 class Availability(enum.StrEnum):
@@ -137,6 +143,14 @@ class OrderSummary:
         )
 
 
+class SeedBasis(enum.StrEnum):
+    """What the product-based lists of the menu start from, for one customer."""
+
+    CART = "cart"
+    LAST_ORDER = "last_order"
+    VIEWED = "viewed"
+
+
 @dataclass(frozen=True, slots=True)
 class CustomerProfile:
     """A linked or looked-up customer. ``orders`` are newest first."""
@@ -158,6 +172,14 @@ class CustomerProfile:
         if self.orders:
             return self.orders[0].product_ids
         return self.recently_viewed[:3]
+
+    def seed_basis(self) -> SeedBasis | None:
+        """Which of those ``seed_products`` are (None: nothing to start from)."""
+        if self.cart:
+            return SeedBasis.CART
+        if self.orders:
+            return SeedBasis.LAST_ORDER
+        return SeedBasis.VIEWED if self.recently_viewed else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.cards import RenderedCard, render_card
 from bot.edits import is_done_already, is_gone
 from bot.keyboards.cards import Pager, campaign_of, card_keyboard
-from bot.keyboards.menu import list_title, offer_bestsellers
+from bot.keyboards.menu import MenuState, list_title, main_menu, offer_bestsellers
+from bot.lists import EmptyReason, ListResult
 from bot.ports import (
     ChatActivity,
     CustomerKey,
@@ -85,6 +86,15 @@ class ListPage:
     staff: bool = False
     """Shown by staff (to themselves, or sent to a customer): not the customer's own opening,
     so neither a view of theirs nor a card of the list's click-through."""
+    why: EmptyReason | None = None
+    """Why the list is empty: the usual empty message then says so, with the next step."""
+
+    @classmethod
+    def of(cls, result: ListResult, page: int = 0, ref: str = "") -> ListPage:
+        """The page of a list a customer opened, titled after what it started from."""
+        product = result.product.name if result.product is not None else None
+        title = list_title(result.kind, basis=result.basis, product=product)
+        return cls(result.kind, result.cards, page, ref, title=title, why=result.empty)
 
     @property
     def heading(self) -> str:
@@ -217,7 +227,7 @@ class CardPresenter:
     async def send(self, bot: Bot, chat_id: int, view: ListPage) -> Message:
         """A new message with the view's page (or the empty-list message)."""
         if not view.cards:
-            return await self.send_empty(bot, chat_id, view.kind, view.empty)
+            return await self.send_empty(bot, chat_id, view)
         viewer = await self._viewer(view, chat_id)
         sent = await self._send(bot, chat_id, view, viewer)
         await self._record(view, viewer)
@@ -240,16 +250,37 @@ class CardPresenter:
             chat_id, rendered.text, reply_markup=markup, link_preview_options=_NO_PREVIEW
         )
 
-    async def send_empty(
-        self, bot: Bot, chat_id: int, kind: ListKind | None, empty: str | None = None
-    ) -> Message:
-        if empty is not None:
-            return await bot.send_message(chat_id, empty)
-        title = list_title(kind) if kind is not None else "🏷 " + _("Product")
-        text = _("{title}: nothing to show here yet.").format(title=title)
+    async def send_empty(self, bot: Bot, chat_id: int, view: ListPage) -> Message:
+        """What the empty list says: its own text, or why it is empty and the next step (the
+        phone button for a chat not linked yet, what is popular now otherwise)."""
+        if view.empty is not None:
+            return await bot.send_message(chat_id, view.empty)
+        kind, title = view.kind, view.heading
+        if view.why is EmptyReason.NOT_LINKED:
+            text = _(
+                "{title}: I make this list from your orders and cart in our shop. Share your "
+                "phone number with the button below and I will find them."
+            ).format(title=title)
+            # The unlinked customer's menu, whose first button shares the phone number.
+            return await bot.send_message(chat_id, text, reply_markup=main_menu(MenuState()))
+        reasons = {
+            EmptyReason.NO_ORDERS: _(
+                "{title}: you have no orders with us yet. What you order shows up here, "
+                "ready to order again."
+            ),
+            EmptyReason.NOTHING_IN_STOCK: _(
+                "{title}: nothing you ordered before is in stock right now."
+            ),
+            EmptyReason.NOTHING_TO_START_FROM: _(
+                "{title}: your cart is empty and you have no orders yet, and this list starts "
+                "from them."
+            ),
+        }
+        reason = reasons.get(view.why) if view.why is not None else None
+        text = (reason or _("{title}: nothing to show here yet.")).format(title=title)
         if kind is ListKind.BESTSELLERS:
             return await bot.send_message(chat_id, text)
-        text += "\n" + _("Have a look at our bestsellers meanwhile.")
+        text += "\n" + _("Have a look at what is popular now.")
         return await bot.send_message(chat_id, text, reply_markup=offer_bestsellers())
 
     async def replace(self, bot: Bot, message: Message, view: ListPage) -> None:
@@ -259,7 +290,7 @@ class CardPresenter:
         already shows the view, or was replaced by the first tap; nothing more is sent."""
         if not view.cards:
             if await self._delete(bot, message):
-                await self.send_empty(bot, message.chat.id, view.kind, view.empty)
+                await self.send_empty(bot, message.chat.id, view)
             return
         viewer = await self._viewer(view, message.chat.id)
         rendered, markup = await self._render(view, message.chat.id, viewer=viewer)

@@ -94,10 +94,11 @@ class Shop:
         return changed
 
     async def new_for_you(self, telegram_user_id: int) -> list[ProductCard]:
-        """What an empty inline query shows: the user's personal list (the For you list's data
-        source; a source with ``exclude_purchased`` makes it new items only)."""
+        """What an empty inline query shows: the user's New for you (items they never bought;
+        for a user not linked, what is popular now)."""
         customer = await self._lists.customer_of(telegram_user_id)
-        return await self._lists.products(ListKind.FOR_YOU, customer)
+        kind = ListKind.NEW_FOR_YOU if customer.contact_id is not None else ListKind.BESTSELLERS
+        return await self._lists.products(kind, customer)
 
     async def search(
         self, telegram_user_id: int, text: str, *, offset: int = 0, limit: int | None = None

@@ -179,12 +179,15 @@ class DataSourceParams:
 
     ``window_days`` bounds the bestseller window; ``price_ratio_min``/``max`` bound a
     candidate's price relative to the reference product's (upsell and alternatives);
-    ``product_ids`` is the curated list of the ``other`` algorithm.
+    ``product_ids`` is the curated list of the ``other`` algorithm. ``exclude_purchased``
+    leaves out what the contact bought; ``purchased_only`` (personal lists) keeps only that:
+    the contact's repeat purchases, with no bestsellers to fill a short list.
     """
 
     limit: int = 10
     in_stock_only: bool = True
     exclude_purchased: bool = False
+    purchased_only: bool = False
     window_days: int = 90
     price_ratio_min: float = 0.7
     price_ratio_max: float = 1.5

@@ -40,7 +40,8 @@ def test_the_reference_knows_the_settings_that_deployments_rely_on() -> None:
         "BOT_WEBHOOK_SECRET",
         "BOT_DATABASE_URL",
         "BOT_LOCALES_DIR",
-        "BOT_LISTS__FOR_YOU",
+        "BOT_LISTS__NEW_FOR_YOU",
+        "BOT_LISTS__BUY_AGAIN",
     } <= names
     assert len(names) == len(setting_names())
 

@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message, User
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from bot.keyboards.menu import main_menu, menu_hint
 from bot.lists import Lists
 
 
@@ -19,10 +20,8 @@ async def on_unknown_command(message: Message, event_from_user: User, lists: Lis
 
 
 async def on_other(message: Message, event_from_user: User, lists: Lists) -> None:
-    await message.answer(
-        _("Pick a list from the menu below."),
-        reply_markup=await lists.menu(event_from_user.id),
-    )
+    menu = await lists.menu_state(event_from_user.id)
+    await message.answer(menu_hint(menu), reply_markup=main_menu(menu))
 
 
 async def on_expired_button(
@@ -37,11 +36,8 @@ async def on_expired_button(
     the current menu."""
     callback_answer.text = _("This button has expired.")
     chat_id = query.message.chat.id if query.message is not None else event_from_user.id
-    await bot.send_message(
-        chat_id,
-        _("Pick a list from the menu below."),
-        reply_markup=await lists.menu(event_from_user.id),
-    )
+    menu = await lists.menu_state(event_from_user.id)
+    await bot.send_message(chat_id, menu_hint(menu), reply_markup=main_menu(menu))
 
 
 def create_router() -> Router:

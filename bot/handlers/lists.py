@@ -12,7 +12,6 @@ from bot.keyboards.callbacks import ListCB, NoopCB
 from bot.lists import Lists
 from bot.ports import ListKind
 from bot.presenter import CardPresenter, ListPage
-from bot.records import BotStore
 from bot.refs import ProductRefs
 
 
@@ -25,8 +24,8 @@ async def on_menu_list(
     bot: Bot,
 ) -> None:
     customer = await lists.customer_of(event_from_user.id)
-    cards = await lists.products(kind, customer)
-    await presenter.send(bot, message.chat.id, ListPage(kind=kind, cards=cards, page=0))
+    result = await lists.open(kind, customer)
+    await presenter.send(bot, message.chat.id, ListPage.of(result))
 
 
 async def on_list(
@@ -37,7 +36,6 @@ async def on_list(
     lists: Lists,
     refs: ProductRefs,
     presenter: CardPresenter,
-    store: BotStore,
     bot: Bot,
 ) -> None:
     kind = callback_data.kind
@@ -46,8 +44,8 @@ async def on_list(
         await on_expired_button(query, callback_answer, event_from_user, lists, bot)
         return
     customer = await lists.customer_of(event_from_user.id)
-    cards = await lists.products(kind, customer, seed)
-    view = ListPage(kind=kind, cards=cards, page=callback_data.page, ref=callback_data.ref)
+    result = await lists.open(kind, customer, seed)
+    view = ListPage.of(result, page=callback_data.page, ref=callback_data.ref)
     message = query.message
     if isinstance(message, Message) and callback_data.here:
         await presenter.replace(bot, message, view)

@@ -155,13 +155,13 @@ async def cmd_recs(
         await message.answer(
             html.quote(
                 _(
-                    "Usage: /recs <identifier> [list]. "
-                    "Lists: for_you, bestsellers, also_bought, you_may_also_like."
+                    "Usage: /recs <identifier> [list]. Lists: new_for_you, buy_again, "
+                    "bestsellers, also_bought, you_may_also_like."
                 )
             )
         )
         return
-    kind = kind or ListKind.FOR_YOU
+    kind = kind or ListKind.NEW_FOR_YOU
     profile, cards = await support.recommendations(event_from_user.id, query, kind)
     if profile is None:
         head, _space, last = query.rpartition(" ")

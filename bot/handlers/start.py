@@ -13,7 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.commands import show_staff_commands, staff_help
 from bot.identity import ByLink, Linking
-from bot.keyboards.menu import main_menu
+from bot.keyboards.menu import main_menu, menu_hint
 from bot.lists import Lists
 from bot.privacy import read_phone
 from bot.records import BotStore
@@ -32,13 +32,14 @@ async def cmd_start_link(
 ) -> None:
     outcome = await linking.by_link(command.args or "", event_from_user, i18n.current_locale)
     if outcome.result is ByLink.LINKED:
+        menu = await lists.menu_state(event_from_user.id)
         await message.answer(
             _("Hello, {name}! Your shop account is linked to this chat.").format(
                 name=html.quote(event_from_user.first_name)
             )
             + "\n"
-            + _("Pick a list from the menu below."),
-            reply_markup=await lists.menu(event_from_user.id),
+            + menu_hint(menu),
+            reply_markup=main_menu(menu),
         )
         return
     texts = {
@@ -93,13 +94,7 @@ async def cmd_start(
     text = _("Hello, {name}! I pick products from our shop for you.").format(
         name=html.quote(event_from_user.first_name)
     )
-    if menu.linked:
-        text += "\n" + _("Pick a list from the menu below.")
-    else:
-        text += "\n" + _(
-            "Share your phone number with the button below and I will find your orders "
-            "and make the picks personal. Or just open Bestsellers."
-        )
+    text += "\n" + menu_hint(menu)
     await message.answer(text, reply_markup=main_menu(menu))
 
 
@@ -139,15 +134,11 @@ async def on_contact(
     if customer.known:
         text = _("Thank you, {name}! Your shop account is linked to this chat.")
     else:
-        text = _(
-            "Thank you, {name}! We don't know this number yet; you will see our bestsellers "
-            "until you order with it."
-        )
+        text = _("Thank you, {name}! We don't know this number yet.")
+    menu = await lists.menu_state(event_from_user.id)
     await message.answer(
-        text.format(name=html.quote(contact.first_name))
-        + "\n"
-        + _("Pick a list from the menu below."),
-        reply_markup=await lists.menu(event_from_user.id),
+        text.format(name=html.quote(contact.first_name)) + "\n" + menu_hint(menu),
+        reply_markup=main_menu(menu),
     )
 
 
@@ -174,10 +165,8 @@ async def _tell_unlinked(
 
 
 async def cmd_menu(message: Message, event_from_user: User, lists: Lists) -> None:
-    await message.answer(
-        _("Pick a list from the menu below."),
-        reply_markup=await lists.menu(event_from_user.id),
-    )
+    menu = await lists.menu_state(event_from_user.id)
+    await message.answer(menu_hint(menu), reply_markup=main_menu(menu))
 
 
 async def cmd_help(

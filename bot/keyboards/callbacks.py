@@ -7,7 +7,9 @@ from aiogram.filters.callback_data import CallbackData
 from bot.ports import ListKind
 
 KIND_CODES: dict[ListKind, str] = {
-    ListKind.FOR_YOU: "f",
+    # "f" was For you, whose place New for you took: buttons sent before open it.
+    ListKind.NEW_FOR_YOU: "f",
+    ListKind.BUY_AGAIN: "r",
     ListKind.BESTSELLERS: "b",
     ListKind.ALSO_BOUGHT: "a",
     ListKind.YOU_MAY_ALSO_LIKE: "y",

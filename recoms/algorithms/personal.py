@@ -1,5 +1,6 @@
 """Personal: the contact's own repeat purchases, by recency, blended with new items that
-customers with similar purchases bought."""
+customers with similar purchases bought; or either part alone (``exclude_purchased``: new items
+only, ``purchased_only``: repeat purchases only)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,16 @@ from recoms.domain import ProductId
 def personal(request: Request) -> list[ProductId]:
     """The contact's list, best first, ties by product id; bestsellers fill a short list, and
     make the whole list for a contact with no history. With ``exclude_purchased`` nothing the
-    contact bought appears. The mix is the model's ``settings.personal`` (``personal_new``
-    with ``exclude_purchased``)."""
+    contact bought appears. With ``purchased_only`` only what the contact bought appears, by
+    the repeat score alone, and nothing fills a short list (an unknown contact's is empty).
+    The mix is the model's ``settings.personal`` (``personal_new`` with ``exclude_purchased``).
+    """
     aligned, catalog, history = request.aligned, request.catalog, request.history
     model, source = aligned.model, request.params
     settings = model.settings
     params = settings.personal_new if source.exclude_purchased else settings.personal
+    if source.purchased_only:
+        return _buy_again(request, params)
     ranking = bestseller_ranking(request)
     if history is None:
         return select(
@@ -74,15 +79,7 @@ def personal(request: Request) -> list[ProductId]:
     parts = [collaborative]
     excluded: list[int] = []
     if not source.exclude_purchased and bought:
-        # Some products are bought again and again (consumables), others once (a kettle):
-        # what the shop's customers did with each product says which.
-        bought_array = np.asarray(bought, dtype=np.int64)
-        own = np.array([repeat[catalog.product_ids[i]] for i in bought])
-        in_model = aligned.to_model[bought_array]
-        rate = np.where(in_model >= 0, model.repeat_rate[np.maximum(in_model, 0)], np.nan)
-        rate = np.where(np.isnan(rate), np.nanmean(rate) if np.any(in_model >= 0) else 1.0, rate)
-        own = own * np.power(np.maximum(rate, 1e-6), params.repeat_rate_power)
-        parts.append(Scores(bought_array, own / own.max() * params.repeat_weight))
+        parts.append(_repeat_scores(request, repeat, bought, params))
     if source.exclude_purchased:
         excluded.extend(bought)
     return select(
@@ -92,6 +89,44 @@ def personal(request: Request) -> list[ProductId]:
         in_stock_only=source.in_stock_only,
         exclude=excluded,
         fill=(ranking,),
+    )
+
+
+def _repeat_scores(
+    request: Request, repeat: dict[ProductId, float], bought: list[int], params: PersonalParams
+) -> Scores:
+    """The contact's own purchases (catalogue positions ``bought``) scored for buying again,
+    the best at ``params.repeat_weight``.
+
+    Some products are bought again and again (consumables), others once (a kettle): what the
+    shop's customers did with each product says which."""
+    aligned, catalog, model = request.aligned, request.catalog, request.aligned.model
+    bought_array = np.asarray(bought, dtype=np.int64)
+    own = np.array([repeat[catalog.product_ids[i]] for i in bought])
+    in_model = aligned.to_model[bought_array]
+    rate = np.where(in_model >= 0, model.repeat_rate[np.maximum(in_model, 0)], np.nan)
+    rate = np.where(np.isnan(rate), np.nanmean(rate) if np.any(in_model >= 0) else 1.0, rate)
+    own = own * np.power(np.maximum(rate, 1e-6), params.repeat_rate_power)
+    return Scores(bought_array, own / own.max() * params.repeat_weight)
+
+
+def _buy_again(request: Request, params: PersonalParams) -> list[ProductId]:
+    """Only what the contact bought, best to buy again first (``_repeat_scores``)."""
+    history, source = request.history, request.params
+    if history is None or not history.purchases:
+        return []
+    bought_ids, repeat_score, _ = _purchase_summary(
+        history, now=request.now, half_life_days=params.half_life_days
+    )
+    repeat = dict(zip(bought_ids, repeat_score.tolist(), strict=True))
+    bought = request.catalog.indices(repeat)
+    if not bought:
+        return []
+    return select(
+        request.catalog,
+        _repeat_scores(request, repeat, bought, params),
+        limit=source.limit,
+        in_stock_only=source.in_stock_only,
     )
 
 

@@ -95,6 +95,11 @@ class DataSourceParamsModel(ApiModel):
     exclude_purchased: bool = Field(
         default=False, description="Leave out what the contact has already bought."
     )
+    purchased_only: bool = Field(
+        default=False,
+        description="Personal lists: only what the contact has bought (buy again), with no "
+        "bestsellers to fill a short list. Not together with excludePurchased.",
+    )
     window_days: WindowDays = 90
     price_ratio_min: PriceRatio = 0.7
     price_ratio_max: PriceRatio = 1.5
@@ -102,8 +107,9 @@ class DataSourceParamsModel(ApiModel):
 
     @model_validator(mode="after")
     def _band(self) -> Self:
-        # A rule across fields, which JSON Schema cannot state: the fuzz test's hook keeps to it.
+        # Rules across fields, which JSON Schema cannot state: the fuzz test's hook keeps to them.
         _check_band(self.price_ratio_min, self.price_ratio_max)
+        _check_purchases(self.exclude_purchased, self.purchased_only)
         return self
 
     @classmethod
@@ -123,6 +129,7 @@ class DataSourceParamsPatch(ApiModel):
     limit: Limit | None = None
     in_stock_only: bool | None = None
     exclude_purchased: bool | None = None
+    purchased_only: bool | None = None
     window_days: WindowDays | None = None
     price_ratio_min: PriceRatio | None = None
     price_ratio_max: PriceRatio | None = None
@@ -132,12 +139,18 @@ class DataSourceParamsPatch(ApiModel):
     def _band(self) -> Self:
         if self.price_ratio_min is not None and self.price_ratio_max is not None:
             _check_band(self.price_ratio_min, self.price_ratio_max)
+        _check_purchases(bool(self.exclude_purchased), bool(self.purchased_only))
         return self
 
 
 def _check_band(low: float, high: float) -> None:
     if low > high:
         raise ValueError("priceRatioMin must not exceed priceRatioMax")
+
+
+def _check_purchases(exclude_purchased: bool, purchased_only: bool) -> None:
+    if exclude_purchased and purchased_only:
+        raise ValueError("excludePurchased and purchasedOnly leave nothing to list together")
 
 
 Name = Annotated[NamedText, Field(max_length=200)]

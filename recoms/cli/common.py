@@ -77,6 +77,11 @@ def params_arguments(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         help="leave out what the contact bought",
     )
+    group.add_argument(
+        "--purchased-only",
+        action=argparse.BooleanOptionalAction,
+        help="personal: only what the contact bought (buy again), no bestsellers to fill",
+    )
     group.add_argument("--window-days", type=int, help="bestseller window in days")
     group.add_argument("--price-ratio-min", type=float, help="lowest price ratio (alternatives)")
     group.add_argument("--price-ratio-max", type=float, help="highest price ratio (upsell)")
@@ -155,6 +160,7 @@ def changed_params(base: DataSourceParams, args: argparse.Namespace) -> DataSour
         "limit",
         "in_stock_only",
         "exclude_purchased",
+        "purchased_only",
         "window_days",
         "price_ratio_min",
         "price_ratio_max",

@@ -89,6 +89,8 @@ def validate_params(params: DataSourceParams) -> None:
             )
     if params.price_ratio_min > params.price_ratio_max:
         raise InvalidRequest("price_ratio_min must not be above price_ratio_max")
+    if params.exclude_purchased and params.purchased_only:
+        raise InvalidRequest("exclude_purchased and purchased_only leave nothing to list together")
     if len(params.product_ids) > MAX_CURATED:
         raise InvalidRequest(f"product_ids may hold at most {MAX_CURATED} ids")
     for pid in params.product_ids:

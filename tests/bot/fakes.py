@@ -38,6 +38,7 @@ from recoms.domain import Product
 from recoms.importing.feed import parse_feed
 
 PERSONAL, BESTSELLERS, ALSO_BOUGHT, YOU_MAY_ALSO_LIKE, ALTERNATIVES = 1, 2, 3, 4, 5
+BUY_AGAIN, NEW_FOR_YOU = 7, 8
 
 
 @dataclass
@@ -80,11 +81,15 @@ class FakeEngine:
     3 also bought: in stock, most orders shared with the seeds first, seeds left out.
     4 you may also like: in stock, same category, pricier than the cheapest seed, cheapest first.
     5 alternatives: in stock, same category, nearest in price first, seeds left out.
+    7 buy again: the contact's purchases (latest order first) in stock, nothing else.
+    8 new for you: personal without anything the contact bought.
     """
 
     cards: dict[str, ProductCard]
     contacts: dict[int, FakeContact] = field(default_factory=dict)
     orders: list[FakeOrder] = field(default_factory=list)
+    carts: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """Each contact's cart, by contact id."""
     limit: int = 10
     built_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     down: bool = False
@@ -149,6 +154,10 @@ class FakeEngine:
             ALSO_BOUGHT: lambda: self._also_bought(products),
             YOU_MAY_ALSO_LIKE: lambda: self._you_may_also_like(products),
             ALTERNATIVES: lambda: self._alternatives(products),
+            BUY_AGAIN: lambda: self._in_stock(self._bought(customer)),
+            NEW_FOR_YOU: lambda: self._in_stock(
+                self._personal(customer), leave_out=self._bought(customer)
+            ),
         }.get(data_source_id)
         if ranked is None:
             raise RequestRejected(f"data source {data_source_id} not found")
@@ -318,12 +327,14 @@ class FakeEngine:
         counts = Counter(product for order in self.orders for product in order.product_ids)
         return self._in_stock(sorted(counts, key=lambda product: (-counts[product], product)))
 
-    def _personal(self, customer: CustomerKey) -> list[str]:
+    def _bought(self, customer: CustomerKey) -> list[str]:
         contact = self.find(customer)
         if contact is None:
-            return self._bestsellers()
-        bought = [product for order in self._orders_of(contact) for product in order.product_ids]
-        return self._in_stock([*bought, *self._bestsellers()])
+            return []
+        return [product for order in self._orders_of(contact) for product in order.product_ids]
+
+    def _personal(self, customer: CustomerKey) -> list[str]:
+        return self._in_stock([*self._bought(customer), *self._bestsellers()])
 
     def _also_bought(self, seeds: Sequence[str]) -> list[str]:
         shared = Counter(
@@ -381,4 +392,5 @@ class FakeEngine:
                 )
                 for order in self._orders_of(contact)
             ),
+            cart=self.carts.get(contact.contact_id, ()),
         )

@@ -14,10 +14,12 @@ def test_settings_read_the_way_a_deployment_writes_them(monkeypatch: pytest.Monk
     monkeypatch.setenv("BOT_TOKEN", "123:abc")
     monkeypatch.setenv("BOT_ADMINS", "900001, 900002")
     monkeypatch.setenv("BOT_LISTS", '{"bestsellers": 9}')
-    monkeypatch.setenv("BOT_LISTS__FOR_YOU", "7")
+    monkeypatch.setenv("BOT_LISTS__NEW_FOR_YOU", "17")
     settings = BotSettings(_env_file=None)
     assert settings.admin_ids() == {900001, 900002}
-    assert (settings.lists.for_you, settings.lists.bestsellers, settings.lists.also_bought) == (
+    lists = settings.lists
+    assert (lists.new_for_you, lists.buy_again, lists.bestsellers, lists.also_bought) == (
+        17,
         7,
         9,
         3,

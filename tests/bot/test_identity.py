@@ -141,7 +141,7 @@ async def test_an_unknown_phone_is_told_honestly(
     await chat.share_contact(TARAS, "+380501110002")
     answer = session.last(TARAS.id).visible
     assert "We don't know this number yet" in answer
-    assert "bestsellers until you order with it" in answer
+    assert "appear here after your first order" in answer
     assert "Your shop account is linked" not in answer
     await chat.share_contact(OLENA, "+380501110001")
     assert "Ваш акаунт магазину прив'язано" in session.last(OLENA.id).visible

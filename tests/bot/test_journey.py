@@ -65,13 +65,17 @@ async def test_customer_journey(
     assert user is not None
     assert user.contact_id == contact.id
 
-    # Every list of the menu opens as one message with a card.
+    # Every list of the menu opens as one message with a card; Also bought says what it
+    # starts from.
+    menu = reply_keyboard_texts(linked)
     for button, title in (
-        ("✨ Для вас", "Для вас"),
-        ("🔥 Хіти продажу", "Хіти продажу"),
-        ("🛒 Також купують", "Також купують"),
+        ("🔄 Купити знову", "Купити знову"),
+        ("✨ Нове для вас", "Нове для вас"),
+        ("🔥 Популярне зараз", "Популярне зараз"),
+        ("🛒 До вашого останнього замовлення", "До вашого останнього замовлення"),
         ("💎 Вам може сподобатися", "Вам може сподобатися"),
     ):
+        assert button in menu
         requests = await chat.send(OLENA, button)
         sends = [r for r in requests if isinstance(r, (SendMessage, SendPhoto))]
         assert len(sends) == 1, f"{button}: {requests}"
@@ -79,7 +83,7 @@ async def test_customer_journey(
         assert card.visible.startswith(f"{button.split()[0]} {title}"), card.visible
 
     # Bestsellers: paging edits the one message in place.
-    await chat.send(OLENA, "🔥 Хіти продажу")
+    await chat.send(OLENA, "🔥 Популярне зараз")
     bestsellers = session.last(OLENA.id)
     assert bestsellers.photo is not None
     total = int(next(t for t, _, _ in bestsellers.buttons() if "/" in t).split("/")[1])
@@ -112,7 +116,9 @@ async def test_customer_journey(
     before = len(session.chat(OLENA.id))
     await chat.press(OLENA, current, "Також купують")
     assert len(session.chat(OLENA.id)) == before + 1
-    assert "Також купують" in session.last(OLENA.id).visible
+    # Titled with the product whose card it was opened from.
+    product = current.visible.split("\n")[1]
+    assert session.last(OLENA.id).visible.startswith(f"🛒 Разом із «{product}» також купують")
 
     # The shop button carries UTM tags naming the list.
     urls = [url for _, _, url in session.last(OLENA.id).buttons() if url]
@@ -125,7 +131,7 @@ async def test_customer_journey(
     picker = session.last(OLENA.id)
     await chat.press(OLENA, picker, "English")
     assert "Language: English" in session.last(OLENA.id).visible
-    assert "✨ For you" in reply_keyboard_texts(session.last(OLENA.id))
+    assert "✨ New for you" in reply_keyboard_texts(session.last(OLENA.id))
     assert await store.language(OLENA.id) == "en"
     await chat.send(OLENA, "/menu")
     assert "Pick a list" in session.last(OLENA.id).visible
@@ -182,10 +188,10 @@ async def test_an_unknown_customer_is_created_from_their_phone(
     # bestsellers, which open in place of that message.
     await chat.send(TARAS, "🛒 Also bought")
     empty = session.last(TARAS.id)
-    assert "nothing to show here yet" in empty.visible
-    await chat.press(TARAS, empty, "Bestsellers")
+    assert "your cart is empty and you have no orders yet" in empty.visible
+    await chat.press(TARAS, empty, "Popular now")
     assert session.messages[(TARAS.id, empty.message_id)].deleted
-    assert "Bestsellers" in session.last(TARAS.id).visible
+    assert "Popular now" in session.last(TARAS.id).visible
 
 
 async def test_a_text_message_that_is_not_a_menu_press_goes_to_support(

@@ -86,7 +86,7 @@ def test_every_card_fits_and_is_well_formed(
     context: I18n, card: ProductCard, locale: str, photo: bool
 ) -> None:
     with context.use_locale(locale):
-        rendered = render_card(card, title="🔥 Bestsellers", locale=locale, photo=photo)
+        rendered = render_card(card, title="🔥 Popular now", locale=locale, photo=photo)
     assert_fits(rendered.text, CAPTION_LIMIT if rendered.photo else TEXT_LIMIT)
     if rendered.photo is not None:
         assert rendered.photo.startswith(("http://", "https://"))
@@ -212,4 +212,4 @@ def test_staff_texts_fit_and_are_well_formed(
     )
     with context.use_locale(locale):
         assert_fits(profile_text(profile, locale), TEXT_LIMIT)
-        assert_fits(compact_list_text(ListKind.FOR_YOU, profile, listed, locale), TEXT_LIMIT)
+        assert_fits(compact_list_text(ListKind.NEW_FOR_YOU, profile, listed, locale), TEXT_LIMIT)

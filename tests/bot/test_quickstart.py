@@ -74,11 +74,11 @@ async def test_the_quick_start_runs_the_demo(
             contact = {"phone_number": "+380501110001", "first_name": "Olena", "user_id": OLENA}
             await http.post(f"{chat}/contact", json={"contact": contact})
             await wait_for(http, chat, lambda b: len(bot_messages(b)) >= 2)
-            await http.post(f"{chat}/send", json={"text": "✨ Для вас"})
+            await http.post(f"{chat}/send", json={"text": "✨ Нове для вас"})
             body = await wait_for(http, chat, lambda b: len(bot_messages(b)) >= 3)
             card = bot_messages(body)[-1]
             assert card.get("photo"), card
-            assert "Для вас" in card["caption"]
+            assert "Нове для вас" in card["caption"]
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -64,7 +64,7 @@ async def test_a_photo_telegram_cannot_fetch_becomes_a_text_card(
     chat: Chat, session: RecordingSession
 ) -> None:
     session.bad_photo_urls.add("https://shop.example/img/mug.jpg")
-    requests = await chat.send(TARAS, "🔥 Bestsellers")
+    requests = await chat.send(TARAS, "🔥 Popular now")
     assert [type(r) for r in requests] == [SendPhoto, SendMessage]
     card = session.last(TARAS.id)
     assert card.photo is None
@@ -85,7 +85,7 @@ async def test_a_photo_telegram_cannot_fetch_becomes_a_text_card(
 async def test_a_bad_photo_while_paging_replaces_the_card_with_text(
     chat: Chat, session: RecordingSession
 ) -> None:
-    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.send(TARAS, "🔥 Popular now")
     first = session.last(TARAS.id)
     assert first.photo is not None
     session.bad_photo_urls.add("https://shop.example/img/dice.jpg")  # the second bestseller
@@ -95,7 +95,7 @@ async def test_a_bad_photo_while_paging_replaces_the_card_with_text(
     card = session.last(TARAS.id)
     assert "Executive Decision Dice" in card.visible
     assert card.photo is None
-    assert len([m for m in session.chat(TARAS.id) if "Bestsellers" in m.visible]) == 1
+    assert len([m for m in session.chat(TARAS.id) if "Popular now" in m.visible]) == 1
 
 
 @pytest.mark.engine
@@ -103,6 +103,7 @@ async def test_the_engine_down_gets_an_apology_in_the_users_language(
     chat: Chat, session: RecordingSession, service: RecomsService
 ) -> None:
     await chat.send(OLENA, "/start")
+    await chat.share_contact(OLENA, "+380501110001")
     await service.database.engine.dispose()
     # Make every new connection fail, as when the database host is gone.
     from sqlalchemy import event
@@ -112,7 +113,7 @@ async def test_the_engine_down_gets_an_apology_in_the_users_language(
 
     event.listen(service.database.engine.sync_engine, "do_connect", refuse)
     try:
-        await chat.send(OLENA, "✨ Для вас")
+        await chat.send(OLENA, "✨ Нове для вас")
     finally:
         event.remove(service.database.engine.sync_engine, "do_connect", refuse)
     answer = session.last(OLENA.id).visible

@@ -62,10 +62,10 @@ async def test_find_shows_the_customer_and_their_lists(
     assert found.visible.index("O-2") < found.visible.index("O-1")
     assert "Telegram: not linked" in found.visible
     labels = [text for text, _, _ in found.buttons()]
-    assert "✨ For you" in labels
+    assert "✨ New for you" in labels
     assert not any("Send" in label for label in labels), "nothing to send to an unlinked chat"
 
-    await chat.press(IRYNA, found, "Bestsellers")
+    await chat.press(IRYNA, found, "Popular now")
     assert "Meeting That Could Have Been an Email Mug" in session.last(IRYNA.id).visible
 
     for query in ("olena@example.com", "olena-001", "#" + found.visible.split("#")[1].split()[0]):
@@ -91,17 +91,17 @@ async def test_an_agent_sends_a_list_to_the_customers_chat(
     found = session.last(IRYNA.id)
     assert "Telegram: linked" in found.visible
     before = len(session.chat(OLENA.id))
-    await chat.press(IRYNA, found, "Send")  # the first Send: For you
+    await chat.press(IRYNA, found, "Send")  # the first Send: Buy again
     olena_chat = session.chat(OLENA.id)
     assert len(olena_chat) == before + 2
     assert "Наш консультант дібрав для вас" in olena_chat[-2].visible  # in her language
-    assert "✨ Для вас" in olena_chat[-1].visible
+    assert "🔄 Купити знову" in olena_chat[-1].visible
     assert "▶" in [text for text, _, _ in olena_chat[-1].buttons()]
     assert "Sent" in session.last(IRYNA.id).visible
     sends = [entry for entry in await store.audit_log() if entry.action == "send"]
     assert len(sends) == 1
     assert sends[0].actor_id == IRYNA.id
-    assert "for_you" in sends[0].detail
+    assert "buy_again" in sends[0].detail
 
     # Olena pages the list she was sent, in her own chat.
     await chat.press(OLENA, olena_chat[-1], "▶")
@@ -145,7 +145,7 @@ async def test_recs_product_link_and_stats(
 ) -> None:
     await chat.send(IRYNA, "/recs olena-001 bestsellers")
     text = session.last(IRYNA.id).visible
-    assert "Bestsellers" in text
+    assert "Popular now" in text
     assert "1. Meeting That Could Have Been an Email Mug · €28.00 · ✅" in text
 
     await chat.send(IRYNA, "/product lamp-1")
@@ -157,7 +157,8 @@ async def test_recs_product_link_and_stats(
     alternatives = session.last(IRYNA.id).visible
     assert "Alternatives" in alternatives
     assert "Lamp of" in alternatives
-    assert "Lamp of Lost Hope" not in alternatives
+    assert alternatives.startswith("🔁 Alternatives to Lamp of Lost Hope\n")
+    assert "Lamp of Lost Hope" not in alternatives.split("\n", 1)[1]
     await chat.send(IRYNA, "/product no-such-product")
     assert "No product with this id" in session.last(IRYNA.id).visible
     await chat.send(IRYNA, "/product lamp")
@@ -286,7 +287,7 @@ async def test_find_by_name_shows_one_customer_or_a_list_to_pick_from(
     picked = session.last(IRYNA.id)
     assert "c-002" in picked.visible
     assert "O-4" in picked.visible
-    await chat.press(IRYNA, picked, "Bestsellers")
+    await chat.press(IRYNA, picked, "Popular now")
     assert "Mug" in session.last(IRYNA.id).visible
 
     await chat.send(IRYNA, "/find Taras Nobody")

@@ -49,9 +49,9 @@ async def test_a_list_goes_after_a_preview_with_the_agents_line(
 ) -> None:
     thread, card = await topic_of(chat, session, "що порадите?")
     olena_before = len(session.chat(OLENA.id))
-    await chat.press(IRYNA, card, "📤")  # the first Send: For you
+    await chat.press(IRYNA, card, "📤")  # the first Send: Buy again
     preview = session.in_topic(GROUP, thread)[-1]
-    assert "For you" in preview.visible
+    assert "Buy again" in preview.visible
     assert "Meeting That Could Have Been an Email Mug" in preview.visible
     assert len(session.chat(OLENA.id)) == olena_before, "nothing goes before Send"
 
@@ -65,10 +65,10 @@ async def test_a_list_goes_after_a_preview_with_the_agents_line(
     await chat.press(IRYNA, preview, "Send")
     olena = session.chat(OLENA.id)[olena_before:]
     assert olena[0].visible.startswith("Ось що я б порадила & ще <дещо>")
-    assert "✨ Для вас" in olena[1].visible, "the cards in her language"
+    assert "🔄 Купити знову" in olena[1].visible, "the cards in her language"
     record = session.in_topic(GROUP, thread)[-1]
     assert "Sent" in record.visible
-    assert "For you" in record.visible
+    assert "Buy again" in record.visible
     assert "Iryna" in record.visible
     conversation = await store.conversations.open_conversation(OLENA.id)
     assert conversation is not None
@@ -121,4 +121,4 @@ async def test_an_unlinked_customer_can_get_bestsellers(
     card = session.in_topic(GROUP, thread)[0]
     await chat.press(IRYNA, card, "📤")
     await chat.press(IRYNA, session.in_topic(GROUP, thread)[-1], "Send")
-    assert "Bestsellers" in session.last(TARAS.id).visible
+    assert "Popular now" in session.last(TARAS.id).visible

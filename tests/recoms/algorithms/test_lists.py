@@ -117,6 +117,22 @@ def test_personal_exclude_purchased_drops_everything_bought(
     assert not set(ranked) & {"bread", "butter", "water"}
 
 
+def test_personal_purchased_only_is_the_repeat_ranking_alone(
+    model: Model, catalog: CatalogView
+) -> None:
+    # The repeat part of the personal list, in its order, and nothing else: no similar
+    # customers' items, no bestsellers to fill it.
+    ranked = ask(
+        model, catalog, Algorithm.PERSONAL, history=CUSTOMER_1, purchased_only=True, limit=50
+    )
+    assert ranked == shop.ids("bread", "butter", "water")
+    full = ask(model, catalog, Algorithm.PERSONAL, history=CUSTOMER_1, limit=2)
+    assert ranked[:2] == full
+    assert ask(model, catalog, Algorithm.PERSONAL, purchased_only=True) == []
+    visitor = ContactHistory(cart=shop.ids("baguette"))
+    assert ask(model, catalog, Algorithm.PERSONAL, history=visitor, purchased_only=True) == []
+
+
 def test_personal_counts_the_cart_and_views(model: Model, catalog: CatalogView) -> None:
     # A visitor with baguette in the cart and nothing bought yet gets its partner.
     ranked = ask(

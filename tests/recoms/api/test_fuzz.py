@@ -112,8 +112,9 @@ VALID_EVENT = {
 def keep_cross_field_rules(case: schemathesis.Case) -> None:
     """A schema-valid case made to keep the rules the document states in words only, as
     OpenAPI cannot express them: a contact named by one identifier at least, products for a
-    product-based list, either ``search`` or ``ids``, a price band the right way round, a
-    phone and an email that read as such, and a tracker event the engine knows."""
+    product-based list, either ``search`` or ``ids``, a price band the right way round, not both
+    ``excludePurchased`` and ``purchasedOnly``, a phone and an email that read as such, and a
+    tracker event the engine knows."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return
     query = case.query if case.query is not None else {}
@@ -136,6 +137,8 @@ def keep_cross_field_rules(case: schemathesis.Case) -> None:
             low, high = params.get("priceRatioMin"), params.get("priceRatioMax")
             if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
                 params["priceRatioMin"], params["priceRatioMax"] = high, low
+            if params.get("excludePurchased") is True and params.get("purchasedOnly") is True:
+                params["purchasedOnly"] = False
         if operation == "linkTelegram":
             body["phone"] = None if blank(body.get("phone")) else "+380501110009"
             body["email"] = None if blank(body.get("email")) else "fuzz@example.com"

@@ -199,6 +199,25 @@ async def test_excluding_purchases_and_limits_come_from_the_data_source(
     assert not bought & set(listed)
 
 
+async def test_a_fresh_shop_has_buy_again_and_new_for_you(demo: RecomsService) -> None:
+    """Data source 7 lists only what the contact bought, 8 only what they never did; together
+    they are the contact's whole personal list, split."""
+    sources = {source.id: source for source in await demo.list_data_sources()}
+    assert (sources[DataSourceId(7)].name, sources[DataSourceId(8)].name) == (
+        "Buy again",
+        "New for you",
+    )
+    profile = await demo.contact_profile(OLENA, orders=100)
+    bought = {line.product_id for order in profile.last_orders for line in order.lines}
+    again = ids(await demo.recommend(DataSourceId(7), OLENA))
+    new = ids(await demo.recommend(DataSourceId(8), OLENA))
+    assert again
+    assert set(again) <= bought
+    assert len(new) == 10
+    assert not bought & set(new)
+    assert await demo.recommend(DataSourceId(7), Identity(external_id="nobody-at-all")) == []
+
+
 async def test_data_sources_are_validated(service: RecomsService) -> None:
     for bad in (
         DataSourceParams(limit=0),
@@ -206,6 +225,7 @@ async def test_data_sources_are_validated(service: RecomsService) -> None:
         DataSourceParams(window_days=0),
         DataSourceParams(price_ratio_min=2.0, price_ratio_max=1.0),
         DataSourceParams(price_ratio_max=float("nan")),
+        DataSourceParams(exclude_purchased=True, purchased_only=True),
     ):
         with pytest.raises(InvalidRequest):
             await service.create_data_source("x", Algorithm.BESTSELLERS, bad)
@@ -218,7 +238,7 @@ async def test_data_sources_are_validated(service: RecomsService) -> None:
     )
     assert (updated.name, updated.params.limit) == ("Top 5", 5)
     assert (await service.get_data_source(DataSourceId(2))).params.limit == 5
-    assert len(await service.list_data_sources()) == 6
+    assert len(await service.list_data_sources()) == 8
 
 
 async def test_recommend_works_before_any_rebuild(
