@@ -36,7 +36,7 @@ async def test_person_shares_contact_opens_and_pages_a_list(world: World, tmp_pa
         await page.wait_for("document.body.innerText.includes('Дякую, Olena!')")
         assert await page.evaluate("document.querySelector('.contact-name') !== null")
 
-        await page.click_button("Хіти продажу")
+        await page.click_button("Популярне зараз")
         total = await page.wait_for(
             """(() => {
                 const pages = [...document.querySelectorAll('.inline-button')]

@@ -33,12 +33,12 @@ async def test_customer_journey(world: World) -> None:
     # The share-phone button is gone once linked; the menu stays.
     menu = (await olena.chat())["reply_keyboard"]
     labels = [b["text"] for row in menu["keyboard"] for b in row]
-    assert "🔥 Хіти продажу" in labels
+    assert "🔥 Популярне зараз" in labels
     assert not any(b.get("request_contact") for row in menu["keyboard"] for b in row)
 
     # Bestsellers open as one message with a card, paged by editing it.
-    sent = await olena.reply_button("Хіти продажу")
-    first = await olena.bot_says("Хіти продажу", after=sent["message_id"])
+    sent = await olena.reply_button("Популярне зараз")
+    first = await olena.bot_says("Популярне зараз", after=sent["message_id"])
     label = page_label(first)
     assert label is not None
     assert label.startswith("1/")
@@ -60,7 +60,7 @@ async def test_customer_journey(world: World) -> None:
     shop = next(b["url"] for b in buttons(second) if b.get("url"))
     assert "utm_source=telegram" in shop
     await olena.press(second, "Також купують")
-    also = await olena.bot_says("Також купують", after=second["message_id"])
+    also = await olena.bot_says("також купують", after=second["message_id"])
     assert also["message_id"] > second["message_id"]
 
     # Switch to English, then forget.
