@@ -37,15 +37,19 @@ class OrderHistory:
 class ContactHistory:
     """What one contact did, read fresh from storage for each request.
 
-    ``purchases`` are order lines, oldest first; ``viewed`` product ids, oldest first, repeats
-    kept; ``cart`` the current cart's product ids in cart order.
+    ``purchases`` are order lines, oldest first (a long history's latest lines only);
+    ``viewed`` product ids, oldest first, repeats kept; ``cart`` the current cart's product ids
+    in cart order; ``bought`` every product ever bought, when read (lists that leave out what
+    the contact bought read it, as ``purchases`` may not reach back far enough).
     """
 
     purchases: Sequence[Purchase] = ()
     viewed: Sequence[ProductId] = ()
     cart: Sequence[ProductId] = ()
     wishlist: Sequence[ProductId] = field(default=())
+    bought: frozenset[ProductId] = frozenset()
 
     @property
     def purchased_ids(self) -> set[ProductId]:
-        return {purchase.product_id for purchase in self.purchases}
+        """Every product the contact bought, as far as this history knows."""
+        return {purchase.product_id for purchase in self.purchases} | self.bought

@@ -81,7 +81,8 @@ def personal(request: Request) -> list[ProductId]:
     if not source.exclude_purchased and bought:
         parts.append(_repeat_scores(request, repeat, bought, params))
     if source.exclude_purchased:
-        excluded.extend(bought)
+        # Everything ever bought, not only what the latest order lines the history holds name.
+        excluded.extend(catalog.indices(history.purchased_ids))
     return select(
         catalog,
         Scores.concat(parts),

@@ -790,7 +790,10 @@ class RecomsService:
                     asked = Identity(contact_id=ContactId(int(subject[1])))
                 async with self.database.sessions() as session:
                     subject, history = await recommendations.subject_history(
-                        session, self._identifiers, asked
+                        session,
+                        self._identifiers,
+                        asked,
+                        everything_bought=source.params.exclude_purchased,
                     )
             answer = await self._ranked(serving, source, history, products, narrowed, now)
             if trusted:

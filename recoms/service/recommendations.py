@@ -57,16 +57,28 @@ async def data_source_for(
 
 
 async def history(
-    session: AsyncSession, identifiers: Identifiers, identity: Identity
+    session: AsyncSession,
+    identifiers: Identifiers,
+    identity: Identity,
+    *,
+    everything_bought: bool = False,
 ) -> ContactHistory | None:
-    """The contact's history, a visitor's (web id only), or None for nobody known.
+    """The contact's history, a visitor's (web id only), or None for nobody known;
+    ``everything_bought`` reads every product the contact ever bought besides the latest
+    order lines (for lists that leave them out).
 
     Read fresh (one statement for a known contact), so what the contact just did counts."""
-    return (await subject_history(session, identifiers, identity))[1]
+    return (
+        await subject_history(session, identifiers, identity, everything_bought=everything_bought)
+    )[1]
 
 
 async def subject_history(
-    session: AsyncSession, identifiers: Identifiers, identity: Identity
+    session: AsyncSession,
+    identifiers: Identifiers,
+    identity: Identity,
+    *,
+    everything_bought: bool = False,
 ) -> tuple[Subject, ContactHistory | None]:
     """As ``history``, with whom the identity named: the contact, else the visitor of its
     web id (even one with no activity yet), else nobody."""
@@ -77,6 +89,7 @@ async def subject_history(
         purchases=HISTORY_PURCHASES,
         events=HISTORY_EVENTS,
         undone_by={"wishlist": UNWISHED_EVENTS},
+        bought=everything_bought,
     )
     if activity is not None:
         assert activity.contact_id is not None
@@ -96,4 +109,5 @@ def _contact_history(activity: Activity) -> ContactHistory:
         viewed=activity.events["viewed"],
         cart=activity.cart,
         wishlist=activity.events["wishlist"],
+        bought=frozenset(activity.bought),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
@@ -53,7 +53,8 @@ class Part(enum.IntEnum):
     FOUND = 0
     PURCHASES = 1
     CART = 2
-    EVENTS = 3
+    BOUGHT = 3
+    EVENTS = 4
 
 
 ActivityColumns = tuple[int, str | None, datetime | None, float | None, int | None, int | None]
@@ -71,12 +72,14 @@ class Activity:
     """What a contact (or a visitor's web id) did, oldest first: the inputs of a personal list.
 
     ``contact_id`` is None for a visitor or when nobody matched; ``events`` holds the product
-    ids of each event group asked for, by the group's name."""
+    ids of each event group asked for, by the group's name; ``bought``, when asked for, every
+    product the contact ever bought (``purchases`` are only the latest lines)."""
 
     contact_id: ContactId | None
     purchases: list[Purchase]
     events: dict[str, list[ProductId]]
     cart: list[ProductId]
+    bought: set[ProductId] = field(default_factory=set)
 
 
 class ActivityRepository:
@@ -92,6 +95,7 @@ class ActivityRepository:
         purchases: int,
         events: Mapping[str, tuple[Sequence[str], int]],
         undone_by: Mapping[str, Sequence[str]] | None = None,
+        bought: bool = False,
     ) -> Activity | None:
         """The activity of the first contact matched by ``keys`` (``(key, value)`` pairs in
         the order they are tried, values as stored), or None when none matches.
@@ -99,11 +103,12 @@ class ActivityRepository:
         ``purchases`` is how many of the latest order lines to read; ``events`` maps a group
         name to the event names it takes and how many of the latest to read; ``undone_by``
         maps a group to the events that take a product out of it when they came later (a
-        wishlist's removals): such a product is not in the group."""
+        wishlist's removals): such a product is not in the group. ``bought`` also reads every
+        product the contact ever bought, however long ago."""
         if not keys:
             return None
         statement = _contact_statement(
-            tuple(key for key, _ in keys), purchases, _groups(events, undone_by)
+            tuple(key for key, _ in keys), purchases, _groups(events, undone_by), bought
         )
         rows = await self._run(statement, {f"key_{n}": value for n, (_, value) in enumerate(keys)})
         if not rows:
@@ -146,11 +151,21 @@ def _groups(
 # SQLite's whole work on a contact's history.
 @functools.lru_cache(maxsize=128)
 def _contact_statement(
-    keys: tuple[IdentityKey, ...], purchases: int, events: EventGroups
+    keys: tuple[IdentityKey, ...], purchases: int, events: EventGroups, bought: bool = False
 ) -> ActivitySelect:
     """Values bind as ``key_0``, ``key_1``... in the order of ``keys``."""
     found = _first_contact(keys)
     contact_id = select(found.c.id).scalar_subquery()
+    everything = (
+        [
+            _row(Part.BOUGHT, OrderLineRow.product_id)
+            .join(OrderRow, OrderLineRow.order_id == OrderRow.id)
+            .where(OrderRow.contact_id == contact_id)
+            .group_by(OrderLineRow.product_id)
+        ]
+        if bought
+        else []
+    )
     return _ordered(
         [
             _row(Part.FOUND, seq=found.c.id),
@@ -168,6 +183,7 @@ def _contact_statement(
                 .limit(purchases)
             ),
             _cart_part(CartLineRow.contact_id == contact_id),
+            *everything,
             *_event_parts(EventRow.contact_id == contact_id, events, by="contact_id"),
         ]
     )
@@ -294,6 +310,9 @@ def _activity(
         elif kind == Part.CART:
             assert product_id is not None
             found.cart.append(ProductId(product_id))
+        elif kind == Part.BOUGHT:
+            assert product_id is not None
+            found.bought.add(ProductId(product_id))
         elif product_id:
             found.events[groups[kind - Part.EVENTS]].append(ProductId(product_id))
     return found

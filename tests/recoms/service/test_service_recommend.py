@@ -20,7 +20,7 @@ from recoms.domain import (
     ProductId,
 )
 from recoms.errors import InvalidRequest, NotFound
-from recoms.service import RecomsService
+from recoms.service import RecomsService, recommendations
 from recoms.storage.repositories import SnapshotRepository
 
 OLENA = Identity(external_id="olena-001")
@@ -216,6 +216,20 @@ async def test_a_fresh_shop_has_buy_again_and_new_for_you(demo: RecomsService) -
     assert len(new) == 10
     assert not bought & set(new)
     assert await demo.recommend(DataSourceId(7), Identity(external_id="nobody-at-all")) == []
+
+
+async def test_new_for_you_leaves_out_purchases_older_than_the_history_it_reads(
+    demo: RecomsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long history is read as its latest lines only; what is left out as bought is still
+    everything the contact ever bought."""
+    profile = await demo.contact_profile(OLENA, orders=100)
+    bought = {line.product_id for order in profile.last_orders for line in order.lines}
+    assert len(bought) > 1
+    monkeypatch.setattr(recommendations, "HISTORY_PURCHASES", 1)
+    new = ids(await demo.recommend(DataSourceId(8), OLENA))
+    assert len(new) == 10
+    assert not bought & set(new)
 
 
 async def test_data_sources_are_validated(service: RecomsService) -> None:
