@@ -85,14 +85,16 @@ def short_text(raw: str, chars: int) -> str:
 
 
 def format_price(amount: Decimal, currency: str | None, locale: str) -> str:
-    """The amount in the locale's format, with the currency when it is a known ISO code."""
+    """The amount in the locale's currency format (Babel's, from CLDR): with its sign or code
+    where the locale puts it when the currency is a known ISO code; otherwise the locale's
+    digits and separators with two decimals, as every price has, and the currency as given."""
     try:
         if not amount.is_finite():
             raise decimal.InvalidOperation
         code = (currency or "").strip().upper()
         if code and is_currency(code):
             return str(format_currency(amount, code, locale=locale))
-        number = str(format_decimal(amount, format="#,##0.##", locale=locale))
+        number = str(format_decimal(amount, format="#,##0.00", locale=locale))
         return f"{number} {clean(currency or '')}".strip()
     except (decimal.InvalidOperation, ValueError, ArithmeticError):
         return f"{clean(str(amount))} {clean(currency or '')}".strip()

@@ -1,4 +1,5 @@
-"""The command lists Telegram shows in its menu: customers' for everyone, staff's per chat."""
+"""The command lists Telegram shows in its menu: customers' for everyone in each language we
+have, staff's per chat, and a chat's own in the language its user chose."""
 
 from __future__ import annotations
 
@@ -69,9 +70,10 @@ def staff_help(role: Role) -> str:
     return "\n".join(lines)
 
 
-def _language_code(i18n: I18n, locale: str) -> str | None:
-    """The default locale's list is the one for every language we have no catalog for."""
-    return None if locale == i18n.default_locale else locale
+def language_codes(i18n: I18n) -> list[str | None]:
+    """The ``language_code`` of each list Telegram keeps: one per language we have (en, uk),
+    and none for every other client language, which gets the default locale's list."""
+    return [None, *sorted(i18n.available_locales)]
 
 
 async def _set_commands(
@@ -79,40 +81,70 @@ async def _set_commands(
     i18n: I18n,
     commands: Callable[[], list[BotCommand]],
     scope: BotCommandScopeDefault | BotCommandScopeChat,
+    language: str | None = None,
 ) -> None:
-    """``commands()`` in every language we have (Telegram picks by the client's language)."""
-    for locale in i18n.available_locales:
+    """``commands()`` for every client language: each in its own language (Telegram picks by
+    the client's), or all in ``language`` when the chat's user chose one."""
+    for code in language_codes(i18n):
+        locale = language or code or i18n.default_locale
         with i18n.context(), i18n.use_locale(locale):
             listed = commands()
-        await bot.set_my_commands(listed, scope=scope, language_code=_language_code(i18n, locale))
+        await bot.set_my_commands(listed, scope=scope, language_code=code)
+
+
+async def _delete_commands(bot: Bot, i18n: I18n, scope: BotCommandScopeChat) -> None:
+    for code in language_codes(i18n):
+        await bot.delete_my_commands(scope=scope, language_code=code)
 
 
 async def show_customer_commands(bot: Bot, i18n: I18n) -> None:
     await _set_commands(bot, i18n, customer_commands, BotCommandScopeDefault())
 
 
-async def show_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int, role: Role) -> bool:
-    """Register the staff command list for one staff member's private chat only.
+async def show_staff_commands(
+    bot: Bot, i18n: I18n, telegram_user_id: int, role: Role, language: str | None = None
+) -> bool:
+    """Register the staff command list for one staff member's private chat only, in
+    ``language`` when they chose one.
 
     Returns False when Telegram does not know the chat yet (they never opened the bot); the
     list is registered again when they send /start.
     """
     scope = BotCommandScopeChat(chat_id=telegram_user_id)
     try:
-        await _set_commands(bot, i18n, lambda: customer_commands() + staff_commands(role), scope)
+        await _set_commands(
+            bot, i18n, lambda: customer_commands() + staff_commands(role), scope, language
+        )
     except (TelegramBadRequest, TelegramForbiddenError) as error:
         log.info("no staff commands for chat %s yet: %s", telegram_user_id, error.message)
         return False
     return True
 
 
-async def hide_staff_commands(bot: Bot, i18n: I18n, telegram_user_id: int) -> None:
+async def hide_staff_commands(
+    bot: Bot, i18n: I18n, telegram_user_id: int, language: str | None = None
+) -> None:
+    """The chat goes back to the customers' list (in ``language``, when its user chose one)."""
     scope = BotCommandScopeChat(chat_id=telegram_user_id)
     try:
-        for locale in i18n.available_locales:
-            await bot.delete_my_commands(scope=scope, language_code=_language_code(i18n, locale))
+        if language is not None:
+            await _set_commands(bot, i18n, customer_commands, scope, language)
+        else:
+            await _delete_commands(bot, i18n, scope)
     except (TelegramBadRequest, TelegramForbiddenError) as error:
         log.info("could not remove staff commands of chat %s: %s", telegram_user_id, error.message)
+
+
+async def show_chat_commands(
+    bot: Bot, i18n: I18n, telegram_user_id: int, role: Role | None, language: str | None
+) -> None:
+    """The command list of one private chat after its user chose ``language`` (None: they
+    have not, or /forget removed the choice): the staff list for staff, otherwise the
+    customers' list in that language, or the shared one when there is no choice."""
+    if role is not None:
+        await show_staff_commands(bot, i18n, telegram_user_id, role, language)
+    else:
+        await hide_staff_commands(bot, i18n, telegram_user_id, language)
 
 
 async def show_all_commands(bot: Bot, i18n: I18n, staff: StaffDirectory) -> None:

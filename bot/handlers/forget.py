@@ -10,14 +10,17 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, User
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
+from bot.commands import show_chat_commands
 from bot.edits import edit_markup_once, edit_text_once
 from bot.identity import Linking
 from bot.keyboards.callbacks import ForgetCB
 from bot.keyboards.menu import forget_confirmation
 from bot.ports import ForgottenCustomer
 from bot.relay import SupportDesk
+from bot.staff import StaffDirectory
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +74,15 @@ async def on_forget_confirmed(
     state: FSMContext,
     linking: Linking,
     desk: SupportDesk,
+    staff: StaffDirectory,
+    i18n: I18n,
     bot: Bot,
 ) -> None:
     forgotten = await linking.forget(event_from_user.id)
     await desk.forget(bot, event_from_user.id)
+    # The chosen language is gone: so is the chat's own command list in it.
+    role = await staff.role(event_from_user.id)
+    await show_chat_commands(bot, i18n, event_from_user.id, role, None)
     await state.clear()
     if isinstance(query.message, Message):
         await edit_text_once(query.message, forgotten_text(forgotten))

@@ -502,6 +502,7 @@ async def cmd_staff_remove(
     event_from_user: User,
     staff: StaffDirectory,
     support: Support,
+    store: BotStore,
     bot: Bot,
     i18n: I18n,
 ) -> None:
@@ -520,7 +521,7 @@ async def cmd_staff_remove(
         await message.answer(_("{user_id} is not staff.").format(user_id=user_id))
         return
     await support.audit(event_from_user.id, "staff_remove", target=str(user_id))
-    await hide_staff_commands(bot, i18n, user_id)
+    await hide_staff_commands(bot, i18n, user_id, await store.language(user_id))
     await message.answer(_("{user_id} is no longer staff.").format(user_id=user_id))
 
 

@@ -81,7 +81,8 @@ async def cmd_start(
     )
     role = await staff.role(event_from_user.id)
     if role is not None:
-        await show_staff_commands(bot, i18n, event_from_user.id, role)
+        language = await store.language(event_from_user.id)
+        await show_staff_commands(bot, i18n, event_from_user.id, role, language)
         await message.answer(
             _("Hello, {name}! You are on the shop's support staff ({role}).").format(
                 name=html.quote(event_from_user.first_name), role=role.value
