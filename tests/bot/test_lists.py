@@ -102,6 +102,8 @@ async def test_an_unlinked_customer_sees_popular_now_and_how_to_get_their_own(
     assert menu_texts(greeting) == [
         "📱 Share my phone number",
         "🔥 Popular now",
+        "📦 My orders",
+        "❤️ Saved",
         "💬 Ask a person",
         "🌐 Language",
     ]

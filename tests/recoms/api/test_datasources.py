@@ -12,6 +12,7 @@ SOURCES = "/api/v1/datasources"
 
 
 async def test_a_fresh_shop_has_one_data_source_per_algorithm(client: Client) -> None:
+    """And two more personal ones: Buy again (7) and New for you (8)."""
     response = await client.get(SOURCES)
     assert response.status == 200
     sources = await response.json()
@@ -22,6 +23,8 @@ async def test_a_fresh_shop_has_one_data_source_per_algorithm(client: Client) ->
         (4, "you_may_also_like"),
         (5, "alternatives"),
         (6, "other"),
+        (7, "personal"),
+        (8, "personal"),
     ]
     assert [source["needsProducts"] for source in sources] == [
         False,
@@ -30,7 +33,11 @@ async def test_a_fresh_shop_has_one_data_source_per_algorithm(client: Client) ->
         True,
         True,
         False,
+        False,
+        False,
     ]
+    assert sources[6]["params"]["purchasedOnly"] is True
+    assert sources[7]["params"]["excludePurchased"] is True
     assert sources[1]["params"]["limit"] == 10
     one = await (await client.get(f"{SOURCES}/2")).json()
     assert one == sources[1]
