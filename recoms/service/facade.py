@@ -930,7 +930,11 @@ class RecomsService:
             if value is not None
         ]
         subject, history = await recommendations.subject_history(
-            session, self._identifiers, Identity(contact_id=buyer.contact_id)
+            session,
+            self._identifiers,
+            Identity(contact_id=buyer.contact_id),
+            # The lists that leave out what the buyer bought need all of it (they alone read it).
+            everything_bought=any(source.params.exclude_purchased for source in sources),
         )
         cache.resolve(ticket, subject, *aliases)
         for source in sources:
