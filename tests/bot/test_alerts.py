@@ -109,7 +109,7 @@ async def test_an_out_of_stock_card_offers_both_alerts_and_an_in_stock_one_the_p
     card = await show_card(chat, TARAS, "lamp-1")
     assert "🔔 Tell me when it's back" in labels(card)
     assert "🔔 Price drop" in labels(card)
-    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.send(TARAS, "🔥 Popular now")
     bestseller = session.last(TARAS.id)
     assert "🔔 Price drop" in labels(bestseller)
     assert "🔔 Tell me when it's back" not in labels(bestseller)
@@ -135,7 +135,7 @@ async def test_tapping_subscribes_at_todays_price_and_tapping_again_removes(
     card = session.messages[(OLENA.id, card.message_id)]
     assert not any(text.startswith("🔕") for text in labels(card))
 
-    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.send(TARAS, "🔥 Popular now")
     bestseller = session.last(TARAS.id)
     [subscribe] = [data for text, data, _ in bestseller.buttons() if "Price drop" in text]
     assert subscribe is not None

@@ -53,7 +53,7 @@ async def test_a_linked_customer_s_opened_cards_are_views_and_links_count_clicks
     found = engine.find(CustomerKey(telegram_user_id=OLENA.id))
     assert found is not None
     olena = found.contact_id
-    await chat.send(OLENA, "🔥 Хіти продажу")
+    await chat.send(OLENA, "🔥 Популярне зараз")
     first = session.last(OLENA.id)
     first_id = card_id(engine, first)
     await chat.press(OLENA, first, "▶")
@@ -73,7 +73,7 @@ async def test_an_unlinked_customer_s_cards_count_for_the_list_only(
     chat: Chat, session: RecordingSession, engine: FakeEngine
 ) -> None:
     await chat.send(TARAS, "/start")
-    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.send(TARAS, "🔥 Popular now")
     shown = card_id(engine, session.last(TARAS.id))
     assert engine.activity == [], "nobody to attribute a view to"
     assert engine.shown == [("bestsellers", None, shown)]
@@ -98,21 +98,21 @@ async def test_an_engine_that_cannot_record_leaves_the_card_as_it_is(
         raise RecommenderUnavailable("down for recording")
 
     monkeypatch.setattr(engine, "record_shown", refuse)
-    await chat.send(OLENA, "🔥 Хіти продажу")
-    assert "Хіти продажу" in session.last(OLENA.id).visible
+    await chat.send(OLENA, "🔥 Популярне зараз")
+    assert "Популярне зараз" in session.last(OLENA.id).visible
 
 
 async def test_stats_show_click_through_per_list(
     chat: Chat, session: RecordingSession, engine: FakeEngine
 ) -> None:
     await chat.send(TARAS, "/start")
-    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.send(TARAS, "🔥 Popular now")
     await chat.press(TARAS, session.last(TARAS.id), "▶")
     engine.clicks = {"bestsellers": 1, "search": 2}
     await chat.send(IRYNA, "/stats")
     text = session.last(IRYNA.id).visible
     assert "Click-through, last 30 days" in text
-    assert "• 🔥 Bestsellers: 1 of 2 cards shown led to the shop (50.0%)" in text
+    assert "• 🔥 Popular now: 1 of 2 cards shown led to the shop (50.0%)" in text
     assert "• search: 2 shop links followed" in text
 
 
@@ -127,7 +127,7 @@ class TestWithoutAPublicUrl:
         self, chat: Chat, session: RecordingSession, engine: FakeEngine
     ) -> None:
         await chat.send(TARAS, "/start")
-        await chat.send(TARAS, "🔥 Bestsellers")
+        await chat.send(TARAS, "🔥 Popular now")
         link = urlsplit(shop_url(session.last(TARAS.id)))
         assert link.netloc == "shop.example"
         assert dict(parse_qsl(link.query))["utm_campaign"] == "bestsellers"
@@ -151,7 +151,7 @@ async def test_a_tap_on_the_shop_link_counts_for_the_customer_and_forwards_to_th
     engine_api: TestClient,  # type: ignore[type-arg]
 ) -> None:
     await chat.share_contact(OLENA, "+380501110001")
-    await chat.send(OLENA, "🔥 Хіти продажу")
+    await chat.send(OLENA, "🔥 Популярне зараз")
     link = urlsplit(shop_url(session.last(OLENA.id)))
     params = dict(parse_qsl(link.query))
     response = await engine_api.get(link.path, params=params, allow_redirects=False)

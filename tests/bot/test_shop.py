@@ -79,7 +79,7 @@ async def test_save_and_unsave_from_a_card_and_the_saved_list(
     await chat.send(TARAS, "❤️ Saved")
     assert "nothing here yet" in session.last(TARAS.id).visible
 
-    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.send(TARAS, "🔥 Popular now")
     card = session.last(TARAS.id)
     first_product = card.visible
     requests = await chat.press(TARAS, card, "❤️ Save")
@@ -124,7 +124,7 @@ async def test_a_linked_customers_save_and_unsave_reach_the_engine(
     await linked_in_english(chat, store)
     contact = engine.find(CustomerKey(telegram_user_id=OLENA.id))
     assert contact is not None
-    await chat.send(OLENA, "🔥 Bestsellers")
+    await chat.send(OLENA, "🔥 Popular now")
     card = session.last(OLENA.id)
     before = replace(card)  # as the app shows it before the press is handled
     await chat.press(OLENA, card, "❤️ Save")
@@ -141,7 +141,7 @@ async def test_a_linked_customers_save_and_unsave_reach_the_engine(
 async def test_an_unlinked_users_save_stays_in_the_bot(
     chat: Chat, session: RecordingSession, store: BotStore, engine: FakeEngine
 ) -> None:
-    await chat.send(TARAS, "🔥 Bestsellers")
+    await chat.send(TARAS, "🔥 Popular now")
     await chat.press(TARAS, session.last(TARAS.id), "❤️ Save")
     assert len(await store.saved_products(TARAS.id)) == 1
     assert engine.activity == []

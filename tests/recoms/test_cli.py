@@ -86,12 +86,18 @@ def test_data_sources_are_listed_created_and_changed(recoms: Run) -> None:
         "you_may_also_like",
         "alternatives",
         "other",
+        "personal",
+        "personal",
     ]
     status, out, _ = recoms(
         "data-sources", "create", "Cheaper", "alternatives", "--price-ratio-max", "1", "--json"
     )
     created = json.loads(out)
-    assert (status, created["id"], created["params"]["priceRatioMax"]) == (0, 7, 1.0)
+    assert (status, created["id"], created["params"]["priceRatioMax"]) == (0, 9, 1.0)
+    status, out, _ = recoms(
+        "data-sources", "create", "Again", "personal", "--purchased-only", "--json"
+    )
+    assert json.loads(out)["params"]["purchasedOnly"] is True
     status, out, _ = recoms(
         "data-sources", "update", "6", "--product-ids", "a,b", "--no-in-stock-only"
     )

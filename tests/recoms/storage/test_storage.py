@@ -53,7 +53,7 @@ def product(pid: str, **fields: object) -> Product:
     return Product(id=ProductId(pid), **values)  # type: ignore[arg-type]
 
 
-async def test_migrate_creates_the_six_default_data_sources_and_is_repeatable(
+async def test_migrate_creates_the_default_data_sources_and_is_repeatable(
     database: Database,
 ) -> None:
     await migrate(database)
@@ -67,15 +67,19 @@ async def test_migrate_creates_the_six_default_data_sources_and_is_repeatable(
             (4, Algorithm.YOU_MAY_ALSO_LIKE),
             (5, Algorithm.ALTERNATIVES),
             (6, Algorithm.OTHER),
+            (7, Algorithm.PERSONAL),
+            (8, Algorithm.PERSONAL),
         ]
-        assert all(s.params == DataSourceParams() for s in sources)
+        assert all(s.params == DataSourceParams() for s in sources[:6])
+        assert sources[6].params == DataSourceParams(purchased_only=True)
+        assert sources[7].params == DataSourceParams(exclude_purchased=True)
         # The id sequence continues after the seeded rows (PostgreSQL needs it moved on).
         created = await DataSourceRepository(session).create(
             "Summer picks",
             Algorithm.OTHER,
             DataSourceParams(limit=3, product_ids=(ProductId("a"), ProductId("b"))),
         )
-    assert created.id == 7
+    assert created.id == 9
     assert created.params.product_ids == ("a", "b")
 
 
