@@ -21,7 +21,8 @@ from recoms.clicks import CLICK_PATH
 routes = web.RouteTableDef()
 
 
-@routes.get(CLICK_PATH)
+# No HEAD: link previewers and scanners probe a link with it, and a probe is not a tap.
+@routes.get(CLICK_PATH, allow_head=False)
 async def get_click(request: web.Request) -> web.Response:
     """302 to the product's shop URL from the catalogue (never one from the request), with
     the link's UTM tags, once the click is recorded; 403 for a link whose signature does not

@@ -53,6 +53,13 @@ async def test_a_signed_link_counts_the_click_and_forwards_to_the_catalogue_url(
     assert figures == {"bestsellers": (0, 1), "for_you": (0, 1)}
 
 
+async def test_a_probe_of_the_link_is_not_a_click(client: Client, service: RecomsService) -> None:
+    link = ClickLink("for_you", await alice_id(service), "k-kettle", "telegram", "bot")
+    response = await client.head(CLICK, params=await signed(service, link), allow_redirects=False)
+    assert response.status == 405
+    assert await service.list_figures() == []
+
+
 @pytest.mark.parametrize(
     "change",
     [
