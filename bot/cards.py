@@ -11,7 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from aiogram import html
 from aiogram.utils.i18n import gettext as _
@@ -19,6 +19,7 @@ from babel.numbers import format_currency, format_decimal, is_currency
 
 from bot.i18n import N_
 from bot.ports import Availability, ProductCard
+from recoms.clicks import tagged
 
 CAPTION_LIMIT = 1024
 TEXT_LIMIT = 4096
@@ -114,18 +115,12 @@ def is_web_url(value: str) -> bool:
 
 
 def with_utm(url: str, *, source: str, medium: str, campaign: str) -> str | None:
-    """The shop URL with UTM tags naming where the click came from; None when not a web URL."""
+    """The shop URL with UTM tags naming where the click came from, tagged as the engine's
+    redirect tags it; None when not a web URL Telegram could open."""
     if not is_web_url(url):
         return None
-    parts = urlsplit(url)
-    query = [
-        (key, value)
-        for key, value in parse_qsl(parts.query, keep_blank_values=True)
-        if key not in ("utm_source", "utm_medium", "utm_campaign")
-    ]
-    query += [("utm_source", source), ("utm_medium", medium), ("utm_campaign", campaign)]
-    tagged = urlunsplit(parts._replace(query=urlencode(query)))
-    return tagged if is_web_url(tagged) else None
+    result = tagged(url, source=source, medium=medium, campaign=campaign)
+    return result if is_web_url(result) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,11 +80,10 @@ def is_web_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname) and url.isprintable()
 
 
-def with_utm(url: str, *, source: str, medium: str, campaign: str) -> str | None:
-    """The shop URL with UTM tags naming where the click came from (tags it had are
-    replaced); None when it is not a web URL."""
-    if not is_web_url(url):
-        return None
+def tagged(url: str, *, source: str, medium: str, campaign: str) -> str:
+    """``url`` with UTM tags naming where the click came from (tags it had are replaced).
+    The one rule for both ways a card's link reaches the shop: through the redirect and, when
+    the bot has no engine URL to send taps through, straight."""
     parts = urlsplit(url)
     query = [
         (key, value)
@@ -92,5 +91,12 @@ def with_utm(url: str, *, source: str, medium: str, campaign: str) -> str | None
         if key not in ("utm_source", "utm_medium", "utm_campaign")
     ]
     query += [("utm_source", source), ("utm_medium", medium), ("utm_campaign", campaign)]
-    tagged = urlunsplit(parts._replace(query=urlencode(query)))
-    return tagged if is_web_url(tagged) else None
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def with_utm(url: str, *, source: str, medium: str, campaign: str) -> str | None:
+    """The shop URL with its UTM tags (``tagged``); None when it is not a web URL."""
+    if not is_web_url(url):
+        return None
+    result = tagged(url, source=source, medium=medium, campaign=campaign)
+    return result if is_web_url(result) else None
