@@ -648,6 +648,10 @@ def _may_be_top(
     return np.asarray(below <= cutoff[row])
 
 
+# Bits of a non-negative int64.
+_KEY_BITS = 63
+
+
 def _by_row_then_score(
     row: npt.NDArray[np.int64],
     column: npt.NDArray[np.int32],
@@ -666,7 +670,7 @@ def _by_row_then_score(
     column_bits = max(int(column.max()), 1).bit_length()
     rank_bits = max(distinct.size - 1, 1).bit_length()
     row_bits = max(n_rows - 1, 1).bit_length()
-    if column_bits + rank_bits + row_bits > 63:
+    if column_bits + rank_bits + row_bits > _KEY_BITS:
         order = np.lexsort((column, -score, row))
         return column[order].astype(np.int32), score[order]
     top = np.int64(distinct.size - 1)

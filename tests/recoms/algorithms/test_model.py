@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -243,3 +244,99 @@ def test_building_needs_no_orders() -> None:
     built = build_model(shop.history([]), shop.catalog(), now=datetime(2024, 1, 1, tzinfo=UTC))
     assert built.n_products == 0
     assert built.last_day < built.first_day
+
+
+def _brute_top_k(rows: list[list[tuple[int, float]]], k: int) -> list[list[tuple[int, float]]]:
+    return [sorted(row, key=lambda entry: (-entry[1], entry[0]))[:k] for row in rows]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_top_k_keeps_each_rows_best_ties_by_column(seed: int, k: int) -> None:
+    rng = np.random.default_rng(seed)
+    rows: list[list[tuple[int, float]]] = []
+    for _ in range(30):
+        size = int(rng.integers(0, 40))
+        picked = rng.choice(500, size=size, replace=False)
+        # Few distinct scores, so that ties at a row's k-th best are common; some rows span
+        # many halvings, so that the bins' last one is reached.
+        scores = rng.integers(1, 5, size=size) * 2.0 ** -rng.integers(0, 30, size=size)
+        rows.append(list(zip(picked.tolist(), scores.tolist(), strict=True)))
+    indptr = np.r_[0, np.cumsum([len(row) for row in rows])].astype(np.int64)
+    indices = np.array([c for row in rows for c, _ in row], dtype=np.int32)
+    score = np.array([s for row in rows for _, s in row], dtype=np.float64)
+
+    data, columns, lengths = model_module._top_k(indptr, indices, score, k)
+
+    expected = _brute_top_k(rows, k)
+    assert lengths.tolist() == [len(row) for row in expected]
+    starts = np.r_[0, np.cumsum(lengths)]
+    for number, wanted in enumerate(expected):
+        got = slice(starts[number], starts[number + 1])
+        assert columns[got].tolist() == [c for c, _ in wanted], number
+        assert data[got].tolist() == pytest.approx([s for _, s in wanted], rel=1e-6)
+
+
+def test_top_k_orders_alike_when_its_key_does_not_fit_in_64_bits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = np.random.default_rng(3)
+    indptr = np.array([0, 30, 30, 80], dtype=np.int64)
+    indices = np.r_[rng.choice(2**30, 30, replace=False), rng.choice(2**30, 50, replace=False)]
+    score = rng.integers(1, 4, size=80).astype(np.float64)
+    rows = [
+        list(zip(indices[a:b].tolist(), score[a:b].tolist(), strict=True))
+        for a, b in itertools.pairwise(indptr)
+    ]
+    monkeypatch.setattr(model_module, "_KEY_BITS", 16)  # columns alone take 30
+    _, columns, lengths = model_module._top_k(indptr, indices.astype(np.int32), score, 10)
+    expected = _brute_top_k(rows, 10)
+    assert columns.tolist() == [c for row in expected for c, _ in row]
+    assert lengths.tolist() == [10, 0, 10]
+
+
+def test_a_heavy_customers_older_products_leave_their_neighbours_at_scale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A reseller bought 30 products: the 10 oldest long ago, then 20 more lately.
+    # Ordinary customers bought small pairs of them.
+    lines = [(1, 400, tuple(f"old{i}" for i in range(10)))]
+    lines += [(1, 5, tuple(f"new{i}" for i in range(20)))]
+    lines += [(c, 50, ("old0", "new0")) for c in range(2, 6)]
+    history = shop.history(lines)
+    settings = dataclasses.replace(
+        DEFAULTS,
+        build=dataclasses.replace(DEFAULTS.build, factors=FactorParams(factors=0)),
+    )
+
+    def customer_neighbours() -> dict[str, set[str]]:
+        built = build_model(
+            history, CatalogView.from_products([]), now=shop.NOW, settings=settings
+        )
+        matrix = built.customer_neighbours
+        ids = built.product_ids
+        return {
+            ids[i]: {ids[j] for j in matrix.indices[matrix.indptr[i] : matrix.indptr[i + 1]]}
+            for i in range(len(ids))
+        }
+
+    whole = customer_neighbours()
+    assert "old1" in whole["new1"]  # the small shop's whole history counts
+    # A budget that the reseller's 30 x 30 pairs exceed: their 20 newest products stay.
+    monkeypatch.setattr(model_module, "_PAIR_FLOOR", 20 * 20 + 4 * 2 * 2)
+    monkeypatch.setattr(model_module, "_PAIRS_PER_ENTRY", 1)
+    capped = customer_neighbours()
+    assert "old1" not in capped["new1"]
+    assert capped["old1"] == set()
+    assert {f"new{i}" for i in range(2, 20)} <= capped["new1"]
+    # The ordinary customers' pairs are whole.
+    assert "new0" in capped["old0"]
+
+
+def test_history_cap_is_the_largest_that_fits_the_budget() -> None:
+    sizes = np.array([1, 3, 10, 40], dtype=np.int64)
+    assert model_module._history_cap(sizes, 1 + 9 + 100 + 1600) is None
+    # min(s, n) ** 2 summed: n = 20 makes 1 + 9 + 100 + 400 = 510, n = 21 makes 551.
+    assert model_module._history_cap(sizes, 510) == 20
+    assert model_module._history_cap(sizes, 550) == 20
+    assert model_module._history_cap(sizes, 0) == 2
