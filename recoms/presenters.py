@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -61,10 +62,16 @@ class RenderedProducts:
     A ``Product`` is immutable and the serving snapshot hands out the same object for a
     product until its catalogue changes, so a list is answered by joining texts rendered
     before; a product object not seen yet (a new catalogue version) is rendered afresh.
-    Holds one text per product id, so memory follows what is recommended."""
+    Holds one text per product id, so memory follows what is recommended; and the bodies of
+    the last ``lists`` lists answered from memory (``RecomsService.answer`` gives such a list
+    as the same tuple at each ask), by the tuple's identity."""
 
-    def __init__(self) -> None:
+    def __init__(self, lists: int = 10_000) -> None:
         self._texts: dict[ProductId, tuple[Product, str]] = {}
+        self._lists = lists
+        # id() of a tuple held here -> (that tuple, its body): the tuple kept alive with its
+        # body, so that its id is not another object's meanwhile.
+        self._bodies: OrderedDict[int, tuple[tuple[Product, ...], bytes]] = OrderedDict()
 
     def text(self, product: Product) -> str:
         """``json.dumps(product_to_api_dict(product))``."""
@@ -79,3 +86,16 @@ class RenderedProducts:
         """The JSON array of the products, the same text ``json.dumps`` gives for the list
         of their API dicts."""
         return "[" + ", ".join([self.text(product) for product in products]) + "]"
+
+    def list_body(self, products: tuple[Product, ...]) -> bytes:
+        """``list_text`` in UTF-8, kept for the tuple given until ``lists`` others came."""
+        kept = self._bodies.get(id(products))
+        if kept is not None and kept[0] is products:
+            self._bodies.move_to_end(id(products))
+            return kept[1]
+        body = self.list_text(products).encode()
+        if self._lists > 0:
+            self._bodies[id(products)] = (products, body)
+            if len(self._bodies) > self._lists:
+                self._bodies.popitem(last=False)
+        return body

@@ -52,9 +52,11 @@ async def get_recoms(request: web.Request) -> web.Response:
     # known email would otherwise list what any customer bought.
     if request.get(GRANTED) is Access.PUBLIC and identity != Identity(web_id=identity.web_id):
         raise web.HTTPForbidden(text=WEB_ID_ONLY)
-    products = await request.app[SERVICE].recommend(
+    products = await request.app[SERVICE].answer(
         data_source_id, identity, products=product_ids, categories=categories
     )
     # An app assembled from the routes without ``create_app`` renders at each request.
     rendered = request.app.get(RENDERED) or RenderedProducts()
-    return web.Response(text=rendered.list_text(products), content_type="application/json")
+    return web.Response(
+        body=rendered.list_body(products), content_type="application/json", charset="utf-8"
+    )

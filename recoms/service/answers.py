@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -128,7 +128,7 @@ class Ticket:
 
 @dataclass(frozen=True)
 class _Answer:
-    products: list[Product]
+    products: tuple[Product, ...]
     day: date
 
 
@@ -160,7 +160,9 @@ class AnswerCache:
         except KeyError:
             return False, None
 
-    def get(self, key: AnswerKey, day: date) -> list[Product] | None:
+    def get(self, key: AnswerKey, day: date) -> tuple[Product, ...] | None:
+        """The list kept for ``key`` on ``day``: the same tuple at each ask until it is
+        dropped, so what is made of it (its JSON) can be kept beside it by identity."""
         found = self._answers.get(key)
         if found is None:
             return None
@@ -191,12 +193,12 @@ class AnswerCache:
                 self._subjects[keys] = subject
 
     def store(
-        self, ticket: Ticket, key: AnswerKey, products: Sequence[Product], day: date
+        self, ticket: Ticket, key: AnswerKey, products: tuple[Product, ...], day: date
     ) -> None:
         """Keep a list computed under ``ticket`` (unless a change came meanwhile)."""
         if ticket.dirty or self.size <= 0:
             return
-        self._answers[key] = _Answer(list(products), day)
+        self._answers[key] = _Answer(products, day)
         self._answers.move_to_end(key)
         self._by_subject.setdefault(key[1], set()).add(key)
         while len(self._answers) > self.size:

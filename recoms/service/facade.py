@@ -744,7 +744,30 @@ class RecomsService:
         category: str | None = None,
         categories: Sequence[str] = (),
     ) -> list[Product]:
-        """The data source's list for this request, best first. ``categories`` narrow the
+        """The data source's list for this request, best first: ``answer``'s, as a list of
+        the caller's own."""
+        return list(
+            await self.answer(
+                data_source_id,
+                identity,
+                products=products,
+                category=category,
+                categories=categories,
+            )
+        )
+
+    async def answer(
+        self,
+        data_source_id: DataSourceId,
+        identity: Identity = NOBODY,
+        *,
+        products: Sequence[ProductId] = (),
+        category: str | None = None,
+        categories: Sequence[str] = (),
+    ) -> tuple[Product, ...]:
+        """The data source's list for this request, best first; while it is answered from
+        memory, the same tuple at each ask (a caller may keep what it makes of it, such as
+        its JSON, by the tuple's identity). ``categories`` narrow the
         bestsellers, alternatives and you-may-also-like lists to products in any of them (as
         Yespo's ``category`` array), ``category`` to one; a category the catalogue lacks gives
         an empty list. The other lists do not take a category.
@@ -780,7 +803,7 @@ class RecomsService:
             if known:
                 found = cache.get((source.id, subject, tuple(products), narrowed), day)
                 if found is not None:
-                    return list(found)
+                    return found
         ticket = cache.begin(keys)
         try:
             history = None
@@ -811,7 +834,7 @@ class RecomsService:
         products: Sequence[ProductId],
         category: str | tuple[str, ...] | None,
         now: datetime,
-    ) -> list[Product]:
+    ) -> tuple[Product, ...]:
         request = serving.request(
             source, history=history, products=products, category=category, now=now
         )
@@ -820,7 +843,7 @@ class RecomsService:
         wanted = list(dict.fromkeys(ranked))
         if missing := [pid for pid in wanted if pid not in shown]:
             shown.update((product.id, product) for product in await self.get_products(missing))
-        return [shown[pid] for pid in wanted if pid in shown]
+        return tuple(shown[pid] for pid in wanted if pid in shown)
 
     def changed(self, change: Change) -> None:
         """Drop the lists ``change`` may have made wrong, here and (through the database's
