@@ -306,9 +306,10 @@ def bench_http(
 
 
 def bench_events(database_url: str, products: list[str], args: Namespace) -> None:
-    """Tracker events posted by wrk to ``POST /api/v1/events`` of one ``recoms serve``,
-    one event per request and ``--events-batch`` per request, each for ``--events-seconds``;
-    the events stored counted after each run."""
+    """Tracker events posted by wrk to ``POST /api/v1/events`` of ``recoms serve``, one event
+    per request and ``--events-batch`` per request to one process, then one per request to
+    two (``--workers 2``), each for ``--events-seconds``; the events stored counted after
+    each run."""
     if not have_wrk():
         print("events: " + WRK_MISSING.split(":")[0] + ": events are posted with wrk only")
         return
@@ -318,30 +319,44 @@ def bench_events(database_url: str, products: list[str], args: Namespace) -> Non
         f"each, ProductPage events of random products; target >= {target:,}/s on "
         f"{kind(database_url)}"
     )
-    with _serving(database_url) as api:
-        for per_request in (1, args.events_batch):
-            before = asyncio.run(count_rows(database_url, "events"))
-            figures = post_events(
-                api,
-                products,
-                per_request=per_request,
-                seconds=args.events_seconds,
-                connections=args.connections,
-                prefix=f"wrk{per_request}",
-            )
-            time.sleep(1)  # what was in flight when wrk stopped
-            stored = asyncio.run(count_rows(database_url, "events")) - before
-            acknowledged = (figures.requests - figures.errors) * per_request
-            rate = acknowledged / figures.seconds
-            verdict = "met" if rate >= target else "NOT met"
-            print(
-                f"events, {per_request:>3} a request  {rate:>9,.0f} events/s acknowledged   "
-                f"({figures.rate:,.0f} req/s, p99 {figures.p99_ms:.1f} ms, errors "
-                f"{figures.errors})   stored {stored:,} of {acknowledged:,} acknowledged "
-                f"({stored - acknowledged:+,} in flight at the stop)   target {verdict}"
-            )
-            if stored < acknowledged:
-                print(f"  LOST: {acknowledged - stored:,} acknowledged events are not stored")
+    for workers, batches in ((1, (1, args.events_batch)), (2, (1,))):
+        with _serving(database_url, workers=workers) as api:
+            for per_request in batches:
+                _post_events(api, database_url, products, per_request, workers, target, args)
+
+
+def _post_events(
+    api: str,
+    database_url: str,
+    products: list[str],
+    per_request: int,
+    workers: int,
+    target: int,
+    args: Namespace,
+) -> None:
+    before = asyncio.run(count_rows(database_url, "events"))
+    figures = post_events(
+        api,
+        products,
+        per_request=per_request,
+        seconds=args.events_seconds,
+        connections=args.connections,
+        prefix=f"wrk{workers}x{per_request}",
+    )
+    time.sleep(1)  # what was in flight when wrk stopped
+    stored = asyncio.run(count_rows(database_url, "events")) - before
+    acknowledged = (figures.requests - figures.errors) * per_request
+    rate = acknowledged / figures.seconds
+    verdict = "met" if rate >= target else "NOT met"
+    print(
+        f"events, {per_request:>3} a request, {workers} worker{'s' if workers > 1 else ' '}  "
+        f"{rate:>9,.0f} events/s acknowledged   ({figures.rate:,.0f} req/s, p99 "
+        f"{figures.p99_ms:.1f} ms, errors {figures.errors})   stored {stored:,} of "
+        f"{acknowledged:,} acknowledged ({stored - acknowledged:+,} in flight at the stop)   "
+        f"target {verdict}"
+    )
+    if stored < acknowledged:
+        print(f"  LOST: {acknowledged - stored:,} acknowledged events are not stored")
 
 
 def bench_rebuild_synthetic(quick: bool) -> None:

@@ -1035,5 +1035,7 @@ def _shown(source: str | Path) -> str:
 
 def _categories(category: str | None, categories: Sequence[str]) -> str | tuple[str, ...] | None:
     """What narrows a list: one category, several (any of them) or none."""
+    if not (category or categories):
+        return None
     wanted = tuple(dict.fromkeys(c.strip() for c in (category or "", *categories) if c.strip()))
     return wanted[0] if len(wanted) == 1 else wanted or None

@@ -28,6 +28,8 @@ VISITOR_EVENTS = {"viewed": (VIEW_EVENTS, HISTORY_VIEWS)}
 
 def reference_products(products: Sequence[ProductId]) -> list[ProductId]:
     """The ids a request names, stripped, without blanks or repeats, in the caller's order."""
+    if not products:
+        return []
     return list(dict.fromkeys(ProductId(pid.strip()) for pid in products if pid.strip()))
 
 
