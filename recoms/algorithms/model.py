@@ -395,6 +395,7 @@ def _factors(
         shape=(int(contact.max()) + 1, n_items),
     )
     counts.sum_duplicates()
+    iterations = _affordable_iterations(counts.shape[0], n_items, counts.nnz, params)
     # implicit warns unless BLAS runs single-threaded, and runs its own threads instead.
     with threadpool_limits(1, "blas"), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -402,12 +403,30 @@ def _factors(
             factors=params.factors,
             regularization=params.regularization,
             alpha=params.alpha,
-            iterations=params.iterations,
+            iterations=iterations,
             random_state=params.random_state,
             num_threads=params.threads,
         )
         als.fit(counts, show_progress=False)
     return np.ascontiguousarray(als.item_factors, dtype=np.float32)
+
+
+# The factor fit's work (multiply-adds, as ``_affordable_iterations`` counts them) a build
+# may take, some twenty-five seconds on two cores, and the fewest sweeps a larger shop gets: its
+# conjugate-gradient sweeps settle within a few (lists scored alike from five to fifteen).
+_FACTOR_WORK = 150e9
+_MIN_ITERATIONS = 5
+
+
+def _affordable_iterations(n_rows: int, n_items: int, entries: int, params: FactorParams) -> int:
+    """``params.iterations``, or fewer (not below ``_MIN_ITERATIONS``) where that many would
+    exceed ``_FACTOR_WORK``: a sweep solves every customer and product with three
+    conjugate-gradient steps, each a factors x factors product per row and two factor-length
+    products per entry on either side."""
+    steps = 4  # implicit's three steps and the residual they start from
+    per_sweep = steps * ((n_rows + n_items) * params.factors**2 + 2 * 2 * entries * params.factors)
+    affordable = int(_FACTOR_WORK // max(per_sweep, 1))
+    return max(min(params.iterations, affordable), min(params.iterations, _MIN_ITERATIONS))
 
 
 # Buyers a product needs before its own repeat share counts as much as the shop-wide one.

@@ -42,7 +42,8 @@ class FactorParams:
     """Latent factors of customers' tastes, learned with implicit's alternating least squares
     on customer x product counts of distinct orders (confidence ``alpha * orders``).
     ``factors`` 0 turns them off. ``threads`` 0 uses every core; the result does not depend
-    on it."""
+    on it. ``iterations`` is the most sweeps: a shop so large that they would take more than
+    the build's work budget gets fewer, five at least (``model._affordable_iterations``)."""
 
     factors: int = 64
     regularization: float = 0.05

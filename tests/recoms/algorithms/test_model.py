@@ -340,3 +340,19 @@ def test_history_cap_is_the_largest_that_fits_the_budget() -> None:
     assert model_module._history_cap(sizes, 510) == 20
     assert model_module._history_cap(sizes, 550) == 20
     assert model_module._history_cap(sizes, 0) == 2
+
+
+def test_factor_sweeps_are_cut_only_where_the_shop_is_large() -> None:
+    params = FactorParams(iterations=15)
+    affordable = model_module._affordable_iterations
+    # The shared export's size, and a tenth of the 10M-line shop's: every sweep.
+    assert affordable(4_300, 4_000, 275_000, params) == 15
+    assert affordable(44_000, 20_000, 780_000, params) == 15
+    sweeps = [
+        affordable(44_000 * scale, 20_000 * scale, 780_000 * scale, params)
+        for scale in (10, 30, 100, 1000)
+    ]
+    assert sweeps == sorted(sweeps, reverse=True)
+    assert 5 <= sweeps[0] < 15
+    assert sweeps[-1] == 5
+    assert affordable(10**9, 10**6, 10**10, FactorParams(iterations=3)) == 3
