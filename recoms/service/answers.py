@@ -144,6 +144,9 @@ class AnswerCache:
     _answers: OrderedDict[AnswerKey, _Answer] = field(default_factory=OrderedDict)
     _by_subject: dict[Subject, set[AnswerKey]] = field(default_factory=dict)
     _subjects: dict[Keys, Subject] = field(default_factory=dict)
+    # The identities of ``_subjects`` that give a web id, by it: a change naming web ids
+    # (every tracker event does) finds what it makes stale without a pass over them all.
+    _by_web_id: dict[str | int, set[Keys]] = field(default_factory=dict)
     _flights: set[Ticket] = field(default_factory=set)
     warming: asyncio.Task[int] | None = None
     warmed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -188,9 +191,13 @@ class AnswerCache:
             return
         if len(self._subjects) + 1 + len(aliases) > 4 * self.size:
             self._subjects.clear()
+            self._by_web_id.clear()
         for keys in (ticket.keys, *aliases):
             if keys:
                 self._subjects[keys] = subject
+                web_id = _web_id(keys)
+                if web_id is not None:
+                    self._by_web_id.setdefault(web_id, set()).add(keys)
 
     def store(
         self, ticket: Ticket, key: AnswerKey, products: tuple[Product, ...], day: date
@@ -219,23 +226,35 @@ class AnswerCache:
             self._answers.clear()
             self._by_subject.clear()
             self._subjects.clear()
+            self._by_web_id.clear()
             return
         for subject in [contact(c) for c in change.contacts] + [
             visitor(w) for w in change.web_ids
         ]:
             for key in self._by_subject.pop(subject, ()):
                 self._answers.pop(key, None)
-        if change.web_ids or change.identities:
+        if change.identities:
             stale = [
                 keys
                 for keys, subject in self._subjects.items()
                 if _stale_subject(change, keys, subject)
             ]
-            for keys in stale:
-                del self._subjects[keys]
+        else:
+            stale = [keys for web_id in change.web_ids for keys in self._by_web_id.get(web_id, ())]
+        for keys in stale:
+            self._forget(keys)
 
     def clear(self) -> None:
         self.apply(EVERYTHING)
+
+    def _forget(self, keys: Keys) -> None:
+        del self._subjects[keys]
+        web_id = _web_id(keys)
+        if web_id is not None:
+            named = self._by_web_id[web_id]
+            named.discard(keys)
+            if not named:
+                del self._by_web_id[web_id]
 
     def _drop(self, key: AnswerKey) -> None:
         self._answers.pop(key, None)
