@@ -59,11 +59,17 @@ log = logging.getLogger(__name__)
 POPULARITY_CACHE = 16
 
 
+# Products a catalogue keeps whole from its load (a few kB each): at most this many, so that
+# no list waits for the database to show them; a larger catalogue keeps what lists showed.
+SHOWN_AHEAD = 20_000
+
+
 @dataclass(frozen=True, eq=False)
 class Catalogue:
     """The active products as ranking reads them, of one version, and the products answers
-    showed so far (read once per version: a popular product is not read at every request,
-    and memory grows with what is recommended, not with the whole catalogue)."""
+    may show: all of a catalogue of up to ``SHOWN_AHEAD`` products, else those answers showed
+    so far (read once per version: a popular product is not read at every request, and
+    memory grows with what is recommended, not with the whole catalogue)."""
 
     view: CatalogView
     version: int
@@ -72,7 +78,8 @@ class Catalogue:
     @classmethod
     def of(cls, products: list[Product], version: int) -> Catalogue:
         """Built in a worker thread: a large catalogue takes a while."""
-        return cls(CatalogView.from_products(products), version)
+        kept = {p.id: p for p in products} if len(products) <= SHOWN_AHEAD else {}
+        return cls(CatalogView.from_products(products), version, kept)
 
 
 @dataclass(frozen=True, eq=False)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from recoms.demo import CURATED, load_demo
 from recoms.domain import (
@@ -53,6 +56,27 @@ async def test_each_default_data_source_answers_on_the_demo_store(demo: RecomsSe
         assert listed, source
         assert BLANKET not in ids(listed)
     assert tuple(ids(await demo.recommend(DataSourceId(6)))) == CURATED
+
+
+async def test_lists_that_read_no_history_show_products_without_reading_them(
+    demo: RecomsService, open_another: OpenService
+) -> None:
+    # A process that computes no lists ahead, so that nothing but the asks below is read.
+    fresh = await open_another(warm_buyers=0)
+    reads: list[str] = []
+
+    def read(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if re.search(r"\bFROM (products|contacts|events|orders)\b", statement):
+            reads.append(statement)
+
+    await fresh.recommend(DataSourceId(2))  # the serving snapshot is loaded
+    event.listen(fresh.database.engine.sync_engine, "before_cursor_execute", read)
+    for source in (2, 3, 4, 5, 6):
+        for products in ([], [BLANKET], [ProductId("quietly-spiraling-tea"), BLANKET]):
+            with contextlib.suppress(InvalidRequest):
+                assert await fresh.recommend(DataSourceId(source), products=products)
+    # Only the snapshot's version checks reach the database.
+    assert reads == []
 
 
 async def test_an_unknown_contact_gets_bestsellers(demo: RecomsService) -> None:
