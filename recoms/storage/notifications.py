@@ -15,6 +15,8 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from sqlalchemy import text
@@ -122,21 +124,28 @@ class Listener:
     async def _sqlite(self) -> None:
         path = sqlite_file(self._database.url)
         assert path is not None
-        connection = await asyncio.to_thread(
-            sqlite3.connect, str(path), check_same_thread=False, isolation_level=None
-        )
+        # One thread owns the connection and runs its calls in turn, its close last: a watcher
+        # cancelled during a read closes the connection after that read, never under it.
+        thread = ThreadPoolExecutor(1, thread_name_prefix="recoms-change-watcher")
+        loop = asyncio.get_running_loop()
+        connection: sqlite3.Connection | None = None
         try:
-            version = await asyncio.to_thread(_data_version, connection)
+            connection = await loop.run_in_executor(
+                thread, partial(sqlite3.connect, str(path), isolation_level=None)
+            )
+            version = await loop.run_in_executor(thread, _data_version, connection)
             self._set(True)
             while True:
                 await asyncio.sleep(SQLITE_WATCH_SECONDS)
-                now = await asyncio.to_thread(_data_version, connection)
+                now = await loop.run_in_executor(thread, _data_version, connection)
                 if now != version:
                     version = now
                     self._heard(None)
         finally:
             self._listening = False
-            connection.close()
+            if connection is not None:
+                thread.submit(connection.close)
+            thread.shutdown(wait=False)
 
 
 def _setter(event: asyncio.Event) -> Callable[[Any], None]:
