@@ -307,9 +307,12 @@ def bench_http(
 
 def bench_events(database_url: str, products: list[str], args: Namespace) -> None:
     """Tracker events posted by wrk to ``POST /api/v1/events`` of ``recoms serve``, one event
-    per request and ``--events-batch`` per request to one process, then one per request to
-    two (``--workers 2``), each for ``--events-seconds``; the events stored counted after
-    each run."""
+    per request to one process and to two (``--workers 2``), then ``--events-batch`` per
+    request to one, each for ``--events-seconds``; the events stored counted after each run.
+    The batched run comes last: the hundreds of thousands of rows it writes set the
+    database's own work going (PostgreSQL's autovacuum and checkpoint, SQLite's), which would
+    otherwise land in the run after it. The target is for one event a request, by either
+    number of processes."""
     if not have_wrk():
         print("events: " + WRK_MISSING.split(":")[0] + ": events are posted with wrk only")
         return
@@ -319,10 +322,14 @@ def bench_events(database_url: str, products: list[str], args: Namespace) -> Non
         f"each, ProductPage events of random products; target >= {target:,}/s on "
         f"{kind(database_url)}"
     )
-    for workers, batches in ((1, (1, args.events_batch)), (2, (1,))):
+    rates = []
+    for workers, per_request in ((1, 1), (2, 1), (1, args.events_batch)):
         with _serving(database_url, workers=workers) as api:
-            for per_request in batches:
-                _post_events(api, database_url, products, per_request, workers, target, args)
+            rate = _post_events(api, database_url, products, per_request, workers, target, args)
+        if per_request == 1:
+            rates.append(rate)
+    verdict = "met" if max(rates) >= target else "NOT met"
+    print(f"events: target >= {target:,}/s one event a request {verdict}")
 
 
 def _post_events(
@@ -333,7 +340,8 @@ def _post_events(
     workers: int,
     target: int,
     args: Namespace,
-) -> None:
+) -> float:
+    """Post for ``--events-seconds`` and print the figures; the events acknowledged a second."""
     before = asyncio.run(count_rows(database_url, "events"))
     figures = post_events(
         api,
@@ -347,16 +355,16 @@ def _post_events(
     stored = asyncio.run(count_rows(database_url, "events")) - before
     acknowledged = (figures.requests - figures.errors) * per_request
     rate = acknowledged / figures.seconds
-    verdict = "met" if rate >= target else "NOT met"
     print(
         f"events, {per_request:>3} a request, {workers} worker{'s' if workers > 1 else ' '}  "
         f"{rate:>9,.0f} events/s acknowledged   ({figures.rate:,.0f} req/s, p99 "
         f"{figures.p99_ms:.1f} ms, errors {figures.errors})   stored {stored:,} of "
         f"{acknowledged:,} acknowledged ({stored - acknowledged:+,} in flight at the stop)   "
-        f"target {verdict}"
+        f"= {rate / target:.0%} of the target"
     )
     if stored < acknowledged:
         print(f"  LOST: {acknowledged - stored:,} acknowledged events are not stored")
+    return rate
 
 
 def bench_rebuild_synthetic(quick: bool) -> None:
