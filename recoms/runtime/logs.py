@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
@@ -14,6 +15,9 @@ LOG_FORMATS: tuple[LogFormat, ...] = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # Drivers log statement parameters (phones, emails) at DEBUG; alembic is chatty at INFO.
 QUIET = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "alembic")
+FLUSH_SECONDS = 0.2
+"""Longest an info line waits to be written."""
+MAX_PENDING_LINES = 1_000
 
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -42,7 +46,54 @@ class JsonFormatter(logging.Formatter):
 
 
 class _ProcessHandler(logging.StreamHandler[TextIO]):
-    """The handler ``configure_logging`` installs, and so may replace."""
+    """The handler ``configure_logging`` installs, and so may replace.
+
+    A warning or worse is written at once, with what came before it; other lines within
+    ``FLUSH_SECONDS``, together (and at exit). A serving process logs a line per request,
+    and a write to the stream per line was a tenth of what answering a request cost. A
+    process killed outright loses at most that last fraction of a second of info lines, as
+    a web server's buffered access log does."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._closed = threading.Event()
+        threading.Thread(target=self._flush_often, name="log writer", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Called by ``handle`` with the handler's lock held.
+        try:
+            self._pending.append(self.format(record) + self.terminator)
+        except Exception:
+            self.handleError(record)
+            return
+        if record.levelno >= logging.WARNING or len(self._pending) >= MAX_PENDING_LINES:
+            try:
+                self.flush()
+            except Exception:
+                self.handleError(record)
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            if self._pending:
+                text = "".join(self._pending)
+                self._pending.clear()
+                self.stream.write(text)
+            self.stream.flush()
+
+    def close(self) -> None:
+        self._closed.set()
+        try:
+            self.flush()
+        finally:
+            super().close()
+
+    def _flush_often(self) -> None:
+        while not self._closed.wait(FLUSH_SECONDS):
+            try:
+                self.flush()
+            except Exception:  # a closed or broken stream: nothing left to write to
+                return
 
 
 def configure_logging(
@@ -56,6 +107,7 @@ def configure_logging(
     root = logging.getLogger()
     for installed in [h for h in root.handlers if isinstance(h, _ProcessHandler)]:
         root.removeHandler(installed)
+        installed.close()
     if not root.handlers:
         _lighter_records()
         handler = _ProcessHandler(stream or sys.stderr)

@@ -1,17 +1,23 @@
-"""JSON logs: one object a line for every record, and access lines without query strings."""
+"""Logs: one JSON object a line for every record, access lines without query strings, and
+lines written while the process runs, a warning at once."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from recoms.runtime.logs import JsonFormatter
 from tests.recoms.test_cli import free_port, wait_until_healthy
@@ -89,3 +95,84 @@ def test_recoms_serve_logs_json_access_lines_without_the_query_string(tmp_path: 
     assert any(line["status"] == 404 for line in access)
     assert EMAIL not in err
     assert "olena.petrenko" not in err
+
+
+LOGGING_PROCESS = """
+import logging, sys
+from recoms.runtime import logs
+
+logs.FLUSH_SECONDS = float(sys.argv[1])
+logs.configure_logging("text")
+log = logging.getLogger("tests.logs.process")
+for command in sys.stdin:
+    level, message = command.split()
+    log.log(getattr(logging, level), message)
+"""
+
+
+class LoggingProcess:
+    """A process logging through ``configure_logging``'s handler a line for each line it is
+    sent (``INFO message``), until its input ends; what it logs is read as it comes."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._process = process
+        self._lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, args=(process.stderr,), daemon=True).start()
+
+    def say(self, level: str, message: str) -> None:
+        assert self._process.stdin is not None
+        self._process.stdin.write(f"{level} {message}\n")
+
+    def next_message(self, *, within: float = 10.0) -> str:
+        """The message of the next line logged, which must come ``within`` seconds."""
+        try:
+            line = self._lines.get(timeout=within)
+        except queue.Empty:
+            raise AssertionError(f"nothing was logged within {within} s") from None
+        return line.split(": ", 1)[-1].strip()
+
+    def _read(self, stream: IO[str] | None) -> None:
+        assert stream is not None
+        for line in stream:
+            self._lines.put(line)
+
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def exit(self) -> None:
+        """End its input and wait for it to exit."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        assert self._process.wait(timeout=30) == 0
+
+
+@contextlib.contextmanager
+def logging_process(flush_seconds: float) -> Iterator[LoggingProcess]:
+    with subprocess.Popen(
+        [sys.executable, "-c", LOGGING_PROCESS, str(flush_seconds)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    ) as process:
+        try:
+            yield LoggingProcess(process)
+        finally:
+            process.kill()
+
+
+def test_info_lines_are_written_while_the_process_runs() -> None:
+    with logging_process(flush_seconds=0.05) as process:
+        process.say("INFO", "served")
+        assert process.next_message() == "served"
+        assert process.running()
+
+
+def test_a_warning_is_written_at_once_after_the_lines_before_it_and_the_rest_at_exit() -> None:
+    with logging_process(flush_seconds=3_600) as process:
+        for level, message in [("INFO", "first"), ("INFO", "second"), ("WARNING", "third")]:
+            process.say(level, message)
+        assert [process.next_message() for _ in range(3)] == ["first", "second", "third"]
+        process.say("INFO", "fourth")
+        process.exit()
+        assert process.next_message() == "fourth"
