@@ -18,6 +18,7 @@ QUIET = ("aiosqlite", "asyncpg", "sqlalchemy.engine", "alembic")
 FLUSH_SECONDS = 0.2
 """Longest an info line waits to be written."""
 MAX_PENDING_LINES = 1_000
+"""Lines held at most: more are written at once, however soon."""
 
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
