@@ -7,14 +7,14 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 from recoms.storage import notifications
 from recoms.storage.database import create_database
 
 
-def sqlite_file(tmp_path: Path) -> Path:
+def database_file(tmp_path: Path) -> Path:
+    """A SQLite file with one table to write to."""
     path = tmp_path / "recoms.db"
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE marks (n INTEGER)")
@@ -22,7 +22,7 @@ def sqlite_file(tmp_path: Path) -> Path:
 
 
 async def test_a_commit_by_another_connection_is_heard(tmp_path: Path) -> None:
-    path = sqlite_file(tmp_path)
+    path = database_file(tmp_path)
     database = create_database(f"sqlite+aiosqlite:///{path}")
     heard = asyncio.Event()
     listener = notifications.Listener(database, lambda _payload: heard.set())
@@ -62,10 +62,17 @@ asyncio.run(main())
 def test_a_watcher_closed_during_a_read_does_not_crash_the_process(tmp_path: Path) -> None:
     # A connection closed under a read in flight on another thread crashes the interpreter
     # (SIGSEGV), hence a process of its own.
-    script = textwrap.dedent(CLOSED_WHILE_READING)
-    database = sqlite_file(tmp_path)
+    database = database_file(tmp_path)
     finished = subprocess.run(
-        [sys.executable, "-X", "faulthandler", "-c", script, str(database), str(CYCLES)],
+        [
+            sys.executable,
+            "-X",
+            "faulthandler",
+            "-c",
+            CLOSED_WHILE_READING,
+            str(database),
+            str(CYCLES),
+        ],
         capture_output=True,
         text=True,
         timeout=120,
